@@ -1,0 +1,138 @@
+//! What the API answers about categories.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::queries::CategoryRow;
+use super::tree::CategoryTree;
+
+/// A category: a label in a tree that publications are filed under.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 2,
+    "slug": "veille-industrie-phonographique",
+    "name": "Veille industrie phonographique",
+    "description": "Suivi de l’industrie phonographique.",
+    "parent_id": 1,
+    "position": 0,
+    "publication_count": 1,
+    "created_at": "2025-12-01T09:00:00Z",
+    "updated_at": "2025-12-01T09:00:00Z",
+    "version": 1
+}))]
+pub struct Category {
+    pub id: i32,
+    /// Unique, URL-safe.
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The parent category; `null` for a root.
+    pub parent_id: Option<i32>,
+    /// Order among siblings, ascending.
+    pub position: i32,
+    /// Published publications filed under this category or its descendants,
+    /// each counted once.
+    pub publication_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change.
+    pub version: i32,
+}
+
+impl Category {
+    pub fn new(row: &CategoryRow, counts: &HashMap<i32, i64>) -> Self {
+        Self {
+            id: row.id,
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+            description: row.description.clone(),
+            parent_id: row.parent_id,
+            position: row.position,
+            publication_count: counts.get(&row.id).copied().unwrap_or(0),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
+        }
+    }
+}
+
+/// A category in the list: with `tree=true`, its descendants are nested
+/// under `children`; otherwise `children` is absent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryNode {
+    #[serde(flatten)]
+    pub category: Category,
+    /// The direct children, in order, each with its own children (only
+    /// with `tree=true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub children: Option<Vec<CategoryNode>>,
+}
+
+impl CategoryNode {
+    /// The forest of categories under `parent` (`None`: the whole tree).
+    pub fn forest(tree: &CategoryTree, parent: Option<i32>, counts: &HashMap<i32, i64>) -> Vec<Self> {
+        tree.children(parent)
+            .map(|row| Self {
+                category: Category::new(row, counts),
+                children: Some(Self::forest(tree, Some(row.id), counts)),
+            })
+            .collect()
+    }
+
+    /// Every category, depth first, without nesting.
+    pub fn flat(tree: &CategoryTree, counts: &HashMap<i32, i64>) -> Vec<Self> {
+        tree.depth_first()
+            .into_iter()
+            .map(|row| Self { category: Category::new(row, counts), children: None })
+            .collect()
+    }
+}
+
+/// A category as an ancestor or child: enough for a breadcrumb or a menu.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategorySummary {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+}
+
+impl From<&CategoryRow> for CategorySummary {
+    fn from(row: &CategoryRow) -> Self {
+        Self { id: row.id, slug: row.slug.clone(), name: row.name.clone() }
+    }
+}
+
+/// One category with its direct children and its ancestors.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 2,
+    "slug": "veille-industrie-phonographique",
+    "name": "Veille industrie phonographique",
+    "description": null,
+    "parent_id": 1,
+    "position": 0,
+    "publication_count": 1,
+    "created_at": "2025-12-01T09:00:00Z",
+    "updated_at": "2025-12-01T09:00:00Z",
+    "version": 1,
+    "children": [],
+    "ancestors": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications"}]
+}))]
+pub struct CategoryDetail {
+    #[serde(flatten)]
+    pub category: Category,
+    /// The direct children, in order.
+    pub children: Vec<Category>,
+    /// From the root down to the parent: a breadcrumb.
+    pub ancestors: Vec<CategorySummary>,
+}
+
+/// All categories, flat (depth first) or nested.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Categories {
+    pub data: Vec<CategoryNode>,
+}

@@ -1,0 +1,15 @@
+//! Categories: a tree of labels that publications are filed under.
+
+pub mod dto;
+pub mod handlers;
+pub mod queries;
+pub mod tree;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(handlers::list_categories)
+        .service(handlers::get_category)
+        .service(handlers::list_category_publications);
+}

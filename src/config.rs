@@ -1,0 +1,55 @@
+//! Typed settings, from command-line flags or the environment.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::db::DatabaseUrl;
+
+/// Parution serves publications, their categories and their related links
+/// as a JSON/REST API.
+#[derive(Debug, Parser)]
+#[command(name = "parution", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings of `serve`, which runs when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeSettings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeSettings),
+    /// Apply pending database migrations, then exit.
+    Migrate(DatabaseSettings),
+    /// Load the demo content (the seed page's three publications) if absent.
+    SeedDemo(DatabaseSettings),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct DatabaseSettings {
+    /// Where the data lives: sqlite://PATH (embedded) or postgres://USER:PASSWORD@HOST/DATABASE.
+    #[arg(long, env = "PARUTION_DATABASE_URL", default_value = "sqlite://data/parution.db")]
+    pub database_url: DatabaseUrl,
+    /// How many database connections to keep open.
+    #[arg(long, env = "PARUTION_POOL_SIZE", default_value_t = 10)]
+    pub pool_size: u32,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeSettings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    /// The address and port to listen on.
+    #[arg(long, env = "PARUTION_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// How many HTTP worker threads to run (default: one per CPU core).
+    #[arg(long, env = "PARUTION_WORKERS")]
+    pub workers: Option<usize>,
+    /// Load the demo content at start-up if absent. A new SQLite database
+    /// always gets it; PostgreSQL only when this is given.
+    #[arg(long)]
+    pub demo: bool,
+}

@@ -1,0 +1,216 @@
+//! The database layer: one connection type over both backends, the pool,
+//! the embedded migrations, and `run`, which moves every blocking diesel call
+//! off actix's async workers.
+//!
+//! The backend is chosen once, from the scheme of the database URL. Queries
+//! are written once against [`DbConnection`]; where SQL must differ by
+//! backend, the difference lives in this module and nowhere else.
+
+pub mod schema;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Diesel generates `MultiBackend` beside it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which engine a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL whose scheme has been checked: `sqlite://PATH` (relative
+/// unless PATH starts with `/`) or `postgres://…` / `postgresql://…`.
+/// Anything else is refused, so a mistyped PostgreSQL URL can never fall
+/// through to a new SQLite file.
+#[derive(Clone, Debug)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    /// What the driver receives: a file path for SQLite, the URL for PostgreSQL.
+    target: String,
+}
+
+impl DatabaseUrl {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL without any password, for logs.
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.target),
+            Backend::Postgres => match (self.target.find("://"), self.target.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    format!("{}://***{}", &self.target[..scheme_end], &self.target[at..])
+                }
+                _ => self.target.clone(),
+            },
+        }
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("a sqlite:// URL needs a file path, e.g. sqlite://data/parution.db".into());
+            }
+            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+        }
+        Err(format!(
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DATABASE",
+            url.split("://").next().unwrap_or_default()
+        ))
+    }
+}
+
+/// An r2d2 manager that opens the backend the URL names, and only that one.
+#[derive(Clone, Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let connection = match self.url.backend {
+            Backend::Sqlite => SqliteConnection::establish(&self.url.target).map(DbConnection::Sqlite),
+            Backend::Postgres => PgConnection::establish(&self.url.target).map(DbConnection::Postgresql),
+        };
+        connection.map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
+        connection.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        connection.is_broken()
+    }
+}
+
+/// Per-connection settings of SQLite. Writers wait for the lock instead of
+/// failing at once; `synchronous = FULL` makes every answered commit survive
+/// a crash of the process or of the machine.
+#[derive(Debug)]
+struct SqliteSettings;
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(connection) = connection {
+            connection
+                .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a pool of `size` connections. A SQLite file and its folder are
+/// created when missing, and the file is put in WAL mode (which persists).
+pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
+    if url.backend == Backend::Sqlite {
+        if let Some(folder) = Path::new(&url.target).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .map_err(|error| format!("cannot create the folder {}: {error}", folder.display()))?;
+        }
+        let mut connection = SqliteConnection::establish(&url.target).map_err(|error| error.to_string())?;
+        connection.batch_execute("PRAGMA journal_mode = WAL;").map_err(|error| error.to_string())?;
+    }
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(SqliteSettings))
+        .build(ConnectionManager { url: url.clone() })
+        .map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))
+}
+
+/// Runs the pending migrations of the connection's backend. Returns whether
+/// the database was new (had no migration applied before).
+pub fn migrate(connection: &mut DbConnection) -> Result<bool, String> {
+    fn apply<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        connection: &mut C,
+        migrations: EmbeddedMigrations,
+    ) -> Result<bool, String> {
+        let was_new = connection.applied_migrations().map_err(|error| error.to_string())?.is_empty();
+        connection.run_pending_migrations(migrations).map_err(|error| error.to_string())?;
+        Ok(was_new)
+    }
+    match connection {
+        DbConnection::Sqlite(connection) => apply(connection, SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(connection) => apply(connection, POSTGRES_MIGRATIONS),
+    }
+}
+
+/// The names of the embedded migrations of a backend, in order.
+pub fn migration_names(backend: Backend) -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    let source = match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    };
+    MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source)
+        .map(|migrations| migrations.iter().map(|m| m.name().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Runs `query` on a pooled connection in actix's blocking thread pool, so
+/// no async worker ever waits on the database.
+pub async fn run<T, F>(pool: &Pool, query: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut connection = pool.get().map_err(ApiError::unavailable)?;
+        query(&mut connection)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// The current time as stored: UTC, to the microsecond (PostgreSQL's
+/// precision), so both backends hold the same value.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// The catalogue's change counter, bumped by a trigger on every write.
+pub fn catalogue_revision(connection: &mut DbConnection) -> QueryResult<i64> {
+    schema::catalogue_revision::table.select(schema::catalogue_revision::revision).first(connection)
+}

@@ -1,0 +1,70 @@
+//! The tables, declared once for both backends with portable types only.
+//! Times are `Timestamp` columns holding UTC.
+
+diesel::table! {
+    categories (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        parent_id -> Nullable<Integer>,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    publications (id) {
+        id -> Integer,
+        slug -> Text,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        status -> Text,
+        language -> Text,
+        published_at -> Nullable<Timestamp>,
+        /// A JSON array of strings.
+        authors -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    publication_categories (publication_id, category_id) {
+        publication_id -> Integer,
+        category_id -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    links (id) {
+        id -> Integer,
+        publication_id -> Integer,
+        rel -> Text,
+        title -> Text,
+        url -> Nullable<Text>,
+        target_id -> Nullable<Integer>,
+        media_type -> Nullable<Text>,
+        hreflang -> Nullable<Text>,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalogue_revision (id) {
+        id -> Integer,
+        revision -> BigInt,
+    }
+}
+
+diesel::joinable!(publication_categories -> categories (category_id));
+diesel::joinable!(publication_categories -> publications (publication_id));
+
+diesel::allow_tables_to_appear_in_same_query!(categories, publications, publication_categories, links,);

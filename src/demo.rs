@@ -1,0 +1,155 @@
+//! The demo content: the page of the ministry's "Études & publications"
+//! section that Parution was born from, so a new server has something to
+//! show. The article is the page's own text; the two publications shown
+//! beside it appear on that page by title only, so their summaries and dates
+//! are demo content and say so.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{categories, links, publication_categories, publications};
+use crate::db::{self, DbConnection};
+use crate::domain::Status;
+use crate::links::dto::LinkRel;
+
+pub const ARTICLE_SLUG: &str = "concertation-fournisseurs-ia-ayants-droit";
+
+const ARTICLE_TITLE: &str = "Concertation entre fournisseurs d’IA et ayants droit : un espace de dialogue et de négociation structuré mais un partage de la valeur encore insuffisant";
+
+const ARTICLE_SUMMARY: &str = "Le 2 juin dernier, la ministre de la Culture et la ministre déléguée chargée de l’Intelligence artificielle et du Numérique, ont lancé un cycle de concertation entre développeurs de modèles d’IA et ayants droit, coordonné par deux personnalités qualifiées, Maxime Boutron, maître des requêtes au Conseil d’État, et Marc Bourreau, professeur d’économie à Télécom Paris.";
+
+const ARTICLE_BODY: &str = "<p>L’esprit de cette concertation a consisté à sortir d’une opposition stérile entre innovation et culture, et à créer, au contraire, un cercle vertueux de création de valeur où chacun trouve sa juste place : les fournisseurs d’IA générative doivent pouvoir accéder à des données fiables et de qualité pour entraîner leurs modèles, dans un cadre juridique sécurisé ; les écosystèmes culturels, mais aussi les médias d’information, doivent pouvoir contribuer au développement des IA génératives tout en préservant leur capacité à créer, à produire et à diffuser une information rigoureuse.</p>\n\
+<p>Après cinq réunions plénières et quarante bilatérales, la concertation a permis de favoriser une compréhension réciproque des enjeux de chacun. Bien que de premiers accords contractuels existent entre grands développeurs et organes de presse ou ayants droit culturels, et que des pourparlers soient en cours, ils ne sont pas systématiques et demeurent insuffisants pour assurer la juste rémunération des œuvres et contenus utilisés pour l’entraînement des modèles d’IA. En particulier, l’interprétation extensive de l’exemption de fouilles de données contrarie les démarches de contractualisation.</p>\n\
+<p>Le droit d’auteur est le socle de notre exception culturelle et un pilier essentiel de notre souveraineté numérique et créative. Il apparaît dès lors pleinement légitime que les pouvoirs publics envisagent des actions, y compris de nature législative comme celles évoquées dans le cadre des missions conduites au Conseil supérieur de la propriété littéraire et artistique (CSPLA). Parmi ces actions, celle d’une « inversion de la charge de la preuve » ou d’une « présomption d’utilisation des contenus culturels par les fournisseurs d’IA » doit faire l’objet d’un travail attentif.</p>\n\
+<p>Rachida Dati, ministre de la Culture, déclare :</p>\n\
+<blockquote><p>« Je veux redire, tant aux ayants droit qu’aux développeurs, que je suis pleinement mobilisée pour parvenir à faire émerger des modèles d’IA éthiques et responsables. Ce développement représente une opportunité exceptionnelle pour l’économie française, y compris pour ses industries culturelles et créatives, mais il doit être gagnant pour tous. »</p></blockquote>";
+
+struct DemoPublication {
+    slug: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    body: &'static str,
+    /// Year, month, day; published at 09:00 UTC, the same date on every
+    /// continent's calendar.
+    date: (i32, u32, u32),
+}
+
+const RELATED: [DemoPublication; 2] = [
+    DemoPublication {
+        slug: "prevenir-violences-sexistes-sexuelles-travail-kit-cse",
+        title: "Prévenir en amont les violences sexistes et sexuelles au travail (VSST) : un kit pour les référentes et référents CSE et employeur",
+        summary: "Contenu de démonstration : la page d’origine ne montre que le titre de cette publication. Un kit pour aider les référentes et référents CSE et les employeurs à prévenir les violences sexistes et sexuelles au travail.",
+        body: "<p>Contenu de démonstration : le texte de cette publication ne figure pas sur la page d’origine.</p>",
+        date: (2025, 11, 28),
+    },
+    DemoPublication {
+        slug: "emploi-lieux-concerts-wallonie-bruxelles",
+        title: "L’emploi dans les lieux et organisations de concerts en Wallonie et à Bruxelles : Un secteur qui se transforme",
+        summary: "Contenu de démonstration : la page d’origine ne montre que le titre de cette publication. Une étude de l’emploi dans les lieux et organisations de concerts en Wallonie et à Bruxelles.",
+        body: "<p>Contenu de démonstration : le texte de cette publication ne figure pas sur la page d’origine.</p>",
+        date: (2025, 11, 21),
+    },
+];
+
+fn at_nine(date: (i32, u32, u32)) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(date.0, date.1, date.2)
+        .and_then(|day| day.and_hms_opt(9, 0, 0))
+        .expect("the demo dates are valid")
+}
+
+/// Loads the demo content unless its article is already there. Returns
+/// whether anything was written. All of it is written, or none.
+pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
+    connection.transaction(|connection| {
+        let present: i64 =
+            publications::table.filter(publications::slug.eq(ARTICLE_SLUG)).count().get_result(connection)?;
+        if present > 0 {
+            return Ok(false);
+        }
+        let now = db::now();
+        let category = |slug: &str, name: &str, description: &str, parent: Option<i32>| {
+            (
+                categories::slug.eq(slug.to_owned()),
+                categories::name.eq(name.to_owned()),
+                categories::description.eq(Some(description.to_owned())),
+                categories::parent_id.eq(parent),
+                categories::position.eq(0),
+                categories::created_at.eq(now),
+                categories::updated_at.eq(now),
+            )
+        };
+        let studies: i32 = diesel::insert_into(categories::table)
+            .values(category(
+                "etudes-publications",
+                "Études & publications",
+                "Les études, rapports et publications du ministère.",
+                None,
+            ))
+            .returning(categories::id)
+            .get_result(connection)?;
+        let phonographic: i32 = diesel::insert_into(categories::table)
+            .values(category(
+                "veille-industrie-phonographique",
+                "Veille industrie phonographique",
+                "Le suivi de l’industrie phonographique.",
+                Some(studies),
+            ))
+            .returning(categories::id)
+            .get_result(connection)?;
+
+        let article = DemoPublication {
+            slug: ARTICLE_SLUG,
+            title: ARTICLE_TITLE,
+            summary: ARTICLE_SUMMARY,
+            body: ARTICLE_BODY,
+            date: (2025, 12, 5),
+        };
+        let mut insert = |publication: &DemoPublication| -> QueryResult<i32> {
+            let published_at = at_nine(publication.date);
+            diesel::insert_into(publications::table)
+                .values((
+                    publications::slug.eq(publication.slug),
+                    publications::title.eq(publication.title),
+                    publications::summary.eq(publication.summary),
+                    publications::body.eq(publication.body),
+                    publications::status.eq(Status::Published.as_str()),
+                    publications::language.eq("fr"),
+                    publications::published_at.eq(Some(published_at)),
+                    publications::authors.eq("[]"),
+                    publications::created_at.eq(published_at),
+                    publications::updated_at.eq(published_at),
+                ))
+                .returning(publications::id)
+                .get_result(connection)
+        };
+        let article_id = insert(&article)?;
+        let related_ids = [insert(&RELATED[0])?, insert(&RELATED[1])?];
+
+        let filings = [(article_id, studies, 0), (article_id, phonographic, 1)]
+            .into_iter()
+            .chain(related_ids.iter().map(|&id| (id, studies, 0)));
+        for (publication_id, category_id, position) in filings {
+            diesel::insert_into(publication_categories::table)
+                .values((
+                    publication_categories::publication_id.eq(publication_id),
+                    publication_categories::category_id.eq(category_id),
+                    publication_categories::position.eq(position),
+                ))
+                .execute(connection)?;
+        }
+        for (position, (target_id, related)) in related_ids.iter().zip(&RELATED).enumerate() {
+            diesel::insert_into(links::table)
+                .values((
+                    links::publication_id.eq(article_id),
+                    links::rel.eq(LinkRel::Related.as_str()),
+                    links::title.eq(related.title),
+                    links::target_id.eq(Some(*target_id)),
+                    links::position.eq(position as i32),
+                    links::created_at.eq(now),
+                    links::updated_at.eq(now),
+                ))
+                .execute(connection)?;
+        }
+        Ok(true)
+    })
+}

@@ -1,0 +1,90 @@
+//! Values checked at the edge of the API.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// How a path names a resource: by its integer id or by its slug.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reference {
+    Id(i32),
+    Slug(String),
+}
+
+impl Reference {
+    /// Digits name an id; anything else is a slug. Slugs never consist of
+    /// digits alone, so the two cannot be confused. Text that can be neither
+    /// (an id beyond the column's range, a character no slug has) names
+    /// nothing: `None`, without asking the database.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if !raw.is_empty() && raw.bytes().all(|byte| byte.is_ascii_digit()) {
+            raw.parse().ok().map(Self::Id)
+        } else {
+            is_slug(raw).then(|| Self::Slug(raw.to_owned()))
+        }
+    }
+
+    /// Parses a path segment, or answers the 404 that `resource` would.
+    pub fn parse_or_not_found(raw: &str, resource: &str) -> Result<Self, ApiError> {
+        Self::parse(raw).ok_or_else(|| ApiError::no_such(resource, raw))
+    }
+}
+
+/// Slugs are 1 to 200 lowercase ASCII letters, digits and hyphens.
+pub fn is_slug(text: &str) -> bool {
+    (1..=200).contains(&text.len())
+        && text.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => write!(formatter, "{id}"),
+            Self::Slug(slug) => formatter.write_str(slug),
+        }
+    }
+}
+
+/// A BCP 47 language tag in its common form: a 2- or 3-letter language,
+/// then subtags of 1 to 8 letters or digits (`fr`, `fr-BE`, `zh-Hant-TW`).
+pub fn is_language_tag(text: &str) -> bool {
+    let mut subtags = text.split('-');
+    let language = subtags.next().unwrap_or_default();
+    text.len() <= 35
+        && (2..=3).contains(&language.len())
+        && language.bytes().all(|byte| byte.is_ascii_alphabetic())
+        && subtags
+            .all(|subtag| (1..=8).contains(&subtag.len()) && subtag.bytes().all(|byte| byte.is_ascii_alphanumeric()))
+}
+
+/// Where a publication is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Being written; not shown by the public API.
+    Draft,
+    /// Public.
+    Published,
+    /// Withdrawn; not shown by the public API.
+    Archived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Reads a stored value; the database's check constraint allows no other.
+    pub fn from_stored(value: &str) -> Self {
+        match value {
+            "published" => Self::Published,
+            "archived" => Self::Archived,
+            _ => Self::Draft,
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Every error the API answers, and how it is rendered.
+//!
+//! Policy: handlers and queries return `Result<_, ApiError>`; this module is
+//! the only place that turns an error into an HTTP response. Every response
+//! is RFC 9457 `application/problem+json` with a stable machine-readable
+//! `code`. Client errors say precisely what was wrong (naming the parameter
+//! or field). Server errors log their whole cause and answer a generic
+//! message: no SQL, file path or stack trace ever reaches a client.
+//! `diesel::NotFound` becomes a 404 here, in `From<diesel::result::Error>`.
+
+use std::fmt;
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::{ToResponse, ToSchema};
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "no publication has the id or slug 'missing'",
+    "code": "NOT_FOUND"
+}))]
+pub struct Problem {
+    /// Always `about:blank`: the `code` member identifies the problem.
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    /// The HTTP status phrase.
+    pub title: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// A stable machine-readable code; see the API description for the list.
+    pub code: ErrorCode,
+    /// The parameters or fields at fault, when there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One parameter or field at fault.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The query parameter or JSON field.
+    pub field: String,
+    /// A stable code for this kind of fault.
+    pub code: &'static str,
+    /// What is wrong with it, for a person.
+    pub message: String,
+}
+
+/// The stable codes of every error the API answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// A query parameter is unknown, repeated or out of range (400).
+    InvalidParameter,
+    /// No resource has that id or slug, or no route has that path (404).
+    NotFound,
+    /// The route exists but not for this method (405).
+    MethodNotAllowed,
+    /// The database cannot be reached (503).
+    Unavailable,
+    /// An unexpected fault on the server (500).
+    Internal,
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.serialize(formatter)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid query parameter {parameter}: {message}")]
+    InvalidParameter { parameter: String, reason: &'static str, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {method} is not allowed here")]
+    MethodNotAllowed { method: Method, allowed: Vec<Method> },
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid_parameter(parameter: &str, reason: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidParameter { parameter: parameter.to_owned(), reason, message: message.into() }
+    }
+
+    /// The 404 for an id or slug that names no `resource`.
+    pub fn no_such(resource: &str, reference: impl fmt::Display) -> Self {
+        Self::NotFound(format!("no {resource} has the id or slug '{reference}'"))
+    }
+
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        Self::Unavailable(cause.to_string())
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidParameter { .. } => ErrorCode::InvalidParameter,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (detail, errors) = match self {
+            Self::InvalidParameter { parameter, reason, message } => (
+                format!("query parameter '{parameter}': {message}"),
+                vec![FieldError { field: parameter.clone(), code: reason, message: message.clone() }],
+            ),
+            Self::NotFound(detail) => (detail.clone(), Vec::new()),
+            Self::MethodNotAllowed { method, allowed } => {
+                let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+                (format!("{method} is not allowed here; allowed: {}", allowed.join(", ")), Vec::new())
+            }
+            Self::Unavailable(_) => ("the database cannot be reached; try again shortly".into(), Vec::new()),
+            Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), Vec::new()),
+        };
+        Problem {
+            problem_type: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            code: self.code(),
+            errors,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => Self::NotFound("the resource does not exist".into()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Gives a query's `NotFound` a message that names what was asked for.
+pub trait OrNotFound<T> {
+    fn or_not_found(self, error: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+}
+
+impl<T> OrNotFound<T> for diesel::QueryResult<T> {
+    fn or_not_found(self, error: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
+        match self {
+            Err(diesel::result::Error::NotFound) => Err(error()),
+            other => other.map_err(ApiError::from),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status_code().is_server_error() {
+            log::error!("{self}");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        if let Self::MethodNotAllowed { allowed, .. } = self {
+            let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            response.insert_header((header::ALLOW, allowed.join(", ")));
+        }
+        if let Self::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.json(self.problem())
+    }
+}
+
+/// 400: a query parameter is unknown, repeated, malformed or out of range.
+#[derive(ToResponse)]
+#[response(
+    description = "A query parameter is unknown, repeated, malformed or out of range; `errors` names it.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "query parameter 'per_page': must be an integer from 1 to 100",
+        "code": "INVALID_PARAMETER",
+        "errors": [{"field": "per_page", "code": "out_of_range", "message": "must be an integer from 1 to 100"}]
+    })
+)]
+pub struct BadRequest(pub Problem);
+
+/// 404: nothing has that id or slug.
+#[derive(ToResponse)]
+#[response(
+    description = "No resource has that id or slug.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "no publication has the id or slug 'missing'",
+        "code": "NOT_FOUND"
+    })
+)]
+pub struct NotFound(pub Problem);
+
+/// 503: the database cannot be reached.
+#[derive(ToResponse)]
+#[response(
+    description = "The database cannot be reached; retry after the delay in `Retry-After`.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "the database cannot be reached; try again shortly",
+        "code": "UNAVAILABLE"
+    })
+)]
+pub struct Unavailable(pub Problem);

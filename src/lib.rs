@@ -1,0 +1,21 @@
+//! Parution: a JSON/REST API that serves publications, their categories and
+//! their related links, over SQLite (embedded) or PostgreSQL.
+//!
+//! Each resource has its module (`publications`, `categories`, `links`)
+//! holding its handlers, its answer types and its queries. `db` is the one
+//! layer that knows the database, `error` the one type every failure
+//! becomes, `startup` builds the application for `main` and the tests alike.
+
+pub mod categories;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod links;
+pub mod openapi;
+pub mod operations;
+pub mod pagination;
+pub mod publications;
+pub mod query;
+pub mod startup;

@@ -1,0 +1,12 @@
+//! Links: the related items of a publication, each pointing either to an
+//! external URL or to another publication.
+
+pub mod dto;
+pub mod handlers;
+pub mod queries;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(handlers::list_publication_links);
+}

@@ -1,0 +1,68 @@
+//! Probes for orchestrators and load balancers.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::{self, Pool};
+use crate::error::{ApiError, BadRequest, Unavailable};
+use crate::query::QueryParams;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(health).service(ready);
+}
+
+/// The process is up.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// The server can answer: its database is reachable.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ready", "catalogue_revision": 42}))]
+pub struct Readiness {
+    /// Always `ready`.
+    pub status: &'static str,
+    /// A counter that every change to publications, categories or links
+    /// increases: equal values mean nothing changed in between.
+    pub catalogue_revision: i64,
+}
+
+/// Liveness probe
+///
+/// Answers as long as the process runs; it does not touch the database.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The process is up.", body = Health),
+        (status = 400, response = BadRequest),
+    )
+)]
+#[get("/health")]
+pub async fn health(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+}
+
+/// Readiness probe
+///
+/// Answers 200 when the database is reachable, 503 otherwise.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database is reachable.", body = Readiness),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/ready")]
+pub async fn ready(pool: web::Data<Pool>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let revision =
+        db::run(&pool, |connection| db::catalogue_revision(connection).map_err(ApiError::unavailable)).await?;
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", catalogue_revision: revision }))
+}

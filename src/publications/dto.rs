@@ -1,0 +1,101 @@
+//! What the API answers about publications.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::categories::dto::CategorySummary;
+use crate::domain::Status;
+use crate::links::dto::Link;
+
+use super::queries::{PublicationRecord, SummaryRecord, SummaryRow};
+
+/// A publication as listed: everything but its body and links.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1,
+    "slug": "concertation-fournisseurs-ia-ayants-droit",
+    "title": "Concertation entre fournisseurs d’IA et ayants droit : un espace de dialogue et de négociation structuré mais un partage de la valeur encore insuffisant",
+    "summary": "Le 2 juin dernier, la ministre de la Culture et la ministre déléguée chargée de l’Intelligence artificielle et du Numérique, ont lancé un cycle de concertation…",
+    "status": "published",
+    "language": "fr",
+    "published_at": "2025-12-05T09:00:00Z",
+    "authors": [],
+    "categories": [
+        {"id": 1, "slug": "etudes-publications", "name": "Études & publications"},
+        {"id": 2, "slug": "veille-industrie-phonographique", "name": "Veille industrie phonographique"}
+    ],
+    "created_at": "2025-12-05T09:00:00Z",
+    "updated_at": "2025-12-05T09:00:00Z",
+    "version": 1
+}))]
+pub struct PublicationSummary {
+    pub id: i32,
+    /// Unique, URL-safe; the publication can be fetched by it.
+    pub slug: String,
+    pub title: String,
+    /// The lead, as plain text.
+    pub summary: String,
+    pub status: Status,
+    /// A BCP 47 language tag.
+    #[schema(example = "fr")]
+    pub language: String,
+    /// When it was published; `null` for a draft.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Author names, possibly none.
+    pub authors: Vec<String>,
+    /// The categories it is filed under, in the order the publication gives.
+    pub categories: Vec<CategorySummary>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change.
+    pub version: i32,
+}
+
+impl From<SummaryRecord> for PublicationSummary {
+    fn from(record: SummaryRecord) -> Self {
+        summary(record.row, record.categories)
+    }
+}
+
+fn summary(row: SummaryRow, categories: Vec<CategorySummary>) -> PublicationSummary {
+    PublicationSummary {
+        id: row.id,
+        slug: row.slug,
+        title: row.title,
+        summary: row.summary,
+        status: Status::from_stored(&row.status),
+        language: row.language,
+        published_at: row.published_at.map(|at| at.and_utc()),
+        // The column only ever holds what the API wrote: a JSON array of strings.
+        authors: serde_json::from_str(&row.authors).unwrap_or_default(),
+        categories,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+        version: row.version,
+    }
+}
+
+/// One publication in full: its body (sanitised HTML) and its links.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Publication {
+    #[serde(flatten)]
+    pub summary: PublicationSummary,
+    /// The text, as sanitised HTML.
+    #[schema(example = "<p>L’esprit de cette concertation…</p><blockquote><p>« Je veux redire… »</p></blockquote>")]
+    pub body: String,
+    /// Related links, ordered by `position`.
+    pub links: Vec<Link>,
+}
+
+impl Publication {
+    pub fn new(record: PublicationRecord, links: Vec<Link>) -> Self {
+        Self { summary: summary(record.row, record.categories), body: record.body, links }
+    }
+}
+
+/// A list without pagination: every item fits in one answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicationSummaries {
+    pub data: Vec<PublicationSummary>,
+}

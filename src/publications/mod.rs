@@ -1,0 +1,14 @@
+//! Publications: studies, reports and articles, with their categories.
+
+pub mod dto;
+pub mod handlers;
+pub mod queries;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(handlers::list_publications)
+        .service(handlers::get_publication)
+        .service(handlers::list_related_publications);
+}

@@ -1,0 +1,64 @@
+//! The `parution` binary itself.
+
+use std::process::Command;
+
+use crate::helpers::{Backend, TestApp};
+
+fn parution() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parution"));
+    command.env_remove("PARUTION_DATABASE_URL").env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn openapi_prints_the_committed_document() {
+    let output = parution().arg("openapi").output().unwrap();
+
+    assert!(output.status.success());
+    let committed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
+    assert!(output.stdout == committed, "`parution openapi` prints openapi/openapi.json");
+}
+
+#[actix_web::test]
+async fn migrate_creates_the_schema_without_demo_content() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("nested/new.db").display());
+
+    let output = parution().args(["migrate", "--database-url", &url]).output().unwrap();
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pool = parution::startup::prepare(&crate::helpers::settings(&url), parution::startup::Demo::Never).unwrap();
+    let document = std::sync::Arc::new(parution::openapi::document());
+    let app = actix_web::test::init_service(parution::startup::app(pool, document)).await;
+    let request = actix_web::test::TestRequest::get().uri("/api/v1/publications").to_request();
+    let body: serde_json::Value = actix_web::test::call_and_read_body_json(&app, request).await;
+    assert_eq!(body["pagination"]["total"], 0);
+}
+
+#[test]
+fn an_unsupported_database_url_fails_loudly() {
+    for (url, explanation) in [
+        ("mysql://localhost/parution", "use sqlite://PATH or postgres://"),
+        ("postgress://localhost/parution", "use sqlite://PATH or postgres://"),
+        ("data/parution.db", "use sqlite://PATH or postgres://"),
+        ("sqlite://", "a sqlite:// URL needs a file path"),
+    ] {
+        let output = parution().args(["migrate", "--database-url", url]).output().unwrap();
+
+        assert!(!output.status.success(), "{url} is refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(explanation), "{url}: {stderr}");
+    }
+}
+
+#[actix_web::test]
+async fn seed_demo_loads_the_demo_content_once() {
+    let app = TestApp::new(Backend::Sqlite).await;
+
+    for _ in 0..2 {
+        let output = parution().args(["seed-demo", "--database-url", &app.url]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("3"));
+}

@@ -1,0 +1,298 @@
+//! The test application: a fresh database for every test, on SQLite or on
+//! PostgreSQL, the app built exactly as `serve` builds it, and fixtures
+//! written straight into the database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use parution::config::DatabaseSettings;
+use parution::db::schema::{categories, links, publication_categories, publications};
+use parution::db::{self, DbConnection, Pool};
+use parution::startup::{self, Demo};
+use serde_json::Value;
+use utoipa::openapi::OpenApi;
+
+/// Generates, for each listed `async fn name(backend: Backend)`, a test
+/// `sqlite::name` and a test `postgres::name`. The PostgreSQL ones are
+/// ignored, with the reason, unless `PARUTION_TEST_DATABASE_URL` names a
+/// server when the tests are built.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                #[cfg_attr(
+                    not(postgres_tests),
+                    ignore = "PostgreSQL suite skipped: set PARUTION_TEST_DATABASE_URL to run it"
+                )]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+pub use parution::db::Backend;
+
+/// A database that exists for one test only.
+enum Scratch {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+/// The URL of a new, empty database on `backend`.
+fn scratch_database(backend: Backend) -> (String, Scratch) {
+    match backend {
+        Backend::Sqlite => {
+            let folder = tempfile::tempdir().expect("a temporary folder");
+            let url = format!("sqlite://{}", folder.path().join("parution.db").display());
+            (url, Scratch::Sqlite(folder))
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("PARUTION_TEST_DATABASE_URL")
+                .expect("PARUTION_TEST_DATABASE_URL names a PostgreSQL server for the PostgreSQL suite");
+            let name = format!("parution_test_{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::SeqCst));
+            let mut admin = PgConnection::establish(&admin_url).expect("the PostgreSQL test server answers");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut admin)
+                .expect("an old test database can be dropped");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .expect("a test database can be created");
+            (with_database_name(&admin_url, &name), Scratch::Postgres { admin_url, name })
+        }
+    }
+}
+
+/// The same PostgreSQL URL, naming another database.
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map(|at| at + 3).unwrap_or(0);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub pool: Pool,
+    document: Arc<OpenApi>,
+    // Dropped last: the database outlives the pool.
+    _scratch: Scratch,
+}
+
+/// An answer, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("the body is JSON ({error}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code; returns it.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert_eq!(problem["code"], code);
+        assert!(problem["title"].is_string() && problem["detail"].is_string() && problem["type"].is_string());
+        problem
+    }
+}
+
+impl TestApp {
+    /// An app over a new, migrated, empty database.
+    pub async fn new(backend: Backend) -> Self {
+        Self::start(backend, Demo::Never)
+    }
+
+    /// An app over a new database holding the demo content.
+    pub async fn with_demo(backend: Backend) -> Self {
+        Self::start(backend, Demo::Always)
+    }
+
+    fn start(backend: Backend, demo: Demo) -> Self {
+        let (url, scratch) = scratch_database(backend);
+        let pool = startup::prepare(&settings(&url), demo).expect("the test database is prepared");
+        Self { url, pool, document: Arc::new(parution::openapi::document()), _scratch: scratch }
+    }
+
+    pub fn connection(&self) -> db::PooledConnection {
+        self.pool.get().expect("a database connection")
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.call(TestRequest::get().uri(uri)).await
+    }
+
+    pub async fn call(&self, request: TestRequest) -> Answer {
+        let app = test::init_service(startup::app(self.pool.clone(), self.document.clone())).await;
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = test::read_body(response).await.to_vec();
+        Answer { status, headers, body }
+    }
+}
+
+pub fn settings(url: &str) -> DatabaseSettings {
+    DatabaseSettings { database_url: url.parse().expect("a valid database URL"), pool_size: 4 }
+}
+
+/// 09:00 UTC on a day of 2025.
+pub fn day(month: u32, day: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2025, month, day).unwrap().and_hms_opt(9, 0, 0).unwrap()
+}
+
+/// A publication to insert; `Default` gives a published one in French.
+pub struct NewPublication<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub status: &'a str,
+    pub language: &'a str,
+    pub published_at: Option<NaiveDateTime>,
+    pub categories: &'a [i32],
+}
+
+impl Default for NewPublication<'_> {
+    fn default() -> Self {
+        Self {
+            slug: "",
+            title: "",
+            status: "published",
+            language: "fr",
+            published_at: Some(day(6, 1)),
+            categories: &[],
+        }
+    }
+}
+
+pub fn insert_publication(connection: &mut DbConnection, new: NewPublication) -> i32 {
+    let now = db::now();
+    let title = if new.title.is_empty() { new.slug } else { new.title };
+    let id: i32 = diesel::insert_into(publications::table)
+        .values((
+            publications::slug.eq(new.slug),
+            publications::title.eq(title),
+            publications::summary.eq(format!("Résumé de {title}")),
+            publications::body.eq(format!("<p>Texte de {title}</p>")),
+            publications::status.eq(new.status),
+            publications::language.eq(new.language),
+            publications::published_at.eq(new.published_at),
+            publications::authors.eq(r#"["Service des études"]"#),
+            publications::created_at.eq(now),
+            publications::updated_at.eq(now),
+        ))
+        .returning(publications::id)
+        .get_result(connection)
+        .expect("the publication is inserted");
+    for (position, category_id) in new.categories.iter().enumerate() {
+        diesel::insert_into(publication_categories::table)
+            .values((
+                publication_categories::publication_id.eq(id),
+                publication_categories::category_id.eq(category_id),
+                publication_categories::position.eq(position as i32),
+            ))
+            .execute(connection)
+            .expect("the publication is filed");
+    }
+    id
+}
+
+pub fn insert_category(
+    connection: &mut DbConnection,
+    slug: &str,
+    name: &str,
+    parent: Option<i32>,
+    position: i32,
+) -> i32 {
+    let now = db::now();
+    diesel::insert_into(categories::table)
+        .values((
+            categories::slug.eq(slug),
+            categories::name.eq(name),
+            categories::parent_id.eq(parent),
+            categories::position.eq(position),
+            categories::created_at.eq(now),
+            categories::updated_at.eq(now),
+        ))
+        .returning(categories::id)
+        .get_result(connection)
+        .expect("the category is inserted")
+}
+
+/// A link from `publication` to another publication or to a URL.
+pub fn insert_link(
+    connection: &mut DbConnection,
+    publication: i32,
+    rel: &str,
+    target: Result<i32, &str>,
+    position: i32,
+) -> i32 {
+    let now = db::now();
+    let (target_id, url) = match target {
+        Ok(id) => (Some(id), None),
+        Err(url) => (None, Some(url)),
+    };
+    diesel::insert_into(links::table)
+        .values((
+            links::publication_id.eq(publication),
+            links::rel.eq(rel),
+            links::title.eq(format!("Lien {position}")),
+            links::url.eq(url),
+            links::target_id.eq(target_id),
+            links::position.eq(position),
+            links::created_at.eq(now),
+            links::updated_at.eq(now),
+        ))
+        .returning(links::id)
+        .get_result(connection)
+        .expect("the link is inserted")
+}
+
+/// The `data` array's values of `field`.
+pub fn field<'a>(answer: &'a Value, name: &str) -> Vec<&'a Value> {
+    answer["data"].as_array().expect("a data array").iter().map(|item| &item[name]).collect()
+}
