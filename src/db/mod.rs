@@ -172,9 +172,24 @@ pub fn migrate(connection: &mut DbConnection) -> Result<bool, String> {
     }
     match connection {
         DbConnection::Sqlite(connection) => apply(connection, SQLITE_MIGRATIONS),
-        DbConnection::Postgresql(connection) => apply(connection, POSTGRES_MIGRATIONS),
+        DbConnection::Postgresql(connection) => {
+            // Replicas starting together take turns: the first migrates,
+            // the others then find nothing pending.
+            let lock = |connection: &mut PgConnection, function: &str| {
+                diesel::sql_query(format!("SELECT {function}({MIGRATION_LOCK})"))
+                    .execute(connection)
+                    .map_err(|error| error.to_string())
+            };
+            lock(connection, "pg_advisory_lock")?;
+            let outcome = apply(connection, POSTGRES_MIGRATIONS);
+            lock(connection, "pg_advisory_unlock")?;
+            outcome
+        }
     }
 }
+
+/// The PostgreSQL advisory lock held while migrating ("parution" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7061_7275_7469_6f6e;
 
 /// The names of the embedded migrations of a backend, in order.
 pub fn migration_names(backend: Backend) -> Vec<String> {

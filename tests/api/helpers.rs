@@ -49,8 +49,8 @@ macro_rules! backend_tests {
 
 pub use parution::db::Backend;
 
-/// A database that exists for one test only.
-enum Scratch {
+/// A database that exists for one test only; dropped with this value.
+pub enum Scratch {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -68,7 +68,7 @@ impl Drop for Scratch {
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
 /// The URL of a new, empty database on `backend`.
-fn scratch_database(backend: Backend) -> (String, Scratch) {
+pub fn scratch_database(backend: Backend) -> (String, Scratch) {
     match backend {
         Backend::Sqlite => {
             let folder = tempfile::tempdir().expect("a temporary folder");
@@ -153,7 +153,8 @@ impl TestApp {
         Self::start(backend, Demo::Always)
     }
 
-    fn start(backend: Backend, demo: Demo) -> Self {
+    /// An app over a new database prepared as `serve` would with `demo`.
+    pub fn start(backend: Backend, demo: Demo) -> Self {
         let (url, scratch) = scratch_database(backend);
         let pool = startup::prepare(&settings(&url), demo).expect("the test database is prepared");
         Self { url, pool, document: Arc::new(parution::openapi::document()), _scratch: scratch }
@@ -295,4 +296,18 @@ pub fn insert_link(
 /// The `data` array's values of `field`.
 pub fn field<'a>(answer: &'a Value, name: &str) -> Vec<&'a Value> {
     answer["data"].as_array().expect("a data array").iter().map(|item| &item[name]).collect()
+}
+
+/// Sends one HTTP/1.1 request over TCP and reads the whole answer: the head
+/// and the body.
+pub fn exchange(address: std::net::SocketAddr, method: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("the server accepts connections");
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    (head.to_owned(), body.to_owned())
 }

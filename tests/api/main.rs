@@ -9,6 +9,7 @@ mod errors;
 mod links;
 mod openapi;
 mod operations;
+mod postgres;
 mod publications;
 mod seed;
 mod server;

@@ -1,21 +1,10 @@
 //! A real server over TCP: what in-process tests cannot see.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 
 use actix_web::HttpServer;
 
-use crate::helpers::{Backend, TestApp};
-
-/// Sends one HTTP/1.1 request and reads the whole answer.
-fn exchange(address: std::net::SocketAddr, request: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("the server accepts connections");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    String::from_utf8_lossy(&answer).into_owned()
-}
+use crate::helpers::{Backend, TestApp, exchange};
 
 #[actix_web::test]
 async fn head_answers_the_get_headers_without_a_body() {
@@ -31,24 +20,19 @@ async fn head_answers_the_get_headers_without_a_body() {
     let handle = running.handle();
     actix_web::rt::spawn(running);
 
-    let (get, head) = actix_web::web::block(move || {
-        let request = |method: &str| {
-            format!("{method} /api/v1/publications HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        };
-        (exchange(address, &request("GET")), exchange(address, &request("HEAD")))
+    let ((get_head, get_body), (head_head, head_body)) = actix_web::web::block(move || {
+        (exchange(address, "GET", "/api/v1/publications"), exchange(address, "HEAD", "/api/v1/publications"))
     })
     .await
     .unwrap();
     handle.stop(true).await;
 
-    let (get_head, get_body) = get.split_once("\r\n\r\n").unwrap();
-    let (head_head, head_body) = head.split_once("\r\n\r\n").unwrap();
     assert!(head_head.starts_with("HTTP/1.1 200 OK"), "{head_head}");
     assert!(head_body.is_empty(), "HEAD has no body");
     assert!(get_body.contains("Concertation"));
     let length = |head: &str| {
         head.lines().find_map(|line| line.to_lowercase().strip_prefix("content-length: ").map(str::to_owned))
     };
-    assert_eq!(length(head_head), length(get_head));
+    assert_eq!(length(&head_head), length(&get_head));
     assert!(head_head.to_lowercase().contains("x-total-count: 3"));
 }
