@@ -6,7 +6,7 @@ use actix_web::App;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::error::{BadRequest, NotFound, Unavailable};
+use crate::error::{BadRequest, ErrorCode, FieldError, NotFound, Problem, Unavailable};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,7 @@ use crate::error::{BadRequest, NotFound, Unavailable};
         (name = "links", description = "The related links of a publication."),
         (name = "operations", description = "Probes for orchestrators and load balancers."),
     ),
-    components(responses(BadRequest, NotFound, Unavailable)),
+    components(schemas(Problem, FieldError, ErrorCode), responses(BadRequest, NotFound, Unavailable)),
 )]
 struct ApiDoc;
 

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::db::{self, Pool};
 use crate::domain::Reference;
 use crate::error::{ApiError, BadRequest, NotFound, Unavailable};
-use crate::publications::handlers::find;
+use crate::publications::handlers::find_id;
 use crate::query::QueryParams;
 
 use super::dto::Links;
@@ -35,8 +35,8 @@ pub async fn list_publication_links(
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "publication")?;
     let data = db::run(&pool, move |connection| {
-        let publication = find(connection, &reference)?;
-        Ok(queries::of_publication(connection, publication.row.id)?)
+        let id = find_id(connection, &reference)?;
+        Ok(queries::of_publication(connection, id)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Links { data }))

@@ -141,7 +141,7 @@ pub async fn get_publication(
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "publication")?;
     let publication = db::run(&pool, move |connection| {
-        let record = find(connection, &reference)?;
+        let record = queries::find(connection, &reference).or_not_found(|| not_found(&reference))?;
         let links = link_queries::of_publication(connection, record.row.id)?;
         Ok(Publication::new(record, links))
     })
@@ -173,15 +173,19 @@ pub async fn list_related_publications(
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "publication")?;
     let records = db::run(&pool, move |connection| {
-        let publication = find(connection, &reference)?;
-        Ok(queries::related(connection, publication.row.id)?)
+        let id = find_id(connection, &reference)?;
+        Ok(queries::related(connection, id)?)
     })
     .await?;
     let data = records.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(PublicationSummaries { data }))
 }
 
-/// A published publication, or a 404 that names what was asked for.
-pub fn find(connection: &mut DbConnection, reference: &Reference) -> Result<queries::PublicationRecord, ApiError> {
-    queries::find(connection, reference).or_not_found(|| ApiError::no_such("publication", reference))
+fn not_found(reference: &Reference) -> ApiError {
+    ApiError::no_such("publication", reference)
+}
+
+/// The id of a published publication, or the 404 that names what was asked for.
+pub fn find_id(connection: &mut DbConnection, reference: &Reference) -> Result<i32, ApiError> {
+    queries::find_id(connection, reference).or_not_found(|| not_found(reference))
 }

@@ -90,13 +90,22 @@ pub fn list(
 
 /// A published publication by id or slug.
 pub fn find(connection: &mut DbConnection, reference: &Reference) -> QueryResult<PublicationRecord> {
-    let query = match reference {
-        Reference::Id(id) => published().filter(publications::id.eq(*id)),
-        Reference::Slug(slug) => published().filter(publications::slug.eq(slug.clone())),
-    };
-    let (row, body) = query.select((SummaryRow::as_select(), publications::body)).first(connection)?;
+    let (row, body) =
+        by_reference(reference).select((SummaryRow::as_select(), publications::body)).first(connection)?;
     let categories = categories_of(connection, &[row.id])?.remove(&row.id).unwrap_or_default();
     Ok(PublicationRecord { row, body, categories })
+}
+
+/// The id of a published publication, by id or slug.
+pub fn find_id(connection: &mut DbConnection, reference: &Reference) -> QueryResult<i32> {
+    by_reference(reference).select(publications::id).first(connection)
+}
+
+fn by_reference(reference: &Reference) -> publications::BoxedQuery<'static, MultiBackend> {
+    match reference {
+        Reference::Id(id) => published().filter(publications::id.eq(*id)),
+        Reference::Slug(slug) => published().filter(publications::slug.eq(slug.clone())),
+    }
 }
 
 /// The published publications linked to `id` by a `related` link, in

@@ -62,6 +62,33 @@ fn every_operation_is_fully_documented() {
     assert!(count >= 9, "every route is documented: {operation_ids:?}");
 }
 
+/// Every `$ref` in `value`, wherever it sits.
+fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get("$ref") {
+                found.push(reference);
+            }
+            object.values().for_each(|item| references(item, found));
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    let document: Value = serde_json::from_str(&generated()).unwrap();
+    let mut found = Vec::new();
+    references(&document, &mut found);
+
+    assert!(found.len() > 20, "the document uses shared components");
+    for reference in found {
+        let pointer = reference.strip_prefix('#').expect("references stay inside the document");
+        assert!(document.pointer(pointer).is_some(), "{reference} resolves");
+    }
+}
+
 #[test]
 fn both_backends_have_the_same_migrations() {
     let sqlite = parution::db::migration_names(Backend::Sqlite);
