@@ -26,6 +26,30 @@ pub enum Command {
     SeedDemo(DatabaseSettings),
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage the API tokens that writes need.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it: it is shown this once, and only its hash is kept.
+    Create {
+        /// A name to tell the token by (who or what uses it).
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens: names, creation and last use, never secrets.
+    List,
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, Args)]

@@ -58,10 +58,24 @@ pub struct FieldError {
 pub enum ErrorCode {
     /// A query parameter is unknown, repeated or out of range (400).
     InvalidParameter,
+    /// The body is not JSON, or not a JSON object (400).
+    MalformedBody,
+    /// The bearer token is missing, malformed, unknown or revoked (401).
+    Unauthorized,
     /// No resource has that id or slug, or no route has that path (404).
     NotFound,
     /// The route exists but not for this method (405).
     MethodNotAllowed,
+    /// A slug is taken, or the resource is still in use (409).
+    Conflict,
+    /// `If-Match` names a version that is no longer current (412).
+    PreconditionFailed,
+    /// The body is larger than 1 MiB (413).
+    PayloadTooLarge,
+    /// The body is not `application/json` (415).
+    UnsupportedMediaType,
+    /// Fields of the body are invalid; `errors` lists every one (422).
+    ValidationFailed,
     /// The database cannot be reached (503).
     Unavailable,
     /// An unexpected fault on the server (500).
@@ -79,9 +93,23 @@ pub enum ApiError {
     #[error("invalid query parameter {parameter}: {message}")]
     InvalidParameter { parameter: String, reason: &'static str, message: String },
     #[error("{0}")]
+    MalformedBody(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: Method, allowed: Vec<Method> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("invalid fields: {0:?}")]
+    ValidationFailed(Vec<FieldError>),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -109,8 +137,15 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidParameter { .. } => ErrorCode::InvalidParameter,
+            Self::MalformedBody(_) => ErrorCode::MalformedBody,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::ValidationFailed(_) => ErrorCode::ValidationFailed,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -123,7 +158,17 @@ impl ApiError {
                 format!("query parameter '{parameter}': {message}"),
                 vec![FieldError { field: parameter.clone(), code: reason, message: message.clone() }],
             ),
-            Self::NotFound(detail) => (detail.clone(), Vec::new()),
+            Self::MalformedBody(detail)
+            | Self::Unauthorized(detail)
+            | Self::NotFound(detail)
+            | Self::Conflict(detail)
+            | Self::PreconditionFailed(detail)
+            | Self::UnsupportedMediaType(detail) => (detail.clone(), Vec::new()),
+            Self::PayloadTooLarge { .. } => (self.to_string(), Vec::new()),
+            Self::ValidationFailed(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
+                (format!("invalid fields: {}", fields.join(", ")), errors.clone())
+            }
             Self::MethodNotAllowed { method, allowed } => {
                 let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
                 (format!("{method} is not allowed here; allowed: {}", allowed.join(", ")), Vec::new())
@@ -144,8 +189,13 @@ impl ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            diesel::result::Error::NotFound => Self::NotFound("the resource does not exist".into()),
+            Error::NotFound => Self::NotFound("the resource does not exist".into()),
+            // A race that the checks before the write could not see.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("a resource with the same slug or name already exists".into())
+            }
             other => Self::Internal(other.to_string()),
         }
     }
@@ -168,9 +218,15 @@ impl<T> OrNotFound<T> for diesel::QueryResult<T> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            Self::InvalidParameter { .. } | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -186,17 +242,24 @@ impl ResponseError for ApiError {
             let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
             response.insert_header((header::ALLOW, allowed.join(", ")));
         }
-        if let Self::Unavailable(_) = self {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parution""#));
+            }
+            _ => {}
         }
         response.json(self.problem())
     }
 }
 
-/// 400: a query parameter is unknown, repeated, malformed or out of range.
+/// 400: a query parameter is unknown, repeated, malformed or out of range,
+/// or the body is not a JSON object.
 #[derive(ToResponse)]
 #[response(
-    description = "A query parameter is unknown, repeated, malformed or out of range; `errors` names it.",
+    description = "A query parameter is unknown, repeated, malformed or out of range (`errors` names it), or the body is not a JSON object.",
     content_type = "application/problem+json",
     example = json!({
         "type": "about:blank",
@@ -238,3 +301,98 @@ pub struct NotFound(pub Problem);
     })
 )]
 pub struct Unavailable(pub Problem);
+
+/// 401: no valid bearer token.
+#[derive(ToResponse)]
+#[response(
+    description = "The `Authorization: Bearer` token is missing, malformed, unknown or revoked.",
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"parution\"`")),
+    example = json!({
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "this request needs an API token: send Authorization: Bearer <token>",
+        "code": "UNAUTHORIZED"
+    })
+)]
+pub struct Unauthorized(pub Problem);
+
+/// 409: a slug is taken, or the resource is still in use.
+#[derive(ToResponse)]
+#[response(
+    description = "A slug is taken, or the resource is still in use.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "the slug 'etudes-publications' is taken",
+        "code": "CONFLICT"
+    })
+)]
+pub struct Conflict(pub Problem);
+
+/// 412: `If-Match` is stale.
+#[derive(ToResponse)]
+#[response(
+    description = "`If-Match` names a version that is no longer current; nothing was changed.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Precondition Failed",
+        "status": 412,
+        "detail": "If-Match does not match the current version \"3\"; fetch it again",
+        "code": "PRECONDITION_FAILED"
+    })
+)]
+pub struct PreconditionFailed(pub Problem);
+
+/// 413: the body is too large.
+#[derive(ToResponse)]
+#[response(
+    description = "The body is larger than 1 MiB.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Payload Too Large",
+        "status": 413,
+        "detail": "the body is larger than 1048576 bytes",
+        "code": "PAYLOAD_TOO_LARGE"
+    })
+)]
+pub struct PayloadTooLarge(pub Problem);
+
+/// 415: the body is not JSON.
+#[derive(ToResponse)]
+#[response(
+    description = "The body's `Content-Type` is not one this operation accepts.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unsupported Media Type",
+        "status": 415,
+        "detail": "send the body as application/json",
+        "code": "UNSUPPORTED_MEDIA_TYPE"
+    })
+)]
+pub struct UnsupportedMediaType(pub Problem);
+
+/// 422: fields of the body are invalid.
+#[derive(ToResponse)]
+#[response(
+    description = "Fields of the body are invalid or unknown; `errors` lists every one. Nothing was changed.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unprocessable Entity",
+        "status": 422,
+        "detail": "invalid fields: title, status",
+        "code": "VALIDATION_FAILED",
+        "errors": [
+            {"field": "title", "code": "required", "message": "is required"},
+            {"field": "status", "code": "invalid_choice", "message": "must be one of draft, published, archived"}
+        ]
+    })
+)]
+pub struct ValidationFailed(pub Problem);

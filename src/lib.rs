@@ -6,6 +6,8 @@
 //! layer that knows the database, `error` the one type every failure
 //! becomes, `startup` builds the application for `main` and the tests alike.
 
+pub mod auth;
+pub mod body;
 pub mod categories;
 pub mod config;
 pub mod db;
@@ -16,6 +18,10 @@ pub mod links;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;
+pub mod preconditions;
 pub mod publications;
 pub mod query;
+pub mod responses;
 pub mod startup;
+pub mod tokens;
+pub mod validation;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use parution::config::{Cli, Command};
+use parution::config::{Cli, Command, TokenCommand};
 use parution::startup::{self, Demo};
 
 fn main() -> ExitCode {
@@ -13,6 +13,7 @@ fn main() -> ExitCode {
             log::info!("the database is up to date");
         }),
         Command::SeedDemo(settings) => startup::prepare(&settings, Demo::Always).map(|_| ()),
+        Command::Token { command, database } => token(command, &database),
         Command::Openapi => {
             print!("{}", parution::openapi::to_pretty_json(&parution::openapi::document()));
             Ok(())
@@ -23,6 +24,51 @@ fn main() -> ExitCode {
         Err(message) => {
             log::error!("{message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(command: TokenCommand, database: &parution::config::DatabaseSettings) -> Result<(), String> {
+    use parution::tokens;
+    let pool = startup::prepare(database, Demo::IntoNewSqlite)?;
+    let connection = &mut pool.get().map_err(|error| error.to_string())?;
+    match command {
+        TokenCommand::Create { name } => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err("a token's name has 1 to 100 characters".into());
+            }
+            match tokens::create(connection, name).map_err(|error| error.to_string())? {
+                Some(secret) => {
+                    eprintln!("Token '{name}' created. Keep it now: it will not be shown again.");
+                    println!("{secret}");
+                    Ok(())
+                }
+                None => Err(format!("a token named '{name}' exists already")),
+            }
+        }
+        TokenCommand::List => {
+            let rows = tokens::list(connection).map_err(|error| error.to_string())?;
+            println!("{:<30} {:<20} {:<20} STATUS", "NAME", "CREATED", "LAST USED");
+            let time = |at: Option<chrono::NaiveDateTime>| {
+                at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())
+            };
+            for row in rows {
+                let status = match row.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    None => "active".into(),
+                };
+                println!("{:<30} {:<20} {:<20} {status}", row.name, time(Some(row.created_at)), time(row.last_used_at));
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => {
+            if tokens::revoke(connection, &name).map_err(|error| error.to_string())? {
+                eprintln!("Token '{name}' revoked.");
+                Ok(())
+            } else {
+                Err(format!("no active token is named '{name}'"))
+            }
         }
     }
 }

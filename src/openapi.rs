@@ -3,10 +3,14 @@
 //! are registered, so no route can exist undocumented.
 
 use actix_web::App;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{BadRequest, ErrorCode, FieldError, NotFound, Problem, Unavailable};
+use crate::error::{
+    BadRequest, Conflict, ErrorCode, FieldError, NotFound, PayloadTooLarge, PreconditionFailed, Problem, Unauthorized,
+    Unavailable, UnsupportedMediaType, ValidationFailed,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,9 +25,36 @@ use crate::error::{BadRequest, ErrorCode, FieldError, NotFound, Problem, Unavail
         (name = "links", description = "The related links of a publication."),
         (name = "operations", description = "Probes for orchestrators and load balancers."),
     ),
-    components(schemas(Problem, FieldError, ErrorCode), responses(BadRequest, NotFound, Unavailable)),
+    components(
+        schemas(Problem, FieldError, ErrorCode),
+        responses(
+            BadRequest,
+            Unauthorized,
+            NotFound,
+            Conflict,
+            PreconditionFailed,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            Unavailable
+        )
+    ),
+    modifiers(&BearerToken),
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme: tokens made by `parution token create`.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An API token made by `parution token create --name NAME`."))
+            .build();
+        document.components.get_or_insert_default().add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The whole document, as served at `/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::query::QueryParams;
 
@@ -63,6 +64,7 @@ pub struct Page<T: ToSchema> {
 /// keep its other parameters.
 pub fn respond<T: Serialize + ToSchema>(
     request: &HttpRequest,
+    access: Access,
     page: PageRequest,
     total: i64,
     data: Vec<T>,
@@ -88,7 +90,9 @@ pub fn respond<T: Serialize + ToSchema>(
     }
     links.push(link(last, "last"));
 
-    HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    crate::responses::cache_for(&mut response, access);
+    response
         .insert_header((header::LINK, links.join(", ")))
         .insert_header(("X-Total-Count", total.to_string()))
         .json(Page { data, pagination: Pagination { page: page.page, per_page: page.per_page, total, total_pages } })

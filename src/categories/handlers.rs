@@ -3,20 +3,30 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use utoipa::IntoParams;
 
-use crate::db::{self, Pool};
+use crate::auth::{Access, Editor};
+use crate::body::{JsonObject, MergePatch};
+use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
-use crate::error::{ApiError, BadRequest, NotFound, Unavailable};
+use crate::error::{
+    ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unavailable,
+    UnsupportedMediaType, ValidationFailed,
+};
 use crate::pagination::{self, Page, PageRequest};
+use crate::preconditions::IfMatch;
 use crate::publications::dto::PublicationSummary;
 use crate::publications::queries::{self as publication_queries, PublicationFilter};
 use crate::query::QueryParams;
+use crate::responses::resource;
 
 use super::dto::{Categories, Category, CategoryDetail, CategoryNode, CategorySummary};
+use super::input::CategoryInput;
 use super::queries;
 use super::tree::CategoryTree;
+use super::writes;
 
 /// The query parameters of the category list.
 #[derive(Debug, IntoParams)]
@@ -100,7 +110,8 @@ pub async fn list_categories(pool: web::Data<Pool>, query: CategoryListQuery) ->
     params(("ref" = String, Path, description = "The category's id or slug.",
         example = "veille-industrie-phonographique")),
     responses(
-        (status = 200, description = "The category.", body = CategoryDetail),
+        (status = 200, description = "The category.", body = CategoryDetail,
+            headers(("ETag" = String, description = "The category's version, for `If-Match`."))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
@@ -114,15 +125,206 @@ pub async fn get_category(
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "category")?;
-    let (tree, counts) =
-        db::run(&pool, |connection| Ok((queries::tree(connection)?, queries::publication_counts(connection)?))).await?;
-    let row = tree.find(&reference).ok_or_else(|| ApiError::no_such("category", &reference))?;
-    let detail = CategoryDetail {
+    let detail = db::run(&pool, move |connection| detail(connection, &reference)).await?;
+    Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Public, &detail))
+}
+
+/// One category with its children and ancestors, or a 404.
+fn detail(connection: &mut DbConnection, reference: &Reference) -> Result<CategoryDetail, ApiError> {
+    let (tree, counts) = (queries::tree(connection)?, queries::publication_counts(connection)?);
+    let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
+    Ok(CategoryDetail {
         category: Category::new(row, &counts),
         children: tree.children(Some(row.id)).map(|child| Category::new(child, &counts)).collect(),
         ancestors: tree.ancestors(row.id).into_iter().map(CategorySummary::from).collect(),
-    };
-    Ok(HttpResponse::Ok().json(detail))
+    })
+}
+
+/// Create a category
+///
+/// The body is a JSON object of which only `name` is required. The answer
+/// is the new category, with its `Location` and `ETag`.
+#[utoipa::path(
+    tag = "categories",
+    request_body(content = CategoryInput, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The category was created.", body = CategoryDetail,
+            headers(
+                ("Location" = String, description = "The new category's URL."),
+                ("ETag" = String, description = "The category's version, for `If-Match`."),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/categories")]
+pub async fn create_category(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    request: HttpRequest,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let input = CategoryInput::from_json(body.0)?;
+    let detail = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| {
+            let id = writes::create(connection, input)?;
+            detail(connection, &Reference::Id(id))
+        })
+    })
+    .await?;
+    let id = detail.category.id;
+    log::info!("token {} created category {id}", editor.token_id);
+    let mut created = HttpResponse::Created();
+    created.insert_header((header::LOCATION, format!("/api/v1/categories/{id}")));
+    Ok(resource(created, detail.category.version, Access::Editor, &detail))
+}
+
+/// Replace a category
+///
+/// The body is a whole category: absent fields take their defaults, and an
+/// absent `slug` keeps the current one. Honours `If-Match`.
+#[utoipa::path(
+    tag = "categories",
+    params(
+        ("ref" = String, Path, description = "The category's id or slug."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
+    ),
+    request_body(content = CategoryInput, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The category as replaced.", body = CategoryDetail,
+            headers(("ETag" = String, description = "The category's new version."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[put("/categories/{ref}")]
+pub async fn replace_category(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let reference = Reference::parse_or_not_found(&path, "category")?;
+    let if_match = IfMatch::from_request(&request);
+    let input = CategoryInput::from_json(body.0)?;
+    let detail = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| {
+            let id = writes::replace(connection, &reference, &if_match, input)?;
+            detail(connection, &Reference::Id(id))
+        })
+    })
+    .await?;
+    log::info!("token {} replaced category {}", editor.token_id, detail.category.id);
+    Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Editor, &detail))
+}
+
+/// Patch a category
+///
+/// A JSON Merge Patch (RFC 7396), sent as `application/merge-patch+json` or
+/// `application/json`. Moving a category under itself or one of its
+/// descendants is a 422. Honours `If-Match`.
+#[utoipa::path(
+    tag = "categories",
+    params(
+        ("ref" = String, Path, description = "The category's id or slug."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
+    ),
+    request_body(content(
+        (CategoryInput = "application/merge-patch+json", example = json!({"parent_id": null, "position": 3})),
+        (CategoryInput = "application/json"),
+    )),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The category as patched.", body = CategoryDetail,
+            headers(("ETag" = String, description = "The category's new version."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[patch("/categories/{ref}")]
+pub async fn patch_category(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: MergePatch,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let reference = Reference::parse_or_not_found(&path, "category")?;
+    let if_match = IfMatch::from_request(&request);
+    let detail = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| {
+            let id = writes::patch(connection, &reference, &if_match, body)?;
+            detail(connection, &Reference::Id(id))
+        })
+    })
+    .await?;
+    log::info!("token {} patched category {}", editor.token_id, detail.category.id);
+    Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Editor, &detail))
+}
+
+/// Delete a category
+///
+/// Only a category that holds nothing: one with publications filed under
+/// it, or with child categories, is a 409 that names them. Honours
+/// `If-Match`.
+#[utoipa::path(
+    tag = "categories",
+    params(
+        ("ref" = String, Path, description = "The category's id or slug."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on; a stale one is a 412."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The category was deleted."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[delete("/categories/{ref}")]
+pub async fn delete_category(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    path: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let reference = Reference::parse_or_not_found(&path, "category")?;
+    let if_match = IfMatch::from_request(&request);
+    db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| writes::delete(connection, &reference, &if_match))
+    })
+    .await?;
+    log::info!("token {} deleted category {path}", editor.token_id);
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// List a category's publications
@@ -163,5 +365,5 @@ pub async fn list_category_publications(
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(&request, page, total, data))
+    Ok(pagination::respond(&request, Access::Public, page, total, data))
 }

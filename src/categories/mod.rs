@@ -2,8 +2,10 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod input;
 pub mod queries;
 pub mod tree;
+pub mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -11,5 +13,9 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(handlers::list_categories)
         .service(handlers::get_category)
+        .service(handlers::create_category)
+        .service(handlers::replace_category)
+        .service(handlers::patch_category)
+        .service(handlers::delete_category)
         .service(handlers::list_category_publications);
 }

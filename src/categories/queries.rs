@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
-use crate::db::DbConnection;
-use crate::db::schema::categories;
+use crate::db::schema::{categories, publication_categories, publications};
+use crate::db::{self, DbConnection};
 
 use super::tree::CategoryTree;
 
@@ -62,4 +62,66 @@ pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<
     )
     .load(connection)?;
     Ok(rows.into_iter().map(|row| (row.category_id, row.publications)).collect())
+}
+
+/// The columns a write sets.
+pub struct CategoryChanges {
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub parent_id: Option<i32>,
+    pub position: i32,
+}
+
+pub fn insert(connection: &mut DbConnection, changes: &CategoryChanges) -> QueryResult<i32> {
+    let now = db::now();
+    diesel::insert_into(categories::table)
+        .values((
+            categories::slug.eq(&changes.slug),
+            categories::name.eq(&changes.name),
+            categories::description.eq(&changes.description),
+            categories::parent_id.eq(changes.parent_id),
+            categories::position.eq(changes.position),
+            categories::created_at.eq(now),
+            categories::updated_at.eq(now),
+        ))
+        .returning(categories::id)
+        .get_result(connection)
+}
+
+/// Replaces a category at `version`; `false` when it is no longer at it.
+pub fn update(connection: &mut DbConnection, id: i32, version: i32, changes: &CategoryChanges) -> QueryResult<bool> {
+    let updated = diesel::update(categories::table.filter(categories::id.eq(id).and(categories::version.eq(version))))
+        .set((
+            categories::slug.eq(&changes.slug),
+            categories::name.eq(&changes.name),
+            categories::description.eq(&changes.description),
+            categories::parent_id.eq(changes.parent_id),
+            categories::position.eq(changes.position),
+            categories::updated_at.eq(db::now()),
+            categories::version.eq(version + 1),
+        ))
+        .execute(connection)?;
+    Ok(updated > 0)
+}
+
+/// Deletes a category at `version`; `false` when it is no longer at it.
+pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResult<bool> {
+    let deleted = diesel::delete(categories::table.filter(categories::id.eq(id).and(categories::version.eq(version))))
+        .execute(connection)?;
+    Ok(deleted > 0)
+}
+
+/// How many publications, of any status, are filed directly under a
+/// category, and the slugs of the first few.
+pub fn filed_publications(connection: &mut DbConnection, id: i32, sample: i64) -> QueryResult<(i64, Vec<String>)> {
+    let filed = publication_categories::table.filter(publication_categories::category_id.eq(id));
+    let count = filed.count().get_result(connection)?;
+    let slugs = filed
+        .inner_join(publications::table)
+        .select(publications::slug)
+        .order(publications::slug)
+        .limit(sample)
+        .load(connection)?;
+    Ok((count, slugs))
 }

@@ -219,6 +219,35 @@ where
     .map_err(ApiError::internal)?
 }
 
+/// Runs `write` in a transaction that may write. On SQLite it begins
+/// `IMMEDIATE`, taking the write lock at once: a transaction that read
+/// first and then tried to write could otherwise fail at once when another
+/// writer got there in between. On PostgreSQL, writes compare `version` in
+/// their `WHERE`, so the second of two racing writers updates nothing.
+pub fn write_transaction<T, E, F>(connection: &mut DbConnection, write: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match connection {
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    let outcome = write(connection);
+    let end = match (connection, outcome.is_ok()) {
+        (DbConnection::Sqlite(inner), true) => AnsiTransactionManager::commit_transaction(inner),
+        (DbConnection::Sqlite(inner), false) => AnsiTransactionManager::rollback_transaction(inner),
+        (DbConnection::Postgresql(inner), true) => AnsiTransactionManager::commit_transaction(inner),
+        (DbConnection::Postgresql(inner), false) => AnsiTransactionManager::rollback_transaction(inner),
+    };
+    match (outcome, end) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(error)) => Err(error.into()),
+        (Err(error), _) => Err(error),
+    }
+}
+
 /// The current time as stored: UTC, to the microsecond (PostgreSQL's
 /// precision), so both backends hold the same value.
 pub fn now() -> NaiveDateTime {

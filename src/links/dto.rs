@@ -25,7 +25,8 @@ pub struct PublicationRef {
     },
     "media_type": null,
     "hreflang": null,
-    "position": 0
+    "position": 0,
+    "version": 1
 }))]
 pub struct Link {
     pub id: i32,
@@ -43,13 +44,16 @@ pub struct Link {
     pub hreflang: Option<String>,
     /// Order among the publication's links, ascending.
     pub position: i32,
+    /// Incremented on every change.
+    pub version: i32,
 }
 
 /// The kinds of link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkRel {
     /// Another publication on a close subject.
+    #[default]
     Related,
     /// A file that belongs to the publication (a PDF, a data set).
     Attachment,

@@ -3,19 +3,29 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use utoipa::IntoParams;
 
+use crate::auth::{Access, Editor};
+use crate::body::{JsonObject, MergePatch};
 use crate::categories::queries as category_queries;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
-use crate::error::{ApiError, BadRequest, NotFound, OrNotFound, Unavailable};
+use crate::error::{
+    ApiError, BadRequest, Conflict, NotFound, OrNotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unavailable, UnsupportedMediaType, ValidationFailed,
+};
 use crate::links::queries as link_queries;
 use crate::pagination::{self, Page, PageRequest};
+use crate::preconditions::IfMatch;
 use crate::query::QueryParams;
+use crate::responses::resource;
 
 use super::dto::{Publication, PublicationSummaries, PublicationSummary};
+use super::input::PublicationInput;
 use super::queries::{self, PublicationFilter};
+use super::writes;
 
 /// The query parameters of the publication list.
 #[derive(Debug, IntoParams)]
@@ -103,6 +113,7 @@ fn category_filter(connection: &mut DbConnection, references: &[String]) -> Resu
 #[get("/publications")]
 pub async fn list_publications(
     pool: web::Data<Pool>,
+    access: Access,
     query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -114,20 +125,23 @@ pub async fn list_publications(
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(&request, page, total, data))
+    Ok(pagination::respond(&request, access, page, total, data))
 }
 
 /// Get a publication
 ///
-/// One published publication by id or slug, with its body, its categories
-/// and its links.
+/// One publication by id or slug, with its body, its categories and its
+/// links. Without a token, only a published one; with a token, any.
 #[utoipa::path(
     tag = "publications",
     params(("ref" = String, Path, description = "The publication's id or slug.",
         example = "concertation-fournisseurs-ia-ayants-droit")),
+    security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The publication.", body = Publication),
+        (status = 200, description = "The publication.", body = Publication,
+            headers(("ETag" = String, description = "The publication's version, for `If-Match`."))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
     )
@@ -135,18 +149,212 @@ pub async fn list_publications(
 #[get("/publications/{ref}")]
 pub async fn get_publication(
     pool: web::Data<Pool>,
+    access: Access,
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "publication")?;
     let publication = db::run(&pool, move |connection| {
-        let record = queries::find(connection, &reference).or_not_found(|| not_found(&reference))?;
-        let links = link_queries::of_publication(connection, record.row.id)?;
+        let record = queries::find(connection, &reference, access).or_not_found(|| not_found(&reference))?;
+        let links = link_queries::of_publication(connection, record.row.id, access)?;
         Ok(Publication::new(record, links))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(publication))
+    Ok(resource(HttpResponse::Ok(), publication.summary.version, access, &publication))
+}
+
+/// A publication as the API shows it to a token holder.
+fn detail(connection: &mut DbConnection, id: i32) -> Result<Publication, ApiError> {
+    let record = writes::current(connection, &Reference::Id(id))?;
+    let links = link_queries::of_publication(connection, id, Access::Editor)?;
+    Ok(Publication::new(record, links))
+}
+
+/// Create a publication
+///
+/// The body is a JSON object of which only `title` is required. The answer
+/// is the new publication, with its `Location` and `ETag`.
+#[utoipa::path(
+    tag = "publications",
+    request_body(content = PublicationInput, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The publication was created.", body = Publication,
+            headers(
+                ("Location" = String, description = "The new publication's URL."),
+                ("ETag" = String, description = "The publication's version, for `If-Match`."),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/publications")]
+pub async fn create_publication(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    request: HttpRequest,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let input = PublicationInput::from_json(body.0)?;
+    let publication = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| {
+            let id = writes::create(connection, input)?;
+            detail(connection, id)
+        })
+    })
+    .await?;
+    let id = publication.summary.id;
+    log::info!("token {} created publication {id}", editor.token_id);
+    let mut created = HttpResponse::Created();
+    created.insert_header((header::LOCATION, format!("/api/v1/publications/{id}")));
+    Ok(resource(created, publication.summary.version, Access::Editor, &publication))
+}
+
+/// Replace a publication
+///
+/// The body is a whole publication, as for a creation: absent fields take
+/// their defaults, and an absent `slug` keeps the current one. Honours
+/// `If-Match`.
+#[utoipa::path(
+    tag = "publications",
+    params(
+        ("ref" = String, Path, description = "The publication's id or slug."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
+    ),
+    request_body(content = PublicationInput, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The publication as replaced.", body = Publication,
+            headers(("ETag" = String, description = "The publication's new version."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[put("/publications/{ref}")]
+pub async fn replace_publication(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let reference = Reference::parse_or_not_found(&path, "publication")?;
+    let if_match = IfMatch::from_request(&request);
+    let input = PublicationInput::from_json(body.0)?;
+    let publication = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| {
+            let id = writes::replace(connection, &reference, &if_match, input)?;
+            detail(connection, id)
+        })
+    })
+    .await?;
+    log::info!("token {} replaced publication {}", editor.token_id, publication.summary.id);
+    Ok(resource(HttpResponse::Ok(), publication.summary.version, Access::Editor, &publication))
+}
+
+/// Patch a publication
+///
+/// A JSON Merge Patch (RFC 7396): members given replace the current ones,
+/// `null` resets one to its default. Sent as `application/merge-patch+json`
+/// or `application/json`. Honours `If-Match`.
+#[utoipa::path(
+    tag = "publications",
+    params(
+        ("ref" = String, Path, description = "The publication's id or slug."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
+    ),
+    request_body(content(
+        (PublicationInput = "application/merge-patch+json", example = json!({"status": "published", "authors": ["Service des études"]})),
+        (PublicationInput = "application/json"),
+    )),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The publication as patched.", body = Publication,
+            headers(("ETag" = String, description = "The publication's new version."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[patch("/publications/{ref}")]
+pub async fn patch_publication(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: MergePatch,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let reference = Reference::parse_or_not_found(&path, "publication")?;
+    let if_match = IfMatch::from_request(&request);
+    let publication = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| {
+            let id = writes::patch(connection, &reference, &if_match, body)?;
+            detail(connection, id)
+        })
+    })
+    .await?;
+    log::info!("token {} patched publication {}", editor.token_id, publication.summary.id);
+    Ok(resource(HttpResponse::Ok(), publication.summary.version, Access::Editor, &publication))
+}
+
+/// Delete a publication
+///
+/// Deletes the publication, its own links, and the links of other
+/// publications to it. Honours `If-Match`.
+#[utoipa::path(
+    tag = "publications",
+    params(
+        ("ref" = String, Path, description = "The publication's id or slug."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on; a stale one is a 412."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The publication was deleted."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[delete("/publications/{ref}")]
+pub async fn delete_publication(
+    pool: web::Data<Pool>,
+    editor: Editor,
+    path: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let reference = Reference::parse_or_not_found(&path, "publication")?;
+    let if_match = IfMatch::from_request(&request);
+    let id = db::run(&pool, move |connection| {
+        db::write_transaction(connection, |connection| writes::delete(connection, &reference, &if_match))
+    })
+    .await?;
+    log::info!("token {} deleted publication {id}", editor.token_id);
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// List related publications
@@ -173,7 +381,7 @@ pub async fn list_related_publications(
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "publication")?;
     let records = db::run(&pool, move |connection| {
-        let id = find_id(connection, &reference)?;
+        let id = find_id(connection, &reference, Access::Public)?;
         Ok(queries::related(connection, id)?)
     })
     .await?;
@@ -185,7 +393,8 @@ fn not_found(reference: &Reference) -> ApiError {
     ApiError::no_such("publication", reference)
 }
 
-/// The id of a published publication, or the 404 that names what was asked for.
-pub fn find_id(connection: &mut DbConnection, reference: &Reference) -> Result<i32, ApiError> {
-    queries::find_id(connection, reference).or_not_found(|| not_found(reference))
+/// The id of a publication `access` may read, or the 404 that names what
+/// was asked for.
+pub fn find_id(connection: &mut DbConnection, reference: &Reference, access: Access) -> Result<i32, ApiError> {
+    queries::find_id(connection, reference, access).or_not_found(|| not_found(reference))
 }

@@ -2,7 +2,9 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod input;
 pub mod queries;
+pub mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -10,5 +12,9 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(handlers::list_publications)
         .service(handlers::get_publication)
+        .service(handlers::create_publication)
+        .service(handlers::replace_publication)
+        .service(handlers::patch_publication)
+        .service(handlers::delete_publication)
         .service(handlers::list_related_publications);
 }

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::Access;
 use crate::categories::dto::CategorySummary;
 use crate::db::schema::{categories, links, publication_categories, publications};
-use crate::db::{DbConnection, MultiBackend};
+use crate::db::{self, DbConnection, MultiBackend};
 use crate::domain::{Reference, Status};
 use crate::links::dto::LinkRel;
 use crate::pagination::PageRequest;
@@ -54,6 +55,14 @@ fn published() -> publications::BoxedQuery<'static, MultiBackend> {
     publications::table.filter(publications::status.eq(Status::Published.as_str())).into_boxed()
 }
 
+/// What `access` may read: published publications, or all of them.
+fn visible(access: Access) -> publications::BoxedQuery<'static, MultiBackend> {
+    match access {
+        Access::Public => published(),
+        Access::Editor => publications::table.into_boxed(),
+    }
+}
+
 fn filtered(filter: &PublicationFilter) -> publications::BoxedQuery<'_, MultiBackend> {
     let mut query = published();
     if let Some(ids) = &filter.category_ids {
@@ -88,23 +97,23 @@ pub fn list(
     Ok((total, with_categories(connection, rows)?))
 }
 
-/// A published publication by id or slug.
-pub fn find(connection: &mut DbConnection, reference: &Reference) -> QueryResult<PublicationRecord> {
+/// A publication that `access` may read, by id or slug.
+pub fn find(connection: &mut DbConnection, reference: &Reference, access: Access) -> QueryResult<PublicationRecord> {
     let (row, body) =
-        by_reference(reference).select((SummaryRow::as_select(), publications::body)).first(connection)?;
+        by_reference(reference, access).select((SummaryRow::as_select(), publications::body)).first(connection)?;
     let categories = categories_of(connection, &[row.id])?.remove(&row.id).unwrap_or_default();
     Ok(PublicationRecord { row, body, categories })
 }
 
-/// The id of a published publication, by id or slug.
-pub fn find_id(connection: &mut DbConnection, reference: &Reference) -> QueryResult<i32> {
-    by_reference(reference).select(publications::id).first(connection)
+/// The id of a publication that `access` may read, by id or slug.
+pub fn find_id(connection: &mut DbConnection, reference: &Reference, access: Access) -> QueryResult<i32> {
+    by_reference(reference, access).select(publications::id).first(connection)
 }
 
-fn by_reference(reference: &Reference) -> publications::BoxedQuery<'static, MultiBackend> {
+fn by_reference(reference: &Reference, access: Access) -> publications::BoxedQuery<'static, MultiBackend> {
     match reference {
-        Reference::Id(id) => published().filter(publications::id.eq(*id)),
-        Reference::Slug(slug) => published().filter(publications::slug.eq(slug.clone())),
+        Reference::Id(id) => visible(access).filter(publications::id.eq(*id)),
+        Reference::Slug(slug) => visible(access).filter(publications::slug.eq(slug.clone())),
     }
 }
 
@@ -154,4 +163,106 @@ fn categories_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Hash
         grouped.entry(publication_id).or_default().push(CategorySummary { id, slug, name });
     }
     Ok(grouped)
+}
+
+/// The columns a write sets.
+pub struct PublicationChanges {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub status: Status,
+    pub language: String,
+    pub published_at: Option<NaiveDateTime>,
+    /// A JSON array of strings.
+    pub authors: String,
+    pub category_ids: Vec<i32>,
+}
+
+/// Whether a publication other than `except` has `slug`.
+pub fn slug_taken(connection: &mut DbConnection, slug: &str, except: Option<i32>) -> QueryResult<bool> {
+    let mut query = publications::table.filter(publications::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        query = query.filter(publications::id.ne(id));
+    }
+    Ok(query.count().get_result::<i64>(connection)? > 0)
+}
+
+/// Inserts a publication and files it; returns its id.
+pub fn insert(connection: &mut DbConnection, changes: &PublicationChanges) -> QueryResult<i32> {
+    let now = db::now();
+    let id = diesel::insert_into(publications::table)
+        .values((
+            publications::slug.eq(&changes.slug),
+            publications::title.eq(&changes.title),
+            publications::summary.eq(&changes.summary),
+            publications::body.eq(&changes.body),
+            publications::status.eq(changes.status.as_str()),
+            publications::language.eq(&changes.language),
+            publications::published_at.eq(changes.published_at),
+            publications::authors.eq(&changes.authors),
+            publications::created_at.eq(now),
+            publications::updated_at.eq(now),
+        ))
+        .returning(publications::id)
+        .get_result(connection)?;
+    file(connection, id, &changes.category_ids)?;
+    Ok(id)
+}
+
+/// Replaces a publication at `version` and its filing; `false` when it is
+/// no longer at that version.
+pub fn update(connection: &mut DbConnection, id: i32, version: i32, changes: &PublicationChanges) -> QueryResult<bool> {
+    let updated =
+        diesel::update(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
+            .set((
+                publications::slug.eq(&changes.slug),
+                publications::title.eq(&changes.title),
+                publications::summary.eq(&changes.summary),
+                publications::body.eq(&changes.body),
+                publications::status.eq(changes.status.as_str()),
+                publications::language.eq(&changes.language),
+                publications::published_at.eq(changes.published_at),
+                publications::authors.eq(&changes.authors),
+                publications::updated_at.eq(db::now()),
+                publications::version.eq(version + 1),
+            ))
+            .execute(connection)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    diesel::delete(publication_categories::table.filter(publication_categories::publication_id.eq(id)))
+        .execute(connection)?;
+    file(connection, id, &changes.category_ids)?;
+    Ok(true)
+}
+
+fn file(connection: &mut DbConnection, id: i32, category_ids: &[i32]) -> QueryResult<()> {
+    for (position, category_id) in category_ids.iter().enumerate() {
+        diesel::insert_into(publication_categories::table)
+            .values((
+                publication_categories::publication_id.eq(id),
+                publication_categories::category_id.eq(category_id),
+                publication_categories::position.eq(position as i32),
+            ))
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Marks a publication as changed (its links changed): `version` + 1.
+pub fn touch(connection: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::update(publications::table.find(id))
+        .set((publications::version.eq(publications::version + 1), publications::updated_at.eq(db::now())))
+        .execute(connection)
+        .map(drop)
+}
+
+/// Deletes a publication at `version`, with its links and filing; `false`
+/// when it is no longer at that version.
+pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResult<bool> {
+    let deleted =
+        diesel::delete(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
+            .execute(connection)?;
+    Ok(deleted > 0)
 }

@@ -57,7 +57,7 @@ async fn unknown_routes_answer_a_404_problem(backend: Backend) {
         "/api/v2/publications",
         "/api/v1/publications/",
         "/api/v1/authors",
-        "/api/v1/publications/1/links/2",
+        "/api/v1/publications/1/comments",
     ] {
         let problem = app.get(uri).await.problem(404, "NOT_FOUND");
         assert!(problem["detail"].as_str().unwrap().starts_with("no route has the path"), "{uri}");
@@ -67,17 +67,21 @@ async fn unknown_routes_answer_a_404_problem(backend: Backend) {
 async fn wrong_methods_answer_a_405_problem_with_allow(backend: Backend) {
     let app = TestApp::new(backend).await;
 
-    for (request, uri) in [
-        (TestRequest::post(), "/api/v1/publications"),
-        (TestRequest::delete(), "/api/v1/publications/1"),
-        (TestRequest::put(), "/api/v1/categories/etudes"),
-        (TestRequest::patch(), "/api/v1/categories"),
-        (TestRequest::post(), "/health"),
-        (TestRequest::post(), "/openapi.json"),
+    for (request, uri, allowed) in [
+        (TestRequest::delete(), "/api/v1/publications", "GET, POST"),
+        (TestRequest::post(), "/api/v1/publications/1", "GET, PUT, PATCH, DELETE"),
+        (TestRequest::put(), "/api/v1/publications/1/links", "GET, POST"),
+        (TestRequest::put(), "/api/v1/publications/1/links/2", "GET, PATCH, DELETE"),
+        (TestRequest::post(), "/api/v1/publications/1/related", "GET"),
+        (TestRequest::patch(), "/api/v1/categories", "GET, POST"),
+        (TestRequest::post(), "/api/v1/categories/etudes", "GET, PUT, PATCH, DELETE"),
+        (TestRequest::delete(), "/api/v1/categories/etudes/publications", "GET"),
+        (TestRequest::post(), "/health", "GET"),
+        (TestRequest::post(), "/openapi.json", "GET"),
     ] {
         let answer = app.call(request.uri(uri)).await;
         answer.problem(405, "METHOD_NOT_ALLOWED");
-        assert_eq!(answer.header("allow"), Some("GET"), "{uri}");
+        assert_eq!(answer.header("allow"), Some(allowed), "{uri}");
     }
 }
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -166,6 +166,35 @@ impl TestApp {
 
     pub async fn get(&self, uri: &str) -> Answer {
         self.call(TestRequest::get().uri(uri)).await
+    }
+
+    /// How many publications the database holds, whatever their status.
+    pub fn publication_count(&self) -> i64 {
+        publications::table.count().get_result(&mut self.connection()).unwrap()
+    }
+
+    /// A new API token, as `parution token create` makes it.
+    pub fn token(&self) -> String {
+        let name = format!("test-{}", DATABASES.fetch_add(1, Ordering::SeqCst));
+        parution::tokens::create(&mut self.connection(), &name).unwrap().expect("a new token name")
+    }
+
+    /// A request with a JSON body and a bearer token.
+    pub async fn write(&self, method: Method, uri: &str, token: &str, body: Value) -> Answer {
+        self.call(
+            TestRequest::default()
+                .method(method)
+                .uri(uri)
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(body.to_string()),
+        )
+        .await
+    }
+
+    /// A GET with a bearer token.
+    pub async fn get_with(&self, uri: &str, token: &str) -> Answer {
+        self.call(TestRequest::get().uri(uri).insert_header(("Authorization", format!("Bearer {token}")))).await
     }
 
     pub async fn call(&self, request: TestRequest) -> Answer {

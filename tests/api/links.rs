@@ -30,7 +30,7 @@ async fn links_come_in_position_order_with_their_target_or_url(backend: Backend)
         json!({
             "id": first, "rel": "related", "title": "Lien 1", "url": null,
             "target": {"id": other, "slug": "autre", "title": "Une autre"},
-            "media_type": null, "hreflang": null, "position": 1
+            "media_type": null, "hreflang": null, "position": 1, "version": 1
         })
     );
     assert_eq!(body["data"][1]["url"], "https://example.org/annexe.pdf");

@@ -4,12 +4,16 @@
 mod helpers;
 
 mod categories;
+mod category_writes;
 mod cli;
 mod errors;
+mod link_writes;
 mod links;
 mod openapi;
 mod operations;
 mod postgres;
+mod publication_writes;
 mod publications;
 mod seed;
 mod server;
+mod tokens;

@@ -55,6 +55,7 @@ CREATE TABLE links (
     position INTEGER NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
     CHECK ((url IS NULL) <> (target_id IS NULL)),
     CHECK (target_id IS NULL OR target_id <> publication_id)
 );

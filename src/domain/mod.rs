@@ -1,12 +1,16 @@
 //! Values checked at the edge of the API.
 
+pub mod html;
+pub mod slug;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-/// How a path names a resource: by its integer id or by its slug.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a path or a body names a resource: by its integer id or by its slug.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
 pub enum Reference {
     Id(i32),
     Slug(String),
@@ -22,6 +26,15 @@ impl Reference {
             raw.parse().ok().map(Self::Id)
         } else {
             is_slug(raw).then(|| Self::Slug(raw.to_owned()))
+        }
+    }
+
+    /// Parses a path segment that must be an id (resources without a
+    /// slug), or answers the 404 that `resource` would.
+    pub fn id_or_not_found(raw: &str, resource: &str) -> Result<i32, ApiError> {
+        match Self::parse(raw) {
+            Some(Self::Id(id)) => Ok(id),
+            _ => Err(ApiError::NotFound(format!("no {resource} has the id '{raw}'"))),
         }
     }
 
@@ -59,10 +72,11 @@ pub fn is_language_tag(text: &str) -> bool {
 }
 
 /// Where a publication is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Being written; not shown by the public API.
+    #[default]
     Draft,
     /// Public.
     Published,

@@ -1,0 +1,96 @@
+//! Who is asking: the public, or the holder of an API token.
+//!
+//! `Editor` is required by every write; `Access` is taken by reads, which
+//! show drafts and archived content only to a token holder. A token that is
+//! sent must be valid, even where none is needed: a bad one is a 401, never
+//! a silent fall back to public access.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+use crate::tokens;
+
+/// The holder of a valid API token.
+#[derive(Clone, Copy, Debug)]
+pub struct Editor {
+    pub token_id: i32,
+}
+
+/// What a reader may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Published content only.
+    Public,
+    /// Everything, drafts and archived content included.
+    Editor,
+}
+
+impl Access {
+    pub fn is_editor(self) -> bool {
+        self == Self::Editor
+    }
+}
+
+/// The bearer token of the request: `Ok(None)` when none is sent.
+fn bearer(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || ApiError::Unauthorized("the Authorization header must read: Bearer <token>".into());
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(token.trim().to_owned()))
+}
+
+async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> {
+    let Some(token) = bearer(&request)? else {
+        return Ok(None);
+    };
+    let pool = request
+        .app_data::<web::Data<Pool>>()
+        .ok_or_else(|| ApiError::internal("the database pool is not configured"))?
+        .clone();
+    let token_id = db::run(&pool, move |connection| Ok(tokens::authenticate(connection, &token)?)).await?;
+    match token_id {
+        Some(token_id) => Ok(Some(Editor { token_id })),
+        None => Err(ApiError::Unauthorized("the API token is unknown or revoked".into())),
+    }
+}
+
+impl FromRequest for Editor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            authenticate(request).await?.ok_or_else(|| {
+                ApiError::Unauthorized("this request needs an API token: send Authorization: Bearer <token>".into())
+            })
+        })
+    }
+}
+
+impl FromRequest for Access {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            Ok(match authenticate(request).await? {
+                Some(_) => Self::Editor,
+                None => Self::Public,
+            })
+        })
+    }
+}

@@ -1,0 +1,101 @@
+//! API tokens: made by the command line, shown once, stored as a hash.
+//!
+//! A token reads `prt_<key>_<secret>`: 8 random bytes of lookup key and 32
+//! of secret (256 bits), in hex. The key finds the row; the SHA-256 of the
+//! secret is compared with the stored one in constant time, so neither the
+//! database nor the timing of an answer gives the secret away.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::db::schema::api_tokens;
+use crate::db::{self, DbConnection};
+
+const PREFIX: &str = "prt_";
+
+/// `last_used_at` is written at most this often per token, so reading with
+/// a token does not turn every request into a write.
+const LAST_USE_PRECISION: TimeDelta = TimeDelta::minutes(1);
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenRow {
+    pub id: i32,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("the operating system provides random bytes");
+    hex(&buffer)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates a token named `name` and returns its only clear copy. `Ok(None)`
+/// when the name is taken.
+pub fn create(connection: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
+    let key = random_hex(8);
+    let secret = random_hex(32);
+    let inserted = diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::name.eq(name),
+            api_tokens::lookup_key.eq(&key),
+            api_tokens::secret_hash.eq(hash(&secret)),
+            api_tokens::created_at.eq(db::now()),
+        ))
+        .execute(connection);
+    match inserted {
+        Ok(_) => Ok(Some(format!("{PREFIX}{key}_{secret}"))),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Every token, oldest first, without secrets.
+pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<TokenRow>> {
+    api_tokens::table.select(TokenRow::as_select()).order(api_tokens::id).load(connection)
+}
+
+/// Revokes the token named `name`; `false` when no live token has that name.
+pub fn revoke(connection: &mut DbConnection, name: &str) -> QueryResult<bool> {
+    let revoked = diesel::update(api_tokens::table)
+        .filter(api_tokens::name.eq(name).and(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(Some(db::now())))
+        .execute(connection)?;
+    Ok(revoked > 0)
+}
+
+/// The id of the live token that `presented` is, if it is one.
+pub fn authenticate(connection: &mut DbConnection, presented: &str) -> QueryResult<Option<i32>> {
+    let Some((key, secret)) = presented.strip_prefix(PREFIX).and_then(|rest| rest.split_once('_')) else {
+        return Ok(None);
+    };
+    let found: Option<(i32, String, Option<NaiveDateTime>)> = api_tokens::table
+        .filter(api_tokens::lookup_key.eq(key).and(api_tokens::revoked_at.is_null()))
+        .select((api_tokens::id, api_tokens::secret_hash, api_tokens::last_used_at))
+        .first(connection)
+        .optional()?;
+    let Some((id, stored, last_used_at)) = found else {
+        return Ok(None);
+    };
+    if !bool::from(hash(secret).as_bytes().ct_eq(stored.as_bytes())) {
+        return Ok(None);
+    }
+    let now = db::now();
+    if last_used_at.is_none_or(|at| now - at >= LAST_USE_PRECISION) {
+        diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(Some(now))).execute(connection)?;
+    }
+    Ok(Some(id))
+}

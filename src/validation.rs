@@ -1,0 +1,205 @@
+//! Reading a JSON object field by field, collecting every fault, so that a
+//! 422 lists them all at once. `null` reads as an absent field.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::domain::html::is_plain_text;
+use crate::domain::{Reference, is_language_tag, is_slug};
+use crate::error::{ApiError, FieldError};
+
+pub struct Fields {
+    object: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    pub fn new(object: Map<String, Value>) -> Self {
+        Self { object, errors: Vec::new() }
+    }
+
+    pub fn error(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.into(), code, message: message.into() });
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        self.object.remove(name).filter(|value| !value.is_null())
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        match self.take(name)? {
+            Value::String(text) => Some(text),
+            _ => {
+                self.error(name, "not_a_string", "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A required text of 1 to `max` characters, trimmed; plain text when
+    /// `plain`.
+    pub fn required_text(&mut self, name: &str, max: usize, plain: bool) -> String {
+        match self.optional_text(name, max, plain) {
+            Some(text) => text,
+            None => {
+                if !self.errors.iter().any(|error| error.field == name) {
+                    self.error(name, "required", "is required");
+                }
+                String::new()
+            }
+        }
+    }
+
+    /// An optional text of at most `max` characters, trimmed; plain text
+    /// when `plain`. An empty text reads as absent.
+    pub fn optional_text(&mut self, name: &str, max: usize, plain: bool) -> Option<String> {
+        let text = self.string(name)?.trim().to_owned();
+        if text.chars().count() > max {
+            self.error(name, "too_long", format!("must be at most {max} characters"));
+        } else if plain && !is_plain_text(&text) {
+            self.error(name, "not_plain_text", "must be plain text, without HTML tags");
+        } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.error(name, "control_character", "must not hold control characters");
+        } else if !text.is_empty() {
+            return Some(text);
+        }
+        None
+    }
+
+    /// A text kept as sent: HTML, sanitised by the caller.
+    pub fn raw_text(&mut self, name: &str) -> Option<String> {
+        self.string(name)
+    }
+
+    pub fn slug(&mut self, name: &str) -> Option<String> {
+        let slug = self.string(name)?;
+        if is_slug(&slug) && !slug.bytes().all(|byte| byte.is_ascii_digit()) {
+            Some(slug)
+        } else {
+            self.error(
+                name,
+                "invalid_slug",
+                "must be 1 to 200 lowercase letters, digits and hyphens, not digits alone",
+            );
+            None
+        }
+    }
+
+    pub fn language(&mut self, name: &str) -> Option<String> {
+        let tag = self.string(name)?;
+        if is_language_tag(&tag) {
+            Some(tag)
+        } else {
+            self.error(name, "invalid_language", "must be a BCP 47 language tag such as fr or fr-BE");
+            None
+        }
+    }
+
+    /// One of `choices`, by its name.
+    pub fn choice<T: Copy>(&mut self, name: &str, choices: &[(&str, T)]) -> Option<T> {
+        let value = self.string(name)?;
+        let found = choices.iter().find(|(choice, _)| *choice == value).map(|(_, item)| *item);
+        if found.is_none() {
+            let names: Vec<&str> = choices.iter().map(|(choice, _)| *choice).collect();
+            self.error(name, "invalid_choice", format!("must be one of {}", names.join(", ")));
+        }
+        found
+    }
+
+    /// A date-time (RFC 3339) or a date (midnight UTC).
+    pub fn datetime(&mut self, name: &str) -> Option<NaiveDateTime> {
+        let text = self.string(name)?;
+        if let Ok(at) = DateTime::parse_from_rfc3339(&text) {
+            return Some(at.with_timezone(&Utc).naive_utc());
+        }
+        if let Some(midnight) =
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().and_then(|day| day.and_hms_opt(0, 0, 0))
+        {
+            return Some(midnight);
+        }
+        self.error(name, "invalid_datetime", "must be an RFC 3339 date-time or a YYYY-MM-DD date");
+        None
+    }
+
+    pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Option<i32> {
+        let value = self.take(name)?;
+        match value.as_i64().filter(|number| (min..=max).contains(number)) {
+            Some(number) => i32::try_from(number).ok(),
+            None => {
+                self.error(name, "out_of_range", format!("must be an integer from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    /// An id or a slug naming another resource.
+    pub fn reference(&mut self, name: &str) -> Option<Reference> {
+        let value = self.take(name)?;
+        let reference = reference_of(&value);
+        if reference.is_none() {
+            self.error(name, "invalid_reference", "must be an id or a slug");
+        }
+        reference
+    }
+
+    /// A list of ids or slugs, without repeats.
+    pub fn references(&mut self, name: &str, max_items: usize) -> Vec<Reference> {
+        let mut references = Vec::new();
+        for (index, value) in self.list(name, max_items).into_iter().enumerate() {
+            match reference_of(&value) {
+                Some(reference) if !references.contains(&reference) => references.push(reference),
+                Some(_) => {}
+                None => self.error(format!("{name}[{index}]"), "invalid_reference", "must be an id or a slug"),
+            }
+        }
+        references
+    }
+
+    /// A list of plain texts of 1 to `max` characters each.
+    pub fn texts(&mut self, name: &str, max_items: usize, max: usize) -> Vec<String> {
+        let mut texts = Vec::new();
+        for (index, value) in self.list(name, max_items).into_iter().enumerate() {
+            let field = format!("{name}[{index}]");
+            match value.as_str().map(str::trim) {
+                Some(text) if !text.is_empty() && text.chars().count() <= max && is_plain_text(text) => {
+                    texts.push(text.to_owned())
+                }
+                _ => self.error(field, "invalid_item", format!("must be plain text of 1 to {max} characters")),
+            }
+        }
+        texts
+    }
+
+    fn list(&mut self, name: &str, max_items: usize) -> Vec<Value> {
+        match self.take(name) {
+            None => Vec::new(),
+            Some(Value::Array(items)) if items.len() <= max_items => items,
+            Some(Value::Array(_)) => {
+                self.error(name, "too_many", format!("must hold at most {max_items} items"));
+                Vec::new()
+            }
+            Some(_) => {
+                self.error(name, "not_a_list", "must be a list");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Refuses fields nobody read (unknown ones) and reports every fault.
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        let mut unknown: Vec<String> = self.object.keys().cloned().collect();
+        unknown.sort();
+        for name in unknown {
+            self.error(name, "unknown_field", "is not a field of this resource");
+        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::ValidationFailed(self.errors)) }
+    }
+}
+
+fn reference_of(value: &Value) -> Option<Reference> {
+    match value {
+        Value::Number(number) => number.as_i64().and_then(|id| i32::try_from(id).ok()).map(Reference::Id),
+        Value::String(text) => Reference::parse(text),
+        _ => None,
+    }
+}
