@@ -13,7 +13,8 @@ use std::fmt;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use utoipa::{ToResponse, ToSchema};
+use utoipa::openapi::{RefOr, Response, schema::Ref};
+use utoipa::{IntoResponses, ToResponse, ToSchema};
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -396,3 +397,23 @@ pub struct UnsupportedMediaType(pub Problem);
     })
 )]
 pub struct ValidationFailed(pub Problem);
+
+/// The errors every write with a body may answer: 400, 401, 413, 415, 422
+/// and 503, as references to the shared responses above.
+pub struct BodyErrors;
+
+impl IntoResponses for BodyErrors {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "ValidationFailed"),
+            ("503", "Unavailable"),
+        ]
+        .into_iter()
+        .map(|(status, name)| (status.to_owned(), RefOr::Ref(Ref::from_response_name(name))))
+        .collect()
+    }
+}

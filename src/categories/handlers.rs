@@ -12,8 +12,7 @@ use crate::body::{JsonObject, MergePatch};
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unavailable,
-    UnsupportedMediaType, ValidationFailed,
+    ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::pagination::{self, Page, PageRequest};
 use crate::preconditions::IfMatch;
@@ -149,18 +148,13 @@ fn detail(connection: &mut DbConnection, reference: &Reference) -> Result<Catego
     request_body(content = CategoryInput, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 201, description = "The category was created.", body = CategoryDetail,
             headers(
                 ("Location" = String, description = "The new category's URL."),
                 ("ETag" = String, description = "The category's version, for `If-Match`."),
             )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[post("/categories")]
@@ -199,17 +193,12 @@ pub async fn create_category(
     request_body(content = CategoryInput, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 200, description = "The category as replaced.", body = CategoryDetail,
             headers(("ETag" = String, description = "The category's new version."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[put("/categories/{ref}")]
@@ -252,17 +241,12 @@ pub async fn replace_category(
     )),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 200, description = "The category as patched.", body = CategoryDetail,
             headers(("ETag" = String, description = "The category's new version."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[patch("/categories/{ref}")]

@@ -8,8 +8,7 @@ use crate::body::{JsonObject, MergePatch};
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, NotFound, OrNotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unavailable,
-    UnsupportedMediaType, ValidationFailed,
+    ApiError, BadRequest, BodyErrors, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::preconditions::IfMatch;
 use crate::publications::handlers::find_id;
@@ -112,18 +111,13 @@ pub async fn get_publication_link(
     request_body(content = LinkInput, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 201, description = "The link was added.", body = Link,
             headers(
                 ("Location" = String, description = "The new link's URL."),
                 ("ETag" = String, description = "The link's version, for `If-Match`."),
             )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[post("/publications/{ref}/links")]
@@ -168,16 +162,11 @@ pub async fn create_publication_link(
     )),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 200, description = "The link as patched.", body = Link,
             headers(("ETag" = String, description = "The link's new version."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[patch("/publications/{ref}/links/{link_id}")]

@@ -13,8 +13,7 @@ use crate::categories::queries as category_queries;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, Conflict, NotFound, OrNotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
-    Unavailable, UnsupportedMediaType, ValidationFailed,
+    ApiError, BadRequest, BodyErrors, Conflict, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::links::queries as link_queries;
 use crate::pagination::{self, Page, PageRequest};
@@ -180,18 +179,13 @@ fn detail(connection: &mut DbConnection, id: i32) -> Result<Publication, ApiErro
     request_body(content = PublicationInput, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 201, description = "The publication was created.", body = Publication,
             headers(
                 ("Location" = String, description = "The new publication's URL."),
                 ("ETag" = String, description = "The publication's version, for `If-Match`."),
             )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[post("/publications")]
@@ -231,17 +225,12 @@ pub async fn create_publication(
     request_body(content = PublicationInput, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 200, description = "The publication as replaced.", body = Publication,
             headers(("ETag" = String, description = "The publication's new version."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[put("/publications/{ref}")]
@@ -284,17 +273,12 @@ pub async fn replace_publication(
     )),
     security(("bearer" = [])),
     responses(
+        BodyErrors,
         (status = 200, description = "The publication as patched.", body = Publication,
             headers(("ETag" = String, description = "The publication's new version."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 503, response = Unavailable),
     )
 )]
 #[patch("/publications/{ref}")]
