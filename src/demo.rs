@@ -121,6 +121,10 @@ pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
                 ))
                 .returning(publications::id)
                 .get_result(connection)
+                .and_then(|id| {
+                    db::search::index(connection, id, publication.title, publication.summary, publication.body)?;
+                    Ok(id)
+                })
         };
         let article_id = insert(&article)?;
         let related_ids = [insert(&RELATED[0])?, insert(&RELATED[1])?];

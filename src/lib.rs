@@ -22,6 +22,7 @@ pub mod preconditions;
 pub mod publications;
 pub mod query;
 pub mod responses;
+pub mod search;
 pub mod startup;
 pub mod tokens;
 pub mod validation;

@@ -36,6 +36,11 @@ pub fn prepare(settings: &DatabaseSettings, demo: Demo) -> Result<Pool, String> 
     let pool = db::connect(url, settings.pool_size)?;
     let mut connection = pool.get().map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))?;
     let was_new = db::migrate(&mut connection)?;
+    let indexed =
+        db::search::index_missing(&mut connection).map_err(|error| format!("cannot index for search: {error}"))?;
+    if indexed > 0 {
+        log::info!("indexed {indexed} publication(s) for search");
+    }
     let load = match demo {
         Demo::Never => false,
         Demo::IntoNewSqlite => was_new && url.backend() == Backend::Sqlite,

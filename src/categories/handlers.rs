@@ -14,10 +14,12 @@ use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
-use crate::pagination::{self, Page, PageRequest};
+use crate::pagination::{self, Page};
 use crate::preconditions::IfMatch;
 use crate::publications::dto::PublicationSummary;
-use crate::publications::queries::{self as publication_queries, PublicationFilter};
+use crate::publications::handlers as publication_handlers;
+use crate::publications::listing::PublicationListQuery;
+use crate::publications::queries as publication_queries;
 use crate::query::QueryParams;
 use crate::responses::resource;
 
@@ -46,35 +48,6 @@ impl FromRequest for CategoryListQuery {
             QueryParams::parse(request.query_string(), &["tree"])
                 .and_then(|params| Ok(Self { tree: params.boolean("tree", false)? })),
         )
-    }
-}
-
-/// The query parameters of a category's publications.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CategoryPublicationsQuery {
-    /// The page to return, from 1.
-    #[param(required = false, minimum = 1, maximum = 1000000, default = 1)]
-    pub page: i64,
-    /// How many publications a page holds.
-    #[param(required = false, minimum = 1, maximum = 100, default = 20)]
-    pub per_page: i64,
-    /// Only publications in this language (BCP 47 tag, e.g. `fr`).
-    #[param(required = false, example = "fr")]
-    pub language: Option<String>,
-}
-
-impl FromRequest for CategoryPublicationsQuery {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parse = || {
-            let params = QueryParams::parse(request.query_string(), &["page", "per_page", "language"])?;
-            let page = PageRequest::from_params(&params)?;
-            Ok(Self { page: page.page, per_page: page.per_page, language: params.language("language")? })
-        };
-        ready(parse())
     }
 }
 
@@ -313,14 +286,15 @@ pub async fn delete_category(
 
 /// List a category's publications
 ///
-/// The same as the publication list, restricted to this category and its
-/// descendants.
+/// The same as the publication list, with its parameters, restricted to
+/// this category and its descendants.
 #[utoipa::path(
     tag = "categories",
     params(
         ("ref" = String, Path, description = "The category's id or slug.", example = "etudes-publications"),
-        CategoryPublicationsQuery,
+        PublicationListQuery,
     ),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "One page of publications.", body = Page<PublicationSummary>,
             headers(
@@ -328,6 +302,7 @@ pub async fn delete_category(
                 ("X-Total-Count" = i64, description = "How many publications match, on all pages."),
             )),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
     )
@@ -335,19 +310,20 @@ pub async fn delete_category(
 #[get("/categories/{ref}/publications")]
 pub async fn list_category_publications(
     pool: web::Data<Pool>,
+    access: Access,
     path: web::Path<String>,
-    query: CategoryPublicationsQuery,
+    query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let reference = Reference::parse_or_not_found(&path, "category")?;
-    let page = PageRequest { page: query.page, per_page: query.per_page };
+    let page = query.page();
     let (total, records) = db::run(&pool, move |connection| {
         let tree: CategoryTree = queries::tree(connection)?;
         let category = tree.find(&reference).ok_or_else(|| ApiError::no_such("category", &reference))?;
-        let filter = PublicationFilter { category_ids: Some(tree.subtree_ids(category.id)), language: query.language };
-        Ok(publication_queries::list(connection, &filter, page)?)
+        let filter = publication_handlers::filter(connection, &query, access, Some(tree.subtree_ids(category.id)))?;
+        Ok(publication_queries::list(connection, &filter, query.sort, page)?)
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(&request, Access::Public, page, total, data))
+    Ok(pagination::respond(&request, access, page, total, data))
 }

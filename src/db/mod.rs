@@ -7,6 +7,7 @@
 //! backend, the difference lives in this module and nowhere else.
 
 pub mod schema;
+pub mod search;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -201,6 +202,14 @@ pub fn migration_names(backend: Backend) -> Vec<String> {
     MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source)
         .map(|migrations| migrations.iter().map(|m| m.name().to_string()).collect())
         .unwrap_or_default()
+}
+
+/// The backend a connection talks to.
+pub fn backend(connection: &DbConnection) -> Backend {
+    match connection {
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+        DbConnection::Postgresql(_) => Backend::Postgres,
+    }
 }
 
 /// Runs `query` on a pooled connection in actix's blocking thread pool, so

@@ -30,6 +30,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        /// The title folded for sorting, compared byte by byte.
+        sort_title -> Text,
     }
 }
 

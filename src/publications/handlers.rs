@@ -1,76 +1,51 @@
 //! HTTP handlers for publications: parse, query, answer.
 
-use std::future::{Ready, ready};
-
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use utoipa::IntoParams;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::categories::queries as category_queries;
 use crate::db::{self, DbConnection, Pool};
-use crate::domain::Reference;
+use crate::domain::{Reference, Status};
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::links::queries as link_queries;
-use crate::pagination::{self, Page, PageRequest};
+use crate::pagination::{self, Page};
 use crate::preconditions::IfMatch;
 use crate::query::QueryParams;
 use crate::responses::resource;
 
 use super::dto::{Publication, PublicationSummaries, PublicationSummary};
 use super::input::PublicationInput;
+use super::listing::PublicationListQuery;
 use super::queries::{self, PublicationFilter};
 use super::writes;
 
-/// The query parameters of the publication list.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PublicationListQuery {
-    /// The page to return, from 1.
-    #[param(required = false, minimum = 1, maximum = 1000000, default = 1)]
-    pub page: i64,
-    /// How many publications a page holds.
-    #[param(required = false, minimum = 1, maximum = 100, default = 20)]
-    pub per_page: i64,
-    /// Only publications filed under this category or one of its
-    /// descendants, given by slug or id. Repeat it for any of several.
-    #[param(required = false, style = Form, explode, example = json!(["etudes-publications"]))]
-    pub category: Vec<String>,
-    /// Only publications in this language (BCP 47 tag, e.g. `fr`).
-    #[param(required = false, example = "fr")]
-    pub language: Option<String>,
-}
-
-impl PublicationListQuery {
-    const PARAMETERS: &[&str] = &["page", "per_page", "category", "language"];
-
-    fn parse(query: &str) -> Result<Self, ApiError> {
-        let params = QueryParams::parse(query, Self::PARAMETERS)?;
-        let page = PageRequest::from_params(&params)?;
-        let category = params.all("category");
-        if category.contains(&"") {
-            return Err(ApiError::invalid_parameter("category", "empty", "must not be empty"));
-        }
-        Ok(Self {
-            page: page.page,
-            per_page: page.per_page,
-            category: category.into_iter().map(str::to_owned).collect(),
-            language: params.language("language")?,
-        })
+/// The filter a list query asks for, checked against what `access` may
+/// see. `within` restricts it further to a category's subtree.
+pub fn filter(
+    connection: &mut DbConnection,
+    query: &PublicationListQuery,
+    access: Access,
+    within: Option<Vec<i32>>,
+) -> Result<PublicationFilter, ApiError> {
+    if !access.is_editor() && query.status.iter().any(|status| *status != Status::Published) {
+        return Err(ApiError::Unauthorized(
+            "listing drafts or archived publications needs an API token: send Authorization: Bearer <token>".into(),
+        ));
     }
-}
-
-impl FromRequest for PublicationListQuery {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Self::parse(request.query_string()))
-    }
+    Ok(PublicationFilter {
+        category_ids: category_filter(connection, &query.category)?,
+        within_category_ids: within,
+        language: query.language.clone(),
+        statuses: query.status.clone(),
+        published_after: query.published_after,
+        published_before: query.published_before,
+        updated_after: query.updated_after,
+        search: query.search(),
+    })
 }
 
 /// Turns category references into the ids of those categories and all their
@@ -90,15 +65,17 @@ fn category_filter(connection: &mut DbConnection, references: &[String]) -> Resu
     Ok(Some(ids))
 }
 
-/// List published publications
+/// List and search publications
 ///
-/// Newest first (`published_at` descending, ties broken on `id`), one page
-/// at a time. Filters combine with AND; repeated `category` values combine
-/// with OR. Pagination is also given by the `Link` (first, prev, next, last)
-/// and `X-Total-Count` headers.
+/// Published publications, newest first by default, one page at a time;
+/// with `q`, a French full-text search, title matches first. Filters
+/// combine with AND; repeated values of one filter with OR. Pagination is
+/// also given by the `Link` (first, prev, next, last) and `X-Total-Count`
+/// headers.
 #[utoipa::path(
     tag = "publications",
     params(PublicationListQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "One page of publications.", body = Page<PublicationSummary>,
             headers(
@@ -106,6 +83,7 @@ fn category_filter(connection: &mut DbConnection, references: &[String]) -> Resu
                 ("X-Total-Count" = i64, description = "How many publications match, on all pages."),
             )),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
     )
 )]
@@ -116,11 +94,10 @@ pub async fn list_publications(
     query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest { page: query.page, per_page: query.per_page };
+    let page = query.page();
     let (total, records) = db::run(&pool, move |connection| {
-        let filter =
-            PublicationFilter { category_ids: category_filter(connection, &query.category)?, language: query.language };
-        Ok(queries::list(connection, &filter, page)?)
+        let filter = filter(connection, &query, access, None)?;
+        Ok(queries::list(connection, &filter, query.sort, page)?)
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();

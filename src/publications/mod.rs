@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod handlers;
 pub mod input;
+pub mod listing;
 pub mod queries;
 pub mod writes;
 

@@ -8,10 +8,12 @@ use diesel::prelude::*;
 use crate::auth::Access;
 use crate::categories::dto::CategorySummary;
 use crate::db::schema::{categories, links, publication_categories, publications};
-use crate::db::{self, DbConnection, MultiBackend};
+use crate::db::search::{self, Field};
+use crate::db::{self, Backend, DbConnection, MultiBackend};
 use crate::domain::{Reference, Status};
 use crate::links::dto::LinkRel;
 use crate::pagination::PageRequest;
+use crate::search::SearchQuery;
 
 /// The columns of a list item (no body).
 #[derive(Debug, Queryable, Selectable)]
@@ -43,12 +45,57 @@ pub struct PublicationRecord {
     pub categories: Vec<CategorySummary>,
 }
 
-/// What a list is restricted to.
-#[derive(Debug, Default)]
+/// What a list is restricted to. Every field narrows it (AND).
+#[derive(Clone, Debug)]
 pub struct PublicationFilter {
     /// Any of these categories (descendants already expanded).
     pub category_ids: Option<Vec<i32>>,
+    /// And any of these: the subtree of the category being listed.
+    pub within_category_ids: Option<Vec<i32>>,
     pub language: Option<String>,
+    /// Any of these statuses.
+    pub statuses: Vec<Status>,
+    /// `published_at` at or after this time.
+    pub published_after: Option<NaiveDateTime>,
+    /// `published_at` strictly before this time.
+    pub published_before: Option<NaiveDateTime>,
+    /// `updated_at` at or after this time.
+    pub updated_after: Option<NaiveDateTime>,
+    pub search: Option<SearchQuery>,
+}
+
+impl Default for PublicationFilter {
+    fn default() -> Self {
+        Self {
+            category_ids: None,
+            within_category_ids: None,
+            language: None,
+            statuses: vec![Status::Published],
+            published_after: None,
+            published_before: None,
+            updated_after: None,
+            search: None,
+        }
+    }
+}
+
+/// The orders a list can come in; ties always break on `id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first (`-published_at`); the default without `q`.
+    PublishedDesc,
+    /// Oldest first (`published_at`).
+    PublishedAsc,
+    /// By title, A to Z, accents and case folded (`title`).
+    TitleAsc,
+    /// By title, Z to A (`-title`).
+    TitleDesc,
+    /// Last changed first (`-updated_at`).
+    UpdatedDesc,
+    /// Least recently changed first (`updated_at`): incremental sync.
+    UpdatedAsc,
+    /// Title matches first, then newest first (`relevance`); needs `q`.
+    Relevance,
 }
 
 fn published() -> publications::BoxedQuery<'static, MultiBackend> {
@@ -63,9 +110,10 @@ fn visible(access: Access) -> publications::BoxedQuery<'static, MultiBackend> {
     }
 }
 
-fn filtered(filter: &PublicationFilter) -> publications::BoxedQuery<'_, MultiBackend> {
-    let mut query = published();
-    if let Some(ids) = &filter.category_ids {
+fn filtered(filter: &PublicationFilter, backend: Backend) -> publications::BoxedQuery<'_, MultiBackend> {
+    let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
+    let mut query = publications::table.filter(publications::status.eq_any(statuses)).into_boxed();
+    for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
         query = query.filter(
             publications::id.eq_any(
                 publication_categories::table
@@ -77,19 +125,60 @@ fn filtered(filter: &PublicationFilter) -> publications::BoxedQuery<'_, MultiBac
     if let Some(language) = &filter.language {
         query = query.filter(publications::language.eq(language));
     }
+    if let Some(after) = filter.published_after {
+        query = query.filter(publications::published_at.ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        query = query.filter(publications::published_at.lt(before));
+    }
+    if let Some(after) = filter.updated_after {
+        query = query.filter(publications::updated_at.ge(after));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(search::matches(backend, Field::All, search));
+    }
     query
 }
 
-/// One page of the filtered list, newest first (ties broken on id), with
-/// the total count of the whole list.
+/// Orders a query; drafts without `published_at` come last in both
+/// directions, on both backends.
+fn sorted<'a>(
+    query: publications::BoxedQuery<'a, MultiBackend>,
+    sort: Sort,
+    filter: &PublicationFilter,
+    backend: Backend,
+) -> publications::BoxedQuery<'a, MultiBackend> {
+    use publications::{id, published_at, sort_title, updated_at};
+    match sort {
+        Sort::PublishedDesc => query.order((published_at.is_null(), published_at.desc(), id.desc())),
+        Sort::PublishedAsc => query.order((published_at.is_null(), published_at.asc(), id.asc())),
+        Sort::TitleAsc => query.order((sort_title.asc(), id.asc())),
+        Sort::TitleDesc => query.order((sort_title.desc(), id.desc())),
+        Sort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
+        Sort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
+        Sort::Relevance => match &filter.search {
+            Some(search) => query.order((
+                search::matches(backend, Field::Title, search).desc(),
+                published_at.is_null(),
+                published_at.desc(),
+                id.desc(),
+            )),
+            None => query.order((published_at.is_null(), published_at.desc(), id.desc())),
+        },
+    }
+}
+
+/// One page of the filtered list in `sort` order, with the total count of
+/// the whole list.
 pub fn list(
     connection: &mut DbConnection,
     filter: &PublicationFilter,
+    sort: Sort,
     page: PageRequest,
 ) -> QueryResult<(i64, Vec<SummaryRecord>)> {
-    let total = filtered(filter).count().get_result(connection)?;
-    let rows = filtered(filter)
-        .order((publications::published_at.desc(), publications::id.desc()))
+    let backend = db::backend(connection);
+    let total = filtered(filter, backend).count().get_result(connection)?;
+    let rows = sorted(filtered(filter, backend), sort, filter, backend)
         .limit(page.per_page)
         .offset(page.offset())
         .select(SummaryRow::as_select())
@@ -207,6 +296,7 @@ pub fn insert(connection: &mut DbConnection, changes: &PublicationChanges) -> Qu
         .returning(publications::id)
         .get_result(connection)?;
     file(connection, id, &changes.category_ids)?;
+    search::index(connection, id, &changes.title, &changes.summary, &changes.body)?;
     Ok(id)
 }
 
@@ -234,6 +324,7 @@ pub fn update(connection: &mut DbConnection, id: i32, version: i32, changes: &Pu
     diesel::delete(publication_categories::table.filter(publication_categories::publication_id.eq(id)))
         .execute(connection)?;
     file(connection, id, &changes.category_ids)?;
+    search::index(connection, id, &changes.title, &changes.summary, &changes.body)?;
     Ok(true)
 }
 

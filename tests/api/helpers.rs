@@ -268,6 +268,8 @@ pub fn insert_publication(connection: &mut DbConnection, new: NewPublication) ->
             .execute(connection)
             .expect("the publication is filed");
     }
+    let (summary, body) = (format!("Résumé de {title}"), format!("<p>Texte de {title}</p>"));
+    db::search::index(connection, id, title, &summary, &body).expect("the publication is indexed");
     id
 }
 

@@ -14,6 +14,7 @@ mod operations;
 mod postgres;
 mod publication_writes;
 mod publications;
+mod search;
 mod seed;
 mod server;
 mod tokens;

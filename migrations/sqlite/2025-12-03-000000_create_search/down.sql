@@ -1,0 +1,5 @@
+DROP INDEX publications_status_updated;
+DROP INDEX publications_status_title;
+ALTER TABLE publications DROP COLUMN sort_title;
+DROP TRIGGER publications_delete_search;
+DROP TABLE publication_search;
