@@ -38,9 +38,10 @@ impl PageRequest {
 /// Where a page sits in the whole list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Pagination {
-    /// This page's number, from 1.
+    /// This page's number, from 1; `null` when the page was asked for by
+    /// `cursor`.
     #[schema(example = 1)]
-    pub page: i64,
+    pub page: Option<i64>,
     /// Items per page (at most 100).
     #[schema(example = 20)]
     pub per_page: i64,
@@ -50,6 +51,9 @@ pub struct Pagination {
     /// Pages in the whole list (0 when it is empty).
     #[schema(example = 1)]
     pub total_pages: i64,
+    /// The `cursor` of the next page; `null` on the last page.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
 }
 
 /// One page of a list.
@@ -61,39 +65,54 @@ pub struct Page<T: ToSchema> {
 
 /// Answers one page with its `Link` (first, prev, next, last) and
 /// `X-Total-Count` headers. Links are relative to the request's own path and
-/// keep its other parameters.
+/// keep its other parameters. A page asked for by cursor links to the first
+/// page and, by cursor, to the next one.
 pub fn respond<T: Serialize + ToSchema>(
     request: &HttpRequest,
     access: Access,
-    page: PageRequest,
+    page: Option<PageRequest>,
+    per_page: i64,
     total: i64,
+    next_cursor: Option<String>,
     data: Vec<T>,
 ) -> HttpResponse {
-    let total_pages = (total + page.per_page - 1) / page.per_page;
-    let link = |number: i64, rel: &str| {
+    let total_pages = (total + per_page - 1) / per_page;
+    let link = |position: (&str, String), rel: &str| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
-            if key != "page" {
+            if key != "page" && key != "cursor" {
                 query.append_pair(&key, &value);
             }
         }
-        query.append_pair("page", &number.to_string());
+        query.append_pair(position.0, &position.1);
         format!("<{}?{}>; rel=\"{rel}\"", request.path(), query.finish())
     };
+    let number = |number: i64| ("page", number.to_string());
     let last = total_pages.max(1);
-    let mut links = vec![link(1, "first")];
-    if page.page > 1 {
-        links.push(link((page.page - 1).min(last), "prev"));
+    let mut links = vec![link(number(1), "first")];
+    match page {
+        Some(page) => {
+            if page.page > 1 {
+                links.push(link(number((page.page - 1).min(last)), "prev"));
+            }
+            if page.page < total_pages {
+                links.push(link(number(page.page + 1), "next"));
+            }
+            links.push(link(number(last), "last"));
+        }
+        None => {
+            if let Some(cursor) = &next_cursor {
+                links.push(link(("cursor", cursor.clone()), "next"));
+            }
+        }
     }
-    if page.page < total_pages {
-        links.push(link(page.page + 1, "next"));
-    }
-    links.push(link(last, "last"));
 
     let mut response = HttpResponse::Ok();
     crate::responses::cache_for(&mut response, access);
-    response
-        .insert_header((header::LINK, links.join(", ")))
-        .insert_header(("X-Total-Count", total.to_string()))
-        .json(Page { data, pagination: Pagination { page: page.page, per_page: page.per_page, total, total_pages } })
+    response.insert_header((header::LINK, links.join(", "))).insert_header(("X-Total-Count", total.to_string())).json(
+        Page {
+            data,
+            pagination: Pagination { page: page.map(|page| page.page), per_page, total, total_pages, next_cursor },
+        },
+    )
 }

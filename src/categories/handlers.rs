@@ -16,10 +16,12 @@ use crate::error::{
 };
 use crate::pagination::{self, Page};
 use crate::preconditions::IfMatch;
+use crate::publications::cursor;
 use crate::publications::dto::PublicationSummary;
 use crate::publications::handlers as publication_handlers;
 use crate::publications::listing::PublicationListQuery;
 use crate::publications::queries as publication_queries;
+use crate::publications::queries::Position;
 use crate::query::QueryParams;
 use crate::responses::resource;
 
@@ -316,14 +318,20 @@ pub async fn list_category_publications(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let reference = Reference::parse_or_not_found(&path, "category")?;
-    let page = query.page();
-    let (total, records) = db::run(&pool, move |connection| {
+    let fingerprint = cursor::fingerprint(request.query_string());
+    let per_page = query.per_page;
+    let page = match &query.position {
+        Position::Page(page) => Some(*page),
+        Position::After(..) => None,
+    };
+    let (total, records, next) = db::run(&pool, move |connection| {
         let tree: CategoryTree = queries::tree(connection)?;
         let category = tree.find(&reference).ok_or_else(|| ApiError::no_such("category", &reference))?;
         let filter = publication_handlers::filter(connection, &query, access, Some(tree.subtree_ids(category.id)))?;
-        Ok(publication_queries::list(connection, &filter, query.sort, page)?)
+        Ok(publication_queries::list(connection, &filter, query.sort, &query.position)?)
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(&request, access, page, total, data))
+    let next_cursor = next.map(|cursor| cursor.encode(&fingerprint));
+    Ok(pagination::respond(&request, access, page, per_page, total, next_cursor, data))
 }

@@ -17,10 +17,11 @@ use crate::preconditions::IfMatch;
 use crate::query::QueryParams;
 use crate::responses::resource;
 
+use super::cursor;
 use super::dto::{Publication, PublicationSummaries, PublicationSummary};
 use super::input::PublicationInput;
 use super::listing::PublicationListQuery;
-use super::queries::{self, PublicationFilter};
+use super::queries::{self, Position, PublicationFilter};
 use super::writes;
 
 /// The filter a list query asks for, checked against what `access` may
@@ -94,14 +95,20 @@ pub async fn list_publications(
     query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page();
-    let (total, records) = db::run(&pool, move |connection| {
+    let fingerprint = cursor::fingerprint(request.query_string());
+    let per_page = query.per_page;
+    let page = match &query.position {
+        Position::Page(page) => Some(*page),
+        Position::After(..) => None,
+    };
+    let (total, records, next) = db::run(&pool, move |connection| {
         let filter = filter(connection, &query, access, None)?;
-        Ok(queries::list(connection, &filter, query.sort, page)?)
+        Ok(queries::list(connection, &filter, query.sort, &query.position)?)
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(&request, access, page, total, data))
+    let next_cursor = next.map(|cursor| cursor.encode(&fingerprint));
+    Ok(pagination::respond(&request, access, page, per_page, total, next_cursor, data))
 }
 
 /// Get a publication

@@ -14,7 +14,8 @@ use crate::pagination::PageRequest;
 use crate::query::QueryParams;
 use crate::search::SearchQuery;
 
-use super::queries::Sort;
+use super::cursor::{Cursor, fingerprint};
+use super::queries::{Position, Sort};
 
 const SORTS: &[(&str, Sort)] = &[
     ("-published_at", Sort::PublishedDesc),
@@ -37,6 +38,15 @@ pub struct PublicationListQuery {
     /// How many publications a page holds.
     #[param(required = false, minimum = 1, maximum = 100, default = 20)]
     pub per_page: i64,
+    /// Where to continue: the `next_cursor` of the previous page. Keyset
+    /// based, so deep pages cost no more than the first and items added
+    /// meanwhile never make one repeat or be skipped. Not with `page`; keep
+    /// every other parameter as it was.
+    #[param(required = false)]
+    pub cursor: Option<String>,
+    /// The start of the page: a page number, or a decoded cursor.
+    #[param(ignore = true)]
+    pub position: Position,
     /// Full-text search over title, summary and body: case- and
     /// accent-insensitive, French stems (`concertations` finds
     /// `concertation`), every word required, `"quoted words"` as a phrase.
@@ -99,6 +109,7 @@ impl PublicationListQuery {
     const PARAMETERS: &[&str] = &[
         "page",
         "per_page",
+        "cursor",
         "q",
         "category",
         "language",
@@ -108,10 +119,6 @@ impl PublicationListQuery {
         "updated_after",
         "sort",
     ];
-
-    pub fn page(&self) -> PageRequest {
-        PageRequest { page: self.page, per_page: self.per_page }
-    }
 
     pub fn search(&self) -> Option<SearchQuery> {
         self.q.as_deref().and_then(SearchQuery::parse)
@@ -168,9 +175,19 @@ impl PublicationListQuery {
         if sort == Sort::Relevance && q.is_none() {
             return Err(ApiError::invalid_parameter("sort", "needs_q", "relevance needs a search: give q"));
         }
+        let cursor = params.text("cursor")?.map(str::to_owned);
+        let position = match &cursor {
+            Some(_) if params.single("page")?.is_some() => {
+                return Err(ApiError::invalid_parameter("cursor", "with_page", "give either page or cursor, not both"));
+            }
+            Some(raw) => Position::After(Cursor::decode(raw, &fingerprint(query), sort)?, page.per_page),
+            None => Position::Page(page),
+        };
         Ok(Self {
             page: page.page,
             per_page: page.per_page,
+            cursor,
+            position,
             q,
             category: category.into_iter().map(str::to_owned).collect(),
             language: params.language("language")?,

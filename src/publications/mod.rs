@@ -1,5 +1,6 @@
 //! Publications: studies, reports and articles, with their categories.
 
+pub mod cursor;
 pub mod dto;
 pub mod handlers;
 pub mod input;

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable};
 
 use crate::auth::Access;
 use crate::categories::dto::CategorySummary;
@@ -14,6 +16,8 @@ use crate::domain::{Reference, Status};
 use crate::links::dto::LinkRel;
 use crate::pagination::PageRequest;
 use crate::search::SearchQuery;
+
+use super::cursor::{Cursor, Key};
 
 /// The columns of a list item (no body).
 #[derive(Debug, Queryable, Selectable)]
@@ -168,22 +172,96 @@ fn sorted<'a>(
     }
 }
 
-/// One page of the filtered list in `sort` order, with the total count of
-/// the whole list.
+/// Keeps what comes strictly after `cursor` in `sort` order. Drafts without
+/// `published_at` come last in either direction.
+fn seek<'a>(
+    query: publications::BoxedQuery<'a, MultiBackend>,
+    sort: Sort,
+    cursor: &Cursor,
+    filter: &PublicationFilter,
+    backend: Backend,
+) -> publications::BoxedQuery<'a, MultiBackend> {
+    use publications::{id, published_at, sort_title, updated_at};
+    type Condition = Box<dyn BoxableExpression<publications::table, MultiBackend, SqlType = Nullable<Bool>>>;
+    /// After (at, cursor id) by published_at, nulls last.
+    fn after_published(at: Option<NaiveDateTime>, cursor_id: i32, descending: bool) -> Condition {
+        match (at, descending) {
+            (Some(at), true) => Box::new(
+                published_at.lt(at).or(published_at.eq(at).and(id.lt(cursor_id))).or(published_at.is_null().nullable()),
+            ),
+            (Some(at), false) => Box::new(
+                published_at.gt(at).or(published_at.eq(at).and(id.gt(cursor_id))).or(published_at.is_null().nullable()),
+            ),
+            (None, true) => Box::new(published_at.is_null().and(id.lt(cursor_id)).nullable()),
+            (None, false) => Box::new(published_at.is_null().and(id.gt(cursor_id)).nullable()),
+        }
+    }
+    let cursor_id = cursor.id;
+    match (&cursor.key, sort) {
+        (Key::Published(at), Sort::PublishedAsc) => query.filter(after_published(*at, cursor_id, false)),
+        (Key::Published(at), _) => query.filter(after_published(*at, cursor_id, true)),
+        (Key::Title(title), Sort::TitleDesc) => {
+            query.filter(sort_title.lt(title.clone()).or(sort_title.eq(title.clone()).and(id.lt(cursor_id))))
+        }
+        (Key::Title(title), _) => {
+            query.filter(sort_title.gt(title.clone()).or(sort_title.eq(title.clone()).and(id.gt(cursor_id))))
+        }
+        (Key::Updated(at), Sort::UpdatedDesc) => {
+            query.filter(updated_at.lt(*at).or(updated_at.eq(*at).and(id.lt(cursor_id))))
+        }
+        (Key::Updated(at), _) => query.filter(updated_at.gt(*at).or(updated_at.eq(*at).and(id.gt(cursor_id)))),
+        (Key::Relevance(title_match, at), _) => match &filter.search {
+            // Title matches come first: after a match, the non-matches all
+            // follow; after a non-match, only non-matches do.
+            Some(search) if *title_match => query.filter(
+                diesel::dsl::not(search::matches(backend, Field::Title, search))
+                    .nullable()
+                    .or(after_published(*at, cursor_id, true)),
+            ),
+            Some(search) => query
+                .filter(diesel::dsl::not(search::matches(backend, Field::Title, search)))
+                .filter(after_published(*at, cursor_id, true)),
+            None => query.filter(after_published(*at, cursor_id, true)),
+        },
+    }
+}
+
+/// Where a page starts: a page number, or a cursor.
+#[derive(Clone, Debug)]
+pub enum Position {
+    Page(PageRequest),
+    After(Cursor, i64),
+}
+
+/// One page of the filtered list in `sort` order, the total count of the
+/// whole list, and the cursor after the page when more follows.
 pub fn list(
     connection: &mut DbConnection,
     filter: &PublicationFilter,
     sort: Sort,
-    page: PageRequest,
-) -> QueryResult<(i64, Vec<SummaryRecord>)> {
+    position: &Position,
+) -> QueryResult<(i64, Vec<SummaryRecord>, Option<Cursor>)> {
     let backend = db::backend(connection);
     let total = filtered(filter, backend).count().get_result(connection)?;
-    let rows = sorted(filtered(filter, backend), sort, filter, backend)
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(SummaryRow::as_select())
-        .load(connection)?;
-    Ok((total, with_categories(connection, rows)?))
+    let (query, per_page) = match position {
+        Position::Page(page) => {
+            (sorted(filtered(filter, backend), sort, filter, backend).offset(page.offset()), page.per_page)
+        }
+        Position::After(cursor, per_page) => {
+            (sorted(seek(filtered(filter, backend), sort, cursor, filter, backend), sort, filter, backend), *per_page)
+        }
+    };
+    // One more than a page tells whether another page follows.
+    let mut rows: Vec<(SummaryRow, String)> =
+        query.limit(per_page + 1).select((SummaryRow::as_select(), publications::sort_title)).load(connection)?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    let next = rows
+        .last()
+        .filter(|_| more)
+        .map(|(row, sort_title)| Cursor::after(row, sort_title, sort, filter.search.as_ref()));
+    let rows = rows.into_iter().map(|(row, _)| row).collect();
+    Ok((total, with_categories(connection, rows)?, next))
 }
 
 /// A publication that `access` may read, by id or slug.

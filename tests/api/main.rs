@@ -6,6 +6,7 @@ mod helpers;
 mod categories;
 mod category_writes;
 mod cli;
+mod cursor;
 mod errors;
 mod link_writes;
 mod links;
