@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Access;
 use crate::error::ApiError;
+use crate::publications::dto::Facets;
 use crate::query::QueryParams;
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -61,22 +62,25 @@ pub struct Pagination {
 pub struct Page<T: ToSchema> {
     pub data: Vec<T>,
     pub pagination: Pagination,
+    /// Counts for filter chips, when `facets` asks for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
+}
+
+impl Pagination {
+    /// Where a page of `per_page` items sits among `total`; `page` is
+    /// `None` when it was asked for by cursor.
+    pub fn new(page: Option<i64>, per_page: i64, total: i64, next_cursor: Option<String>) -> Self {
+        Self { page, per_page, total, total_pages: (total + per_page - 1) / per_page, next_cursor }
+    }
 }
 
 /// Answers one page with its `Link` (first, prev, next, last) and
 /// `X-Total-Count` headers. Links are relative to the request's own path and
 /// keep its other parameters. A page asked for by cursor links to the first
 /// page and, by cursor, to the next one.
-pub fn respond<T: Serialize + ToSchema>(
-    request: &HttpRequest,
-    access: Access,
-    page: Option<PageRequest>,
-    per_page: i64,
-    total: i64,
-    next_cursor: Option<String>,
-    data: Vec<T>,
-) -> HttpResponse {
-    let total_pages = (total + per_page - 1) / per_page;
+pub fn respond<T: Serialize + ToSchema>(request: &HttpRequest, access: Access, body: Page<T>) -> HttpResponse {
+    let Pagination { page, total, total_pages, next_cursor, .. } = &body.pagination;
     let link = |position: (&str, String), rel: &str| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
@@ -88,20 +92,20 @@ pub fn respond<T: Serialize + ToSchema>(
         format!("<{}?{}>; rel=\"{rel}\"", request.path(), query.finish())
     };
     let number = |number: i64| ("page", number.to_string());
-    let last = total_pages.max(1);
+    let last = (*total_pages).max(1);
     let mut links = vec![link(number(1), "first")];
     match page {
         Some(page) => {
-            if page.page > 1 {
-                links.push(link(number((page.page - 1).min(last)), "prev"));
+            if *page > 1 {
+                links.push(link(number((page - 1).min(last)), "prev"));
             }
-            if page.page < total_pages {
-                links.push(link(number(page.page + 1), "next"));
+            if page < total_pages {
+                links.push(link(number(page + 1), "next"));
             }
             links.push(link(number(last), "last"));
         }
         None => {
-            if let Some(cursor) = &next_cursor {
+            if let Some(cursor) = next_cursor {
                 links.push(link(("cursor", cursor.clone()), "next"));
             }
         }
@@ -109,10 +113,8 @@ pub fn respond<T: Serialize + ToSchema>(
 
     let mut response = HttpResponse::Ok();
     crate::responses::cache_for(&mut response, access);
-    response.insert_header((header::LINK, links.join(", "))).insert_header(("X-Total-Count", total.to_string())).json(
-        Page {
-            data,
-            pagination: Pagination { page: page.map(|page| page.page), per_page, total, total_pages, next_cursor },
-        },
-    )
+    response
+        .insert_header((header::LINK, links.join(", ")))
+        .insert_header(("X-Total-Count", total.to_string()))
+        .json(body)
 }

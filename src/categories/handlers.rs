@@ -14,7 +14,7 @@ use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
-use crate::pagination::{self, Page};
+use crate::pagination::{self, Page, Pagination};
 use crate::preconditions::IfMatch;
 use crate::publications::cursor;
 use crate::publications::dto::PublicationSummary;
@@ -324,14 +324,22 @@ pub async fn list_category_publications(
         Position::Page(page) => Some(*page),
         Position::After(..) => None,
     };
-    let (total, records, next) = db::run(&pool, move |connection| {
+    let (total, records, next, facets) = db::run(&pool, move |connection| {
         let tree: CategoryTree = queries::tree(connection)?;
         let category = tree.find(&reference).ok_or_else(|| ApiError::no_such("category", &reference))?;
         let filter = publication_handlers::filter(connection, &query, access, Some(tree.subtree_ids(category.id)))?;
-        Ok(publication_queries::list(connection, &filter, query.sort, &query.position)?)
+        let (total, records, next) = publication_queries::list(connection, &filter, query.sort, &query.position)?;
+        let wanted = query.facets;
+        let facets = if wanted == Default::default() {
+            None
+        } else {
+            Some(publication_queries::facets(connection, &filter, wanted)?)
+        };
+        Ok((total, records, next, facets))
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
     let next_cursor = next.map(|cursor| cursor.encode(&fingerprint));
-    Ok(pagination::respond(&request, access, page, per_page, total, next_cursor, data))
+    let pagination = Pagination::new(page.map(|page| page.page), per_page, total, next_cursor);
+    Ok(pagination::respond(&request, access, Page { data, pagination, facets: facets.map(Into::into) }))
 }

@@ -1,5 +1,5 @@
-//! The SQL of full-text search, the one place where the two backends
-//! differ in more than their migrations: FTS5 on SQLite, a `tsvector` with a
+//! The SQL of full-text search (and of a year), the one place where the two
+//! backends differ in more than their migrations: FTS5 on SQLite, a `tsvector` with a
 //! GIN index on PostgreSQL. Both index the same terms, made in Rust by
 //! `crate::search`, and match the same way: every group of a query, phrases
 //! as adjacent terms.
@@ -7,7 +7,7 @@
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 
 use super::schema::publications;
 use super::{DbConnection, MultiBackend};
@@ -22,12 +22,13 @@ pub enum Field {
     All,
 }
 
-/// Publications that match `query` in `field`, as a filter on `publications`.
-pub fn matches(
+/// Publications that match `query` in `field`, as a filter on any query
+/// whose FROM clause holds `publications`.
+pub fn matches<QS: 'static>(
     backend: super::Backend,
     field: Field,
     query: &SearchQuery,
-) -> Box<dyn BoxableExpression<publications::table, MultiBackend, SqlType = Bool>> {
+) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
     match backend {
         super::Backend::Sqlite => {
             let column = match field {
@@ -54,6 +55,14 @@ pub fn matches(
             )
         }
     }
+}
+
+/// The year of a publication's `published_at`, in each backend's SQL.
+pub fn year_published(backend: super::Backend) -> diesel::expression::SqlLiteral<Nullable<Integer>> {
+    sql(match backend {
+        super::Backend::Sqlite => "CAST(strftime('%Y', publications.published_at) AS INTEGER)",
+        super::Backend::Postgres => "CAST(EXTRACT(YEAR FROM publications.published_at) AS INTEGER)",
+    })
 }
 
 /// Indexes (or indexes again) one publication, and sets its title sort key.

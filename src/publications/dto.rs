@@ -8,7 +8,7 @@ use crate::categories::dto::CategorySummary;
 use crate::domain::Status;
 use crate::links::dto::Link;
 
-use super::queries::{PublicationRecord, SummaryRecord, SummaryRow};
+use super::queries::{FacetCounts, PublicationRecord, SummaryRecord, SummaryRow};
 
 /// A publication as listed: everything but its body and links.
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,4 +98,57 @@ impl Publication {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicationSummaries {
     pub data: Vec<PublicationSummary>,
+}
+
+/// How many publications of the current list fall under each value of a
+/// filter: what a front end needs to draw its filter chips.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "category": [{"slug": "etudes-publications", "name": "Études & publications", "count": 3}],
+    "year": [{"value": 2025, "count": 3}],
+    "language": [{"value": "fr", "count": 3}]
+}))]
+pub struct Facets {
+    /// Categories the publications are filed under directly, most first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Vec<CategoryFacet>>,
+    /// Years of publication, newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<Vec<YearFacet>>,
+    /// Languages, most first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Vec<LanguageFacet>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryFacet {
+    pub slug: String,
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct YearFacet {
+    pub value: i32,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LanguageFacet {
+    pub value: String,
+    pub count: i64,
+}
+
+impl From<FacetCounts> for Facets {
+    fn from(counts: FacetCounts) -> Self {
+        Self {
+            category: counts
+                .category
+                .map(|rows| rows.into_iter().map(|(slug, name, count)| CategoryFacet { slug, name, count }).collect()),
+            year: counts.year.map(|rows| rows.into_iter().map(|(value, count)| YearFacet { value, count }).collect()),
+            language: counts
+                .language
+                .map(|rows| rows.into_iter().map(|(value, count)| LanguageFacet { value, count }).collect()),
+        }
+    }
 }

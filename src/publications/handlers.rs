@@ -12,7 +12,7 @@ use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::links::queries as link_queries;
-use crate::pagination::{self, Page};
+use crate::pagination::{self, Page, Pagination};
 use crate::preconditions::IfMatch;
 use crate::query::QueryParams;
 use crate::responses::resource;
@@ -101,14 +101,19 @@ pub async fn list_publications(
         Position::Page(page) => Some(*page),
         Position::After(..) => None,
     };
-    let (total, records, next) = db::run(&pool, move |connection| {
+    let (total, records, next, facets) = db::run(&pool, move |connection| {
         let filter = filter(connection, &query, access, None)?;
-        Ok(queries::list(connection, &filter, query.sort, &query.position)?)
+        let (total, records, next) = queries::list(connection, &filter, query.sort, &query.position)?;
+        let wanted = query.facets;
+        let facets =
+            if wanted == Default::default() { None } else { Some(queries::facets(connection, &filter, wanted)?) };
+        Ok((total, records, next, facets))
     })
     .await?;
     let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
     let next_cursor = next.map(|cursor| cursor.encode(&fingerprint));
-    Ok(pagination::respond(&request, access, page, per_page, total, next_cursor, data))
+    let pagination = Pagination::new(page.map(|page| page.page), per_page, total, next_cursor);
+    Ok(pagination::respond(&request, access, Page { data, pagination, facets: facets.map(Into::into) }))
 }
 
 /// Get a publication

@@ -15,7 +15,7 @@ use crate::query::QueryParams;
 use crate::search::SearchQuery;
 
 use super::cursor::{Cursor, fingerprint};
-use super::queries::{Position, Sort};
+use super::queries::{FacetSet, Position, Sort};
 
 const SORTS: &[(&str, Sort)] = &[
     ("-published_at", Sort::PublishedDesc),
@@ -44,6 +44,10 @@ pub struct PublicationListQuery {
     /// every other parameter as it was.
     #[param(required = false)]
     pub cursor: Option<String>,
+    /// Counts to return beside the page, for the current filter: any of
+    /// `category`, `year` and `language`, comma-separated or repeated.
+    #[param(required = false, value_type = Option<String>, example = "category,year,language")]
+    pub facets: FacetSet,
     /// The start of the page: a page number, or a decoded cursor.
     #[param(ignore = true)]
     pub position: Position,
@@ -118,6 +122,7 @@ impl PublicationListQuery {
         "published_before",
         "updated_after",
         "sort",
+        "facets",
     ];
 
     pub fn search(&self) -> Option<SearchQuery> {
@@ -183,10 +188,26 @@ impl PublicationListQuery {
             Some(raw) => Position::After(Cursor::decode(raw, &fingerprint(query), sort)?, page.per_page),
             None => Position::Page(page),
         };
+        let mut facets = FacetSet::default();
+        for name in params.all("facets").iter().flat_map(|value| value.split(',')).map(str::trim) {
+            match name {
+                "category" => facets.category = true,
+                "year" => facets.year = true,
+                "language" => facets.language = true,
+                _ => {
+                    return Err(ApiError::invalid_parameter(
+                        "facets",
+                        "invalid_choice",
+                        format!("must list category, year or language, got '{name}'"),
+                    ));
+                }
+            }
+        }
         Ok(Self {
             page: page.page,
             per_page: page.per_page,
             cursor,
+            facets,
             position,
             q,
             category: category.into_iter().map(str::to_owned).collect(),

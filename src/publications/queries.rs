@@ -114,34 +114,46 @@ fn visible(access: Access) -> publications::BoxedQuery<'static, MultiBackend> {
     }
 }
 
+/// Narrows any boxed query whose FROM clause holds `publications` (alone
+/// or joined, grouped or not) to what `filter` asks for.
+macro_rules! narrowed {
+    ($query:expr, $filter:expr, $backend:expr) => {{
+        let filter: &PublicationFilter = $filter;
+        let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
+        let mut query = $query.filter(publications::status.eq_any(statuses));
+        // An alias, so that the subquery may sit in a query that joins
+        // publication_categories itself.
+        let filed = diesel::alias!(publication_categories as filed);
+        for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
+            query = query.filter(
+                publications::id.eq_any(
+                    filed
+                        .filter(filed.field(publication_categories::category_id).eq_any(ids))
+                        .select(filed.field(publication_categories::publication_id)),
+                ),
+            );
+        }
+        if let Some(language) = &filter.language {
+            query = query.filter(publications::language.eq(language));
+        }
+        if let Some(after) = filter.published_after {
+            query = query.filter(publications::published_at.ge(after));
+        }
+        if let Some(before) = filter.published_before {
+            query = query.filter(publications::published_at.lt(before));
+        }
+        if let Some(after) = filter.updated_after {
+            query = query.filter(publications::updated_at.ge(after));
+        }
+        if let Some(search) = &filter.search {
+            query = query.filter(search::matches($backend, Field::All, search));
+        }
+        query
+    }};
+}
+
 fn filtered(filter: &PublicationFilter, backend: Backend) -> publications::BoxedQuery<'_, MultiBackend> {
-    let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
-    let mut query = publications::table.filter(publications::status.eq_any(statuses)).into_boxed();
-    for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
-        query = query.filter(
-            publications::id.eq_any(
-                publication_categories::table
-                    .filter(publication_categories::category_id.eq_any(ids))
-                    .select(publication_categories::publication_id),
-            ),
-        );
-    }
-    if let Some(language) = &filter.language {
-        query = query.filter(publications::language.eq(language));
-    }
-    if let Some(after) = filter.published_after {
-        query = query.filter(publications::published_at.ge(after));
-    }
-    if let Some(before) = filter.published_before {
-        query = query.filter(publications::published_at.lt(before));
-    }
-    if let Some(after) = filter.updated_after {
-        query = query.filter(publications::updated_at.ge(after));
-    }
-    if let Some(search) = &filter.search {
-        query = query.filter(search::matches(backend, Field::All, search));
-    }
-    query
+    narrowed!(publications::table.into_boxed(), filter, backend)
 }
 
 /// Orders a query; drafts without `published_at` come last in both
@@ -434,4 +446,59 @@ pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResu
         diesel::delete(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
             .execute(connection)?;
     Ok(deleted > 0)
+}
+
+/// Counts for a list's filter chips, most first.
+#[derive(Debug, Default)]
+pub struct FacetCounts {
+    /// `(slug, name, count)` of the categories publications are filed
+    /// under directly.
+    pub category: Option<Vec<(String, String, i64)>>,
+    /// `(year, count)` by year of publication, newest first.
+    pub year: Option<Vec<(i32, i64)>>,
+    /// `(language, count)`.
+    pub language: Option<Vec<(String, i64)>>,
+}
+
+/// Which facets a list asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FacetSet {
+    pub category: bool,
+    pub year: bool,
+    pub language: bool,
+}
+
+/// Counts the publications of the filtered list by category, by year of
+/// publication and by language, one grouped query each.
+pub fn facets(connection: &mut DbConnection, filter: &PublicationFilter, wanted: FacetSet) -> QueryResult<FacetCounts> {
+    use diesel::dsl::count_star;
+    let backend = db::backend(connection);
+    let mut counts = FacetCounts::default();
+    if wanted.category {
+        let grouped = publications::table
+            .inner_join(publication_categories::table.inner_join(categories::table))
+            .group_by((categories::id, categories::slug, categories::name))
+            .select((categories::slug, categories::name, count_star()))
+            .into_boxed();
+        let mut rows: Vec<(String, String, i64)> = narrowed!(grouped, filter, backend).load(connection)?;
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        counts.category = Some(rows);
+    }
+    if wanted.year {
+        let year = db::search::year_published(backend);
+        let grouped = publications::table.group_by(year.clone()).select((year, count_star())).into_boxed();
+        let mut rows: Vec<(Option<i32>, i64)> = narrowed!(grouped, filter, backend).load(connection)?;
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+        counts.year = Some(rows.into_iter().filter_map(|(year, count)| Some((year?, count))).collect());
+    }
+    if wanted.language {
+        let grouped = publications::table
+            .group_by(publications::language)
+            .select((publications::language, count_star()))
+            .into_boxed();
+        let mut rows: Vec<(String, i64)> = narrowed!(grouped, filter, backend).load(connection)?;
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts.language = Some(rows);
+    }
+    Ok(counts)
 }

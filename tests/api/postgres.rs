@@ -105,6 +105,8 @@ async fn both_backends_give_the_same_answers_for_the_same_data() {
         "/api/v1/publications?q=concertations+ayants",
         "/api/v1/publications?q=droit&category=racine&language=fr",
         "/api/v1/publications?sort=title&per_page=100",
+        "/api/v1/publications?facets=category,year,language&q=etude",
+        "/api/v1/categories/racine/publications?facets=category,year,language",
         "/api/v1/publications?sort=-title&per_page=7&page=2",
         "/api/v1/publications?sort=published_at&published_after=2025-03-01&published_before=2025-09-30",
         "/api/v1/publications/publication-00",

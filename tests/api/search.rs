@@ -1,4 +1,5 @@
 use actix_web::http::Method;
+use chrono::Datelike;
 use serde_json::json;
 
 use crate::backend_tests;
@@ -15,6 +16,7 @@ backend_tests!(
     publication_dates_are_inclusive_bounds,
     updated_after_lists_changes_in_order,
     every_sort_orders_as_documented,
+    facets_count_the_current_filter_and_search,
 );
 
 /// A catalogue of four publications written through the API.
@@ -289,4 +291,79 @@ async fn every_sort_orders_as_documented(backend: Backend) {
     assert_eq!(slugs("-title").await, ["a", "d", "b", "c"]);
     assert_eq!(slugs("-updated_at").await, ["d", "c", "a", "b"]);
     assert_eq!(slugs("updated_at").await, ["b", "a", "c", "d"]);
+}
+
+async fn facets_count_the_current_filter_and_search(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let connection = &mut app.connection();
+    let studies = insert_category(connection, "etudes", "Études", None, 0);
+    let music = insert_category(connection, "musique", "Musique", Some(studies), 0);
+    let press = insert_category(connection, "presse", "Presse", None, 1);
+    let mut year_2024 = day(5, 1);
+    year_2024 = year_2024.with_year(2024).unwrap();
+    for (slug, title, language, published_at, categories) in [
+        ("a", "Étude sur la musique", "fr", day(1, 10), vec![studies, music]),
+        ("b", "Study of music", "en", day(2, 10), vec![music]),
+        ("c", "Revue de presse : la musique", "fr", year_2024, vec![press]),
+        ("d", "Étude sur le cinéma", "fr", day(4, 10), vec![studies]),
+    ] {
+        insert_publication(
+            connection,
+            NewPublication {
+                slug,
+                title,
+                language,
+                published_at: Some(published_at),
+                categories: &categories,
+                ..Default::default()
+            },
+        );
+    }
+    insert_publication(
+        connection,
+        NewPublication {
+            slug: "e",
+            title: "Brouillon musical",
+            status: "draft",
+            published_at: None,
+            categories: &[press],
+            ..Default::default()
+        },
+    );
+
+    let all = app.get("/api/v1/publications?facets=category,year,language&per_page=1").await.json();
+    let searched = app.get("/api/v1/publications?q=musique&facets=category&facets=year").await.json();
+    let plain = app.get("/api/v1/publications").await.json();
+
+    assert_eq!(
+        all["facets"],
+        json!({
+            "category": [
+                {"slug": "etudes", "name": "Études", "count": 2},
+                {"slug": "musique", "name": "Musique", "count": 2},
+                {"slug": "presse", "name": "Presse", "count": 1}
+            ],
+            "year": [{"value": 2025, "count": 3}, {"value": 2024, "count": 1}],
+            "language": [{"value": "fr", "count": 3}, {"value": "en", "count": 1}]
+        }),
+        "counts cover the whole list, not the page, and published only"
+    );
+    assert_eq!(all["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        searched["facets"],
+        json!({
+            "category": [
+                {"slug": "etudes", "name": "Études", "count": 1},
+                {"slug": "musique", "name": "Musique", "count": 1},
+                {"slug": "presse", "name": "Presse", "count": 1}
+            ],
+            "year": [{"value": 2025, "count": 1}, {"value": 2024, "count": 1}]
+        }),
+        "the search narrows the counts; music in English is another word"
+    );
+    assert!(plain.get("facets").is_none());
+    let within = app.get("/api/v1/categories/etudes/publications?facets=category").await.json();
+    assert_eq!(within["facets"]["category"][0], json!({"slug": "etudes", "name": "Études", "count": 2}));
+    let problem = app.get("/api/v1/publications?facets=author").await.problem(400, "INVALID_PARAMETER");
+    assert_eq!(problem["errors"][0]["field"], "facets");
 }
