@@ -26,6 +26,16 @@ pub enum Command {
     SeedDemo(DatabaseSettings),
     /// Print the OpenAPI document.
     Openapi,
+    /// Write every category and publication, with categories and links, as
+    /// JSON Lines to standard output.
+    Export(DatabaseSettings),
+    /// Load a JSON Lines file written by `export`, updating by slug what exists.
+    Import {
+        /// The file to read (`-` for standard input).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
     /// Manage the API tokens that writes need.
     Token {
         #[command(subcommand)]

@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exchange;
 pub mod links;
 pub mod openapi;
 pub mod operations;

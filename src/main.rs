@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         }),
         Command::SeedDemo(settings) => startup::prepare(&settings, Demo::Always).map(|_| ()),
         Command::Token { command, database } => token(command, &database),
+        Command::Export(database) => export(&database),
+        Command::Import { file, database } => import(&file, &database),
         Command::Openapi => {
             print!("{}", parution::openapi::to_pretty_json(&parution::openapi::document()));
             Ok(())
@@ -71,4 +73,44 @@ fn token(command: TokenCommand, database: &parution::config::DatabaseSettings) -
             }
         }
     }
+}
+
+fn export(database: &parution::config::DatabaseSettings) -> Result<(), String> {
+    let pool = startup::prepare(database, Demo::IntoNewSqlite)?;
+    let connection = &mut pool.get().map_err(|error| error.to_string())?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (categories, publications) = parution::exchange::export(connection, &mut out)?;
+    log::info!("exported {categories} categories and {publications} publications");
+    Ok(())
+}
+
+fn import(file: &std::path::Path, database: &parution::config::DatabaseSettings) -> Result<(), String> {
+    use std::io::BufRead;
+    let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let opened = std::fs::File::open(file).map_err(|error| format!("cannot open {}: {error}", file.display()))?;
+        Box::new(std::io::BufReader::new(opened))
+    };
+    let pool = startup::prepare(database, Demo::Never)?;
+    let connection = &mut pool.get().map_err(|error| error.to_string())?;
+    // The bar shows on a terminal only; in a pipe or a log it stays silent.
+    let bar = indicatif::ProgressBar::new(0);
+    let report = parution::exchange::import(connection, input, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    eprintln!(
+        "Imported {} categories ({} new, {} updated), {} publications ({} new, {} updated) and {} links.",
+        report.categories_created + report.categories_updated,
+        report.categories_created,
+        report.categories_updated,
+        report.publications_created + report.publications_updated,
+        report.publications_created,
+        report.publications_updated,
+        report.links
+    );
+    Ok(())
 }

@@ -3,7 +3,7 @@
 pub mod html;
 pub mod slug;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -72,7 +72,7 @@ pub fn is_language_tag(text: &str) -> bool {
 }
 
 /// Where a publication is in its life.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Being written; not shown by the public API.

@@ -1,6 +1,6 @@
 //! What the API answers about links.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Another publication, as a link target.
@@ -49,7 +49,7 @@ pub struct Link {
 }
 
 /// The kinds of link.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkRel {
     /// Another publication on a close subject.

@@ -8,6 +8,7 @@ mod category_writes;
 mod cli;
 mod cursor;
 mod errors;
+mod exchange;
 mod link_writes;
 mod links;
 mod openapi;

@@ -1,0 +1,471 @@
+//! Export and import as JSON Lines: one JSON object a line, first every
+//! category (parents before children), then every publication with its
+//! categories and links. Resources refer to each other by slug, so a file
+//! moves between databases (and backends); times and versions travel as
+//! they are, so exporting what was imported into an empty database gives
+//! the same bytes.
+//!
+//! Import upserts by slug. It checks the whole file before writing; then
+//! it writes in batches, each in one transaction, links last (a link may
+//! point to a publication further down the file). A fault names its line,
+//! and nothing of that line's batch is written.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::categories::queries as category_queries;
+use crate::db::schema::{categories, links, publication_categories, publications};
+use crate::db::{self, DbConnection};
+use crate::domain::{Status, is_language_tag, is_slug};
+use crate::links::dto::LinkRel;
+
+/// Lines written in one transaction.
+const BATCH: usize = 500;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Line {
+    Category(CategoryLine),
+    Publication(PublicationLine),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryLine {
+    slug: String,
+    name: String,
+    description: Option<String>,
+    /// The parent's slug.
+    parent: Option<String>,
+    position: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicationLine {
+    slug: String,
+    title: String,
+    summary: String,
+    body: String,
+    status: Status,
+    language: String,
+    published_at: Option<DateTime<Utc>>,
+    authors: Vec<String>,
+    /// Category slugs, in order.
+    categories: Vec<String>,
+    links: Vec<LinkLine>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkLine {
+    rel: LinkRel,
+    title: String,
+    url: Option<String>,
+    /// The target publication's slug.
+    target: Option<String>,
+    media_type: Option<String>,
+    hreflang: Option<String>,
+    position: i32,
+    version: i32,
+}
+
+/// Writes every category and publication to `out`; returns how many of each.
+pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(usize, usize), String> {
+    let fail = |error: &dyn std::fmt::Display| format!("export failed: {error}");
+    let tree = category_queries::tree(connection).map_err(|e| fail(&e))?;
+    let ordered = tree.depth_first();
+    for row in &ordered {
+        let line = Line::Category(CategoryLine {
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+            description: row.description.clone(),
+            parent: row.parent_id.and_then(|id| tree.get(id)).map(|parent| parent.slug.clone()),
+            position: row.position,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
+        });
+        write_line(out, &line).map_err(|e| fail(&e))?;
+    }
+    let mut exported = 0;
+    let mut after = 0;
+    loop {
+        let rows: Vec<PublicationRow> = publications::table
+            .filter(publications::id.gt(after))
+            .order(publications::id)
+            .limit(BATCH as i64)
+            .select(PublicationRow::as_select())
+            .load(connection)
+            .map_err(|e| fail(&e))?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
+        let mut filed = filing(connection, &ids).map_err(|e| fail(&e))?;
+        let mut linked = links_of(connection, &ids).map_err(|e| fail(&e))?;
+        for row in rows {
+            let line = Line::Publication(PublicationLine {
+                categories: filed.remove(&row.id).unwrap_or_default(),
+                links: linked.remove(&row.id).unwrap_or_default(),
+                authors: serde_json::from_str(&row.authors).unwrap_or_default(),
+                slug: row.slug,
+                title: row.title,
+                summary: row.summary,
+                body: row.body,
+                status: Status::from_stored(&row.status),
+                language: row.language,
+                published_at: row.published_at.map(|at| at.and_utc()),
+                created_at: row.created_at.and_utc(),
+                updated_at: row.updated_at.and_utc(),
+                version: row.version,
+            });
+            write_line(out, &line).map_err(|e| fail(&e))?;
+            exported += 1;
+        }
+    }
+    out.flush().map_err(|e| fail(&e))?;
+    Ok((ordered.len(), exported))
+}
+
+fn write_line(out: &mut impl Write, line: &Line) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, line)?;
+    out.write_all(b"\n")
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = publications)]
+struct PublicationRow {
+    id: i32,
+    slug: String,
+    title: String,
+    summary: String,
+    body: String,
+    status: String,
+    language: String,
+    published_at: Option<chrono::NaiveDateTime>,
+    authors: String,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+    version: i32,
+}
+
+/// The category slugs of several publications, in their order.
+fn filing(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, Vec<String>>> {
+    let rows: Vec<(i32, String)> = publication_categories::table
+        .inner_join(categories::table)
+        .filter(publication_categories::publication_id.eq_any(ids))
+        .order((publication_categories::publication_id, publication_categories::position, categories::id))
+        .select((publication_categories::publication_id, categories::slug))
+        .load(connection)?;
+    let mut grouped: HashMap<i32, Vec<String>> = HashMap::new();
+    for (id, slug) in rows {
+        grouped.entry(id).or_default().push(slug);
+    }
+    Ok(grouped)
+}
+
+/// The links of several publications, in order, targets by slug.
+fn links_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, Vec<LinkLine>>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i32, String, String, Option<String>, Option<i32>, Option<String>, Option<String>, i32, i32)> =
+        links::table
+            .filter(links::publication_id.eq_any(ids))
+            .order((links::publication_id, links::position, links::id))
+            .select((
+                links::publication_id,
+                links::rel,
+                links::title,
+                links::url,
+                links::target_id,
+                links::media_type,
+                links::hreflang,
+                links::position,
+                links::version,
+            ))
+            .load(connection)?;
+    let target_ids: Vec<i32> = rows.iter().filter_map(|row| row.4).collect();
+    let slugs: HashMap<i32, String> = publications::table
+        .filter(publications::id.eq_any(target_ids))
+        .select((publications::id, publications::slug))
+        .load::<(i32, String)>(connection)?
+        .into_iter()
+        .collect();
+    let mut grouped: HashMap<i32, Vec<LinkLine>> = HashMap::new();
+    for (id, rel, title, url, target_id, media_type, hreflang, position, version) in rows {
+        grouped.entry(id).or_default().push(LinkLine {
+            rel: LinkRel::from_stored(&rel),
+            title,
+            url,
+            target: target_id.and_then(|target| slugs.get(&target).cloned()),
+            media_type,
+            hreflang,
+            position,
+            version,
+        });
+    }
+    Ok(grouped)
+}
+
+/// A fault that stops an import: what went wrong, and where.
+#[derive(Debug)]
+struct Fault(String);
+
+impl From<diesel::result::Error> for Fault {
+    fn from(error: diesel::result::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub categories_created: usize,
+    pub categories_updated: usize,
+    pub publications_created: usize,
+    pub publications_updated: usize,
+    pub links: usize,
+}
+
+/// Checks one line on its own: what a database is not needed to judge.
+fn check(line: &Line) -> Result<(), String> {
+    let slug = |slug: &str| {
+        if is_slug(slug) { Ok(()) } else { Err(format!("'{slug}' is not a slug (lowercase letters, digits, hyphens)")) }
+    };
+    match line {
+        Line::Category(category) => {
+            slug(&category.slug)?;
+            if category.name.trim().is_empty() {
+                return Err("a category needs a name".into());
+            }
+            if category.parent.as_deref() == Some(category.slug.as_str()) {
+                return Err("a category cannot be its own parent".into());
+            }
+        }
+        Line::Publication(publication) => {
+            slug(&publication.slug)?;
+            if publication.title.trim().is_empty() {
+                return Err("a publication needs a title".into());
+            }
+            if !is_language_tag(&publication.language) {
+                return Err(format!("'{}' is not a BCP 47 language tag", publication.language));
+            }
+            if publication.status == Status::Published && publication.published_at.is_none() {
+                return Err("a published publication needs published_at".into());
+            }
+            for link in &publication.links {
+                match (&link.url, &link.target) {
+                    (Some(url), None)
+                        if url::Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "http" | "https")) => {}
+                    (None, Some(target)) if target != &publication.slug => {}
+                    _ => {
+                        return Err(
+                            "each link needs either an http(s) url or another publication's slug as target".into()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Imports JSON Lines from `input`. `progress` is told of each line written.
+pub fn import(
+    connection: &mut DbConnection,
+    input: impl BufRead,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ImportReport, String> {
+    // Read and check every line first: a malformed file writes nothing.
+    let mut lines = Vec::new();
+    for (index, text) in input.lines().enumerate() {
+        let number = index + 1;
+        let text = text.map_err(|error| format!("line {number}: cannot be read: {error}"))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(&text).map_err(|error| format!("line {number}: {error}"))?;
+        check(&line).map_err(|error| format!("line {number}: {error}"))?;
+        lines.push((number, line));
+    }
+    let total = lines.len() as u64 * 2;
+    let mut done = 0;
+    let mut report = ImportReport::default();
+    // What a failed batch leaves: nothing of it, everything before it.
+    let unwritten = |batch: &[(usize, Line)], fault: Fault| {
+        let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
+        format!("{} (nothing of lines {first} to {last} was written; the lines before them were)", fault.0)
+    };
+    for batch in lines.chunks(BATCH) {
+        db::write_transaction(connection, |connection| {
+            for (number, line) in batch {
+                upsert(connection, line, &mut report).map_err(|error| Fault(format!("line {number}: {error}")))?;
+            }
+            Ok::<_, Fault>(())
+        })
+        .map_err(|fault| unwritten(batch, fault))?;
+        done += batch.len() as u64;
+        progress(done, total);
+    }
+    // Links last: their targets may come after them in the file.
+    for batch in lines.chunks(BATCH) {
+        db::write_transaction(connection, |connection| {
+            for (number, line) in batch {
+                if let Line::Publication(publication) = line {
+                    report.links += replace_links(connection, publication)
+                        .map_err(|error| Fault(format!("line {number}: {error}")))?;
+                }
+            }
+            Ok::<_, Fault>(())
+        })
+        .map_err(|fault| unwritten(batch, fault))?;
+        done += batch.len() as u64;
+        progress(done, total);
+    }
+    Ok(report)
+}
+
+fn id_of_publication(connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
+    publications::table.filter(publications::slug.eq(slug)).select(publications::id).first(connection).optional()
+}
+
+fn id_of_category(connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
+    categories::table.filter(categories::slug.eq(slug)).select(categories::id).first(connection).optional()
+}
+
+fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport) -> Result<(), String> {
+    let database = |error: diesel::result::Error| error.to_string();
+    match line {
+        Line::Category(category) => {
+            let parent_id = match &category.parent {
+                Some(parent) => Some(id_of_category(connection, parent).map_err(database)?.ok_or_else(|| {
+                    format!("the parent category '{parent}' is neither in the database nor earlier in the file")
+                })?),
+                None => None,
+            };
+            let values = (
+                categories::name.eq(&category.name),
+                categories::description.eq(&category.description),
+                categories::parent_id.eq(parent_id),
+                categories::position.eq(category.position),
+                categories::created_at.eq(category.created_at.naive_utc()),
+                categories::updated_at.eq(category.updated_at.naive_utc()),
+                categories::version.eq(category.version),
+            );
+            match id_of_category(connection, &category.slug).map_err(database)? {
+                Some(id) => {
+                    diesel::update(categories::table.find(id)).set(values).execute(connection).map_err(database)?;
+                    report.categories_updated += 1;
+                }
+                None => {
+                    diesel::insert_into(categories::table)
+                        .values((categories::slug.eq(&category.slug), values))
+                        .execute(connection)
+                        .map_err(database)?;
+                    report.categories_created += 1;
+                }
+            }
+        }
+        Line::Publication(publication) => {
+            let mut category_ids = Vec::new();
+            for slug in &publication.categories {
+                let id = id_of_category(connection, slug).map_err(database)?.ok_or_else(|| {
+                    format!("the category '{slug}' is neither in the database nor earlier in the file")
+                })?;
+                if !category_ids.contains(&id) {
+                    category_ids.push(id);
+                }
+            }
+            let authors = serde_json::to_string(&publication.authors).map_err(|error| error.to_string())?;
+            let body = crate::domain::html::sanitize(&publication.body);
+            let values = (
+                publications::title.eq(&publication.title),
+                publications::summary.eq(&publication.summary),
+                publications::body.eq(&body),
+                publications::status.eq(publication.status.as_str()),
+                publications::language.eq(&publication.language),
+                publications::published_at.eq(publication.published_at.map(|at| at.naive_utc())),
+                publications::authors.eq(&authors),
+                publications::created_at.eq(publication.created_at.naive_utc()),
+                publications::updated_at.eq(publication.updated_at.naive_utc()),
+                publications::version.eq(publication.version),
+            );
+            let id = match id_of_publication(connection, &publication.slug).map_err(database)? {
+                Some(id) => {
+                    diesel::update(publications::table.find(id)).set(values).execute(connection).map_err(database)?;
+                    diesel::delete(publication_categories::table.filter(publication_categories::publication_id.eq(id)))
+                        .execute(connection)
+                        .map_err(database)?;
+                    report.publications_updated += 1;
+                    id
+                }
+                None => {
+                    report.publications_created += 1;
+                    diesel::insert_into(publications::table)
+                        .values((publications::slug.eq(&publication.slug), values))
+                        .returning(publications::id)
+                        .get_result(connection)
+                        .map_err(database)?
+                }
+            };
+            for (position, category_id) in category_ids.into_iter().enumerate() {
+                diesel::insert_into(publication_categories::table)
+                    .values((
+                        publication_categories::publication_id.eq(id),
+                        publication_categories::category_id.eq(category_id),
+                        publication_categories::position.eq(position as i32),
+                    ))
+                    .execute(connection)
+                    .map_err(database)?;
+            }
+            db::search::index(connection, id, &publication.title, &publication.summary, &body).map_err(database)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a publication's links by the line's; returns how many.
+fn replace_links(connection: &mut DbConnection, publication: &PublicationLine) -> Result<usize, String> {
+    let database = |error: diesel::result::Error| error.to_string();
+    let id = id_of_publication(connection, &publication.slug)
+        .map_err(database)?
+        .ok_or_else(|| format!("the publication '{}' was not written", publication.slug))?;
+    diesel::delete(links::table.filter(links::publication_id.eq(id))).execute(connection).map_err(database)?;
+    let now = db::now();
+    for link in &publication.links {
+        let target_id = match &link.target {
+            Some(slug) => Some(
+                id_of_publication(connection, slug)
+                    .map_err(database)?
+                    .ok_or_else(|| format!("the link target '{slug}' is neither in the database nor in the file"))?,
+            ),
+            None => None,
+        };
+        diesel::insert_into(links::table)
+            .values((
+                links::publication_id.eq(id),
+                links::rel.eq(link.rel.as_str()),
+                links::title.eq(&link.title),
+                links::url.eq(&link.url),
+                links::target_id.eq(target_id),
+                links::media_type.eq(&link.media_type),
+                links::hreflang.eq(&link.hreflang),
+                links::position.eq(link.position),
+                links::version.eq(link.version),
+                links::created_at.eq(now),
+                links::updated_at.eq(now),
+            ))
+            .execute(connection)
+            .map_err(database)?;
+    }
+    Ok(publication.links.len())
+}
