@@ -157,7 +157,9 @@ fn filtered(filter: &PublicationFilter, backend: Backend) -> publications::Boxed
 }
 
 /// Orders a query; drafts without `published_at` come last in both
-/// directions, on both backends.
+/// directions, on both backends. Only a list that may hold drafts orders
+/// on `published_at IS NULL`: without it, the ordering is the one of the
+/// `(status, published_at, id)` index and needs no sort.
 fn sorted<'a>(
     query: publications::BoxedQuery<'a, MultiBackend>,
     sort: Sort,
@@ -165,9 +167,12 @@ fn sorted<'a>(
     backend: Backend,
 ) -> publications::BoxedQuery<'a, MultiBackend> {
     use publications::{id, published_at, sort_title, updated_at};
+    let drafts = filter.statuses.contains(&Status::Draft);
     match sort {
-        Sort::PublishedDesc => query.order((published_at.is_null(), published_at.desc(), id.desc())),
-        Sort::PublishedAsc => query.order((published_at.is_null(), published_at.asc(), id.asc())),
+        Sort::PublishedDesc if drafts => query.order((published_at.is_null(), published_at.desc(), id.desc())),
+        Sort::PublishedDesc => query.order((published_at.desc(), id.desc())),
+        Sort::PublishedAsc if drafts => query.order((published_at.is_null(), published_at.asc(), id.asc())),
+        Sort::PublishedAsc => query.order((published_at.asc(), id.asc())),
         Sort::TitleAsc => query.order((sort_title.asc(), id.asc())),
         Sort::TitleDesc => query.order((sort_title.desc(), id.desc())),
         Sort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
