@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod categories;
 pub mod config;
 pub mod db;

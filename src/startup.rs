@@ -13,6 +13,7 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::cache::CountCache;
 use crate::config::{DatabaseSettings, ServeSettings};
 use crate::db::{self, Backend, Pool};
 use crate::error::ApiError;
@@ -123,6 +124,7 @@ pub fn app(
     let known = web::Data::new(KnownPaths::new(&document));
     App::new()
         .app_data(web::Data::new(pool))
+        .app_data(web::Data::new(CountCache::default()))
         .app_data(known)
         .app_data(
             web::PathConfig::default().error_handler(|_, request| {

@@ -9,19 +9,17 @@ use utoipa::IntoParams;
 
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
+use crate::cache::CountCache;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
-use crate::pagination::{self, Page, Pagination};
+use crate::pagination::Page;
 use crate::preconditions::IfMatch;
-use crate::publications::cursor;
 use crate::publications::dto::PublicationSummary;
 use crate::publications::handlers as publication_handlers;
 use crate::publications::listing::PublicationListQuery;
-use crate::publications::queries as publication_queries;
-use crate::publications::queries::Position;
 use crate::query::QueryParams;
 use crate::responses::resource;
 
@@ -68,9 +66,12 @@ impl FromRequest for CategoryListQuery {
     )
 )]
 #[get("/categories")]
-pub async fn list_categories(pool: web::Data<Pool>, query: CategoryListQuery) -> Result<HttpResponse, ApiError> {
-    let (tree, counts) =
-        db::run(&pool, |connection| Ok((queries::tree(connection)?, queries::publication_counts(connection)?))).await?;
+pub async fn list_categories(
+    pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
+    query: CategoryListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let (tree, counts) = db::run(&pool, move |connection| tree_and_counts(connection, Some(&cache))).await?;
     let data = if query.tree { CategoryNode::forest(&tree, None, &counts) } else { CategoryNode::flat(&tree, &counts) };
     Ok(HttpResponse::Ok().json(Categories { data }))
 }
@@ -94,18 +95,40 @@ pub async fn list_categories(pool: web::Data<Pool>, query: CategoryListQuery) ->
 #[get("/categories/{ref}")]
 pub async fn get_category(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let reference = Reference::parse_or_not_found(&path, "category")?;
-    let detail = db::run(&pool, move |connection| detail(connection, &reference)).await?;
+    let detail = db::run(&pool, move |connection| detail(connection, Some(&cache), &reference)).await?;
     Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Public, &detail))
 }
 
+/// The category tree, and every category's publication count: from the
+/// cache while the catalogue has not changed, or counted afresh without one
+/// (inside a write, whose changes are not committed yet).
+fn tree_and_counts(
+    connection: &mut DbConnection,
+    cache: Option<&CountCache>,
+) -> Result<(CategoryTree, std::sync::Arc<std::collections::HashMap<i32, i64>>), ApiError> {
+    let counts = match cache {
+        Some(cache) => {
+            let revision = db::catalogue_revision(connection)?;
+            cache.category_counts(revision, || queries::publication_counts(connection))?
+        }
+        None => std::sync::Arc::new(queries::publication_counts(connection)?),
+    };
+    Ok((queries::tree(connection)?, counts))
+}
+
 /// One category with its children and ancestors, or a 404.
-fn detail(connection: &mut DbConnection, reference: &Reference) -> Result<CategoryDetail, ApiError> {
-    let (tree, counts) = (queries::tree(connection)?, queries::publication_counts(connection)?);
+fn detail(
+    connection: &mut DbConnection,
+    cache: Option<&CountCache>,
+    reference: &Reference,
+) -> Result<CategoryDetail, ApiError> {
+    let (tree, counts) = tree_and_counts(connection, cache)?;
     let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
     Ok(CategoryDetail {
         category: Category::new(row, &counts),
@@ -144,7 +167,7 @@ pub async fn create_category(
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             let id = writes::create(connection, input)?;
-            detail(connection, &Reference::Id(id))
+            detail(connection, None, &Reference::Id(id))
         })
     })
     .await?;
@@ -191,7 +214,7 @@ pub async fn replace_category(
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             let id = writes::replace(connection, &reference, &if_match, input)?;
-            detail(connection, &Reference::Id(id))
+            detail(connection, None, &Reference::Id(id))
         })
     })
     .await?;
@@ -238,7 +261,7 @@ pub async fn patch_category(
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             let id = writes::patch(connection, &reference, &if_match, body)?;
-            detail(connection, &Reference::Id(id))
+            detail(connection, None, &Reference::Id(id))
         })
     })
     .await?;
@@ -312,34 +335,21 @@ pub async fn delete_category(
 #[get("/categories/{ref}/publications")]
 pub async fn list_category_publications(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     access: Access,
     path: web::Path<String>,
     query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let reference = Reference::parse_or_not_found(&path, "category")?;
-    let fingerprint = cursor::fingerprint(request.query_string());
-    let per_page = query.per_page;
-    let page = match &query.position {
-        Position::Page(page) => Some(*page),
-        Position::After(..) => None,
-    };
-    let (total, records, next, facets) = db::run(&pool, move |connection| {
+    let key = publication_handlers::list_key(&request);
+    let (query, listed) = db::run(&pool, move |connection| {
         let tree: CategoryTree = queries::tree(connection)?;
         let category = tree.find(&reference).ok_or_else(|| ApiError::no_such("category", &reference))?;
         let filter = publication_handlers::filter(connection, &query, access, Some(tree.subtree_ids(category.id)))?;
-        let (total, records, next) = publication_queries::list(connection, &filter, query.sort, &query.position)?;
-        let wanted = query.facets;
-        let facets = if wanted == Default::default() {
-            None
-        } else {
-            Some(publication_queries::facets(connection, &filter, wanted)?)
-        };
-        Ok((total, records, next, facets))
+        let listed = publication_handlers::run_list(connection, &cache, &key, &query, &filter)?;
+        Ok((query, listed))
     })
     .await?;
-    let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    let next_cursor = next.map(|cursor| cursor.encode(&fingerprint));
-    let pagination = Pagination::new(page.map(|page| page.page), per_page, total, next_cursor);
-    Ok(pagination::respond(&request, access, Page { data, pagination, facets: facets.map(Into::into) }))
+    Ok(publication_handlers::list_response(&request, access, &query, listed))
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
+use crate::cache::CountCache;
 use crate::categories::queries as category_queries;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::{Reference, Status};
@@ -49,6 +50,60 @@ pub fn filter(
     })
 }
 
+/// What a list answers, before rendering.
+pub struct Listed {
+    pub total: i64,
+    pub records: Vec<queries::SummaryRecord>,
+    pub next: Option<cursor::Cursor>,
+    pub facets: Option<std::sync::Arc<queries::FacetCounts>>,
+}
+
+/// Runs a list: its page, and its total and facets from the cache when the
+/// catalogue has not changed since they were counted. `key` names the list
+/// (path and parameters but the position).
+pub fn run_list(
+    connection: &mut DbConnection,
+    cache: &CountCache,
+    key: &str,
+    query: &PublicationListQuery,
+    filter: &PublicationFilter,
+) -> Result<Listed, ApiError> {
+    let revision = db::catalogue_revision(connection)?;
+    let total = cache.total(revision, key, || queries::count(connection, filter))?;
+    let (records, next) = queries::page(connection, filter, query.sort, &query.position)?;
+    let facets = if query.facets == Default::default() {
+        None
+    } else {
+        Some(cache.facets(revision, key, || queries::facets(connection, filter, query.facets))?)
+    };
+    Ok(Listed { total, records, next, facets })
+}
+
+/// The answer to a list request.
+pub fn list_response(
+    request: &HttpRequest,
+    access: Access,
+    query: &PublicationListQuery,
+    listed: Listed,
+) -> HttpResponse {
+    let page = match &query.position {
+        Position::Page(page) => Some(page.page),
+        Position::After(..) => None,
+    };
+    let fingerprint = cursor::fingerprint(request.query_string());
+    let next_cursor = listed.next.map(|cursor| cursor.encode(&fingerprint));
+    let pagination = Pagination::new(page, query.per_page, listed.total, next_cursor);
+    let data = listed.records.into_iter().map(Into::into).collect();
+    let facets = listed.facets.map(|facets| (*facets).clone().into());
+    pagination::respond(request, access, Page::<PublicationSummary> { data, pagination, facets })
+}
+
+/// The name of a list in the count cache: its path and its parameters,
+/// but not its position.
+pub fn list_key(request: &HttpRequest) -> String {
+    format!("{} {}", request.path(), cursor::fingerprint(request.query_string()))
+}
+
 /// Turns category references into the ids of those categories and all their
 /// descendants.
 fn category_filter(connection: &mut DbConnection, references: &[String]) -> Result<Option<Vec<i32>>, ApiError> {
@@ -91,29 +146,19 @@ fn category_filter(connection: &mut DbConnection, references: &[String]) -> Resu
 #[get("/publications")]
 pub async fn list_publications(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     access: Access,
     query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let fingerprint = cursor::fingerprint(request.query_string());
-    let per_page = query.per_page;
-    let page = match &query.position {
-        Position::Page(page) => Some(*page),
-        Position::After(..) => None,
-    };
-    let (total, records, next, facets) = db::run(&pool, move |connection| {
+    let key = list_key(&request);
+    let (query, listed) = db::run(&pool, move |connection| {
         let filter = filter(connection, &query, access, None)?;
-        let (total, records, next) = queries::list(connection, &filter, query.sort, &query.position)?;
-        let wanted = query.facets;
-        let facets =
-            if wanted == Default::default() { None } else { Some(queries::facets(connection, &filter, wanted)?) };
-        Ok((total, records, next, facets))
+        let listed = run_list(connection, &cache, &key, &query, &filter)?;
+        Ok((query, listed))
     })
     .await?;
-    let data: Vec<PublicationSummary> = records.into_iter().map(Into::into).collect();
-    let next_cursor = next.map(|cursor| cursor.encode(&fingerprint));
-    let pagination = Pagination::new(page.map(|page| page.page), per_page, total, next_cursor);
-    Ok(pagination::respond(&request, access, Page { data, pagination, facets: facets.map(Into::into) }))
+    Ok(list_response(&request, access, &query, listed))
 }
 
 /// Get a publication

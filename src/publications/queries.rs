@@ -250,16 +250,15 @@ pub enum Position {
     After(Cursor, i64),
 }
 
-/// One page of the filtered list in `sort` order, the total count of the
-/// whole list, and the cursor after the page when more follows.
-pub fn list(
+/// One page of the filtered list in `sort` order, and the cursor after the
+/// page when more follows.
+pub fn page(
     connection: &mut DbConnection,
     filter: &PublicationFilter,
     sort: Sort,
     position: &Position,
-) -> QueryResult<(i64, Vec<SummaryRecord>, Option<Cursor>)> {
+) -> QueryResult<(Vec<SummaryRecord>, Option<Cursor>)> {
     let backend = db::backend(connection);
-    let total = filtered(filter, backend).count().get_result(connection)?;
     let (query, per_page) = match position {
         Position::Page(page) => {
             (sorted(filtered(filter, backend), sort, filter, backend).offset(page.offset()), page.per_page)
@@ -278,7 +277,13 @@ pub fn list(
         .filter(|_| more)
         .map(|(row, sort_title)| Cursor::after(row, sort_title, sort, filter.search.as_ref()));
     let rows = rows.into_iter().map(|(row, _)| row).collect();
-    Ok((total, with_categories(connection, rows)?, next))
+    Ok((with_categories(connection, rows)?, next))
+}
+
+/// How many publications the filtered list holds.
+pub fn count(connection: &mut DbConnection, filter: &PublicationFilter) -> QueryResult<i64> {
+    let backend = db::backend(connection);
+    filtered(filter, backend).count().get_result(connection)
 }
 
 /// A publication that `access` may read, by id or slug.
@@ -454,7 +459,7 @@ pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResu
 }
 
 /// Counts for a list's filter chips, most first.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FacetCounts {
     /// `(slug, name, count)` of the categories publications are filed
     /// under directly.
