@@ -331,6 +331,7 @@ pub fn import(
         done += batch.len() as u64;
         progress(done, total);
     }
+    db::optimize(connection).map_err(|error| format!("cannot refresh the planner's statistics: {error}"))?;
     Ok(report)
 }
 

@@ -120,18 +120,27 @@ macro_rules! narrowed {
     ($query:expr, $filter:expr, $backend:expr) => {{
         let filter: &PublicationFilter = $filter;
         let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
-        let mut query = $query.filter(publications::status.eq_any(statuses));
-        // An alias, so that the subquery may sit in a query that joins
-        // publication_categories itself.
-        let filed = diesel::alias!(publication_categories as filed);
+        let mut query = if filter.search.is_some() {
+            // With a search, its few matches must drive the query, not the
+            // status index (which a planner without statistics prefers):
+            // `status || ''` cannot use that index. The statuses are fixed
+            // words, written inline.
+            let quoted: Vec<String> = statuses.iter().map(|status| format!("'{status}'")).collect();
+            $query.filter(diesel::dsl::sql::<Bool>(&format!("(publications.status || '') IN ({})", quoted.join(", "))))
+        } else {
+            $query.filter(publications::status.eq_any(statuses))
+        };
+        // EXISTS, correlated on the publication: a list in date order stops
+        // after one page of matches instead of gathering every match first.
+        // An alias keeps it valid in a query that joins the filing table.
+        // The ids are integers read from the database, written inline.
         for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
-            query = query.filter(
-                publications::id.eq_any(
-                    filed
-                        .filter(filed.field(publication_categories::category_id).eq_any(ids))
-                        .select(filed.field(publication_categories::publication_id)),
-                ),
-            );
+            let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+            let ids = if ids.is_empty() { "NULL".to_owned() } else { ids.join(", ") };
+            query = query.filter(diesel::dsl::sql::<Bool>(&format!(
+                "EXISTS (SELECT 1 FROM publication_categories AS filed \
+                 WHERE filed.publication_id = publications.id AND filed.category_id IN ({ids}))"
+            )));
         }
         if let Some(language) = &filter.language {
             query = query.filter(publications::language.eq(language));
