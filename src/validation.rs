@@ -161,7 +161,12 @@ impl Fields {
         for (index, value) in self.list(name, max_items).into_iter().enumerate() {
             let field = format!("{name}[{index}]");
             match value.as_str().map(str::trim) {
-                Some(text) if !text.is_empty() && text.chars().count() <= max && is_plain_text(text) => {
+                Some(text)
+                    if !text.is_empty()
+                        && text.chars().count() <= max
+                        && is_plain_text(text)
+                        && !text.chars().any(char::is_control) =>
+                {
                     texts.push(text.to_owned())
                 }
                 _ => self.error(field, "invalid_item", format!("must be plain text of 1 to {max} characters")),

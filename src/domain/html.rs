@@ -16,9 +16,10 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// The body with everything unsafe removed.
+/// The body with everything unsafe removed, NUL characters included (no
+/// database text column may hold one).
 pub fn sanitize(body: &str) -> String {
-    SANITIZER.clean(body).to_string()
+    SANITIZER.clean(&body.replace('\0', "")).to_string()
 }
 
 /// Whether `text` is plain: no HTML tag, comment or declaration in it.

@@ -61,7 +61,7 @@ pub struct PublicationInput {
     pub categories: Vec<Reference>,
 }
 
-pub const MAX_TITLE: usize = 300;
+const MAX_TITLE: usize = 300;
 const MAX_SUMMARY: usize = 2000;
 
 impl PublicationInput {

@@ -68,21 +68,6 @@ pub struct PublicationFilter {
     pub search: Option<SearchQuery>,
 }
 
-impl Default for PublicationFilter {
-    fn default() -> Self {
-        Self {
-            category_ids: None,
-            within_category_ids: None,
-            language: None,
-            statuses: vec![Status::Published],
-            published_after: None,
-            published_before: None,
-            updated_after: None,
-            search: None,
-        }
-    }
-}
-
 /// The orders a list can come in; ties always break on `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sort {

@@ -153,6 +153,20 @@ async fn invalid_fields_are_all_listed_and_nothing_is_written(backend: Backend) 
     assert_eq!(problem["errors"][0]["field"], "categories[0]");
     assert_eq!(problem["errors"][1]["field"], "categories[1]");
 
+    let control = app
+        .write(Method::POST, "/api/v1/publications", &token, json!({"title": "Nul\u{0}", "authors": ["A\u{0}"]}))
+        .await;
+    let problem = control.problem(422, "VALIDATION_FAILED");
+    assert_eq!(problem["errors"][0]["code"], "control_character");
+    assert_eq!(problem["errors"][1]["field"], "authors[0]");
+    let nul_body =
+        app.write(Method::POST, "/api/v1/publications", &token, json!({"title": "T", "body": "<p>a\u{0}b</p>"})).await;
+    assert_eq!(nul_body.status, 201, "{}", String::from_utf8_lossy(&nul_body.body));
+    assert!(!nul_body.json()["body"].as_str().unwrap().contains('\u{0}'));
+    let delete = TestRequest::delete()
+        .uri(&format!("/api/v1/publications/{}", nul_body.json()["id"]))
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    assert_eq!(app.call(delete).await.status, 204);
     let markup = app.write(Method::POST, "/api/v1/publications", &token, json!({"title": "<b>Gras</b>"})).await;
     assert_eq!(markup.problem(422, "VALIDATION_FAILED")["errors"][0]["code"], "not_plain_text");
     let too_long = app.write(Method::POST, "/api/v1/publications", &token, json!({"title": "a".repeat(301)})).await;
