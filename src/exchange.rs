@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::categories::queries as category_queries;
 use crate::db::schema::{categories, links, publication_categories, publications};
 use crate::db::{self, DbConnection};
+use crate::domain::html::is_plain_text;
 use crate::domain::{Status, is_language_tag, is_slug};
 use crate::links::dto::LinkRel;
 
@@ -237,9 +238,17 @@ pub struct ImportReport {
 }
 
 /// Checks one line on its own: what a database is not needed to judge.
+/// The rules are those of the API's writes.
 fn check(line: &Line) -> Result<(), String> {
     let slug = |slug: &str| {
         if is_slug(slug) { Ok(()) } else { Err(format!("'{slug}' is not a slug (lowercase letters, digits, hyphens)")) }
+    };
+    let plain = |field: &str, text: &str| {
+        if is_plain_text(text) && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            Ok(())
+        } else {
+            Err(format!("{field} must be plain text, without HTML tags or control characters"))
+        }
     };
     match line {
         Line::Category(category) => {
@@ -247,6 +256,8 @@ fn check(line: &Line) -> Result<(), String> {
             if category.name.trim().is_empty() {
                 return Err("a category needs a name".into());
             }
+            plain("name", &category.name)?;
+            plain("description", category.description.as_deref().unwrap_or_default())?;
             if category.parent.as_deref() == Some(category.slug.as_str()) {
                 return Err("a category cannot be its own parent".into());
             }
@@ -255,6 +266,11 @@ fn check(line: &Line) -> Result<(), String> {
             slug(&publication.slug)?;
             if publication.title.trim().is_empty() {
                 return Err("a publication needs a title".into());
+            }
+            plain("title", &publication.title)?;
+            plain("summary", &publication.summary)?;
+            for author in &publication.authors {
+                plain("an author", author)?;
             }
             if !is_language_tag(&publication.language) {
                 return Err(format!("'{}' is not a BCP 47 language tag", publication.language));

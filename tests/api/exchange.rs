@@ -113,6 +113,13 @@ async fn a_bad_line_is_named_and_its_batch_is_not_written(backend: Backend) {
         (format!("{category}\n{}\n", publication("Pas Un Slug", "etudes")), "line 2"),
         (format!("{category}\n{}\n{{\"type\":\"author\"}}\n", publication("a", "etudes")), "line 3"),
         (format!("{category}\n\n{}\n", publication("a", "inconnue")), "line 3"),
+        (
+            format!(
+                "{category}\n{}\n",
+                publication("a", "etudes").replace("\"title\":\"T\"", "\"title\":\"<b>T</b>\"")
+            ),
+            "line 2",
+        ),
     ];
     for (file, line) in cases {
         let error = import(&app, file.as_bytes()).expect_err("the import fails");
