@@ -362,6 +362,35 @@ pub struct PublicationChanges {
     pub category_ids: Vec<i32>,
 }
 
+/// The columns both an insert and an update write, borrowed from a change.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = publications, treat_none_as_null = true)]
+struct Columns<'a> {
+    slug: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    body: &'a str,
+    status: &'a str,
+    language: &'a str,
+    published_at: Option<NaiveDateTime>,
+    authors: &'a str,
+}
+
+impl PublicationChanges {
+    fn columns(&self) -> Columns<'_> {
+        Columns {
+            slug: &self.slug,
+            title: &self.title,
+            summary: &self.summary,
+            body: &self.body,
+            status: self.status.as_str(),
+            language: &self.language,
+            published_at: self.published_at,
+            authors: &self.authors,
+        }
+    }
+}
+
 /// Whether a publication other than `except` has `slug`.
 pub fn slug_taken(connection: &mut DbConnection, slug: &str, except: Option<i32>) -> QueryResult<bool> {
     let mut query = publications::table.filter(publications::slug.eq(slug)).into_boxed();
@@ -375,18 +404,7 @@ pub fn slug_taken(connection: &mut DbConnection, slug: &str, except: Option<i32>
 pub fn insert(connection: &mut DbConnection, changes: &PublicationChanges) -> QueryResult<i32> {
     let now = db::now();
     let id = diesel::insert_into(publications::table)
-        .values((
-            publications::slug.eq(&changes.slug),
-            publications::title.eq(&changes.title),
-            publications::summary.eq(&changes.summary),
-            publications::body.eq(&changes.body),
-            publications::status.eq(changes.status.as_str()),
-            publications::language.eq(&changes.language),
-            publications::published_at.eq(changes.published_at),
-            publications::authors.eq(&changes.authors),
-            publications::created_at.eq(now),
-            publications::updated_at.eq(now),
-        ))
+        .values((changes.columns(), publications::created_at.eq(now), publications::updated_at.eq(now)))
         .returning(publications::id)
         .get_result(connection)?;
     file(connection, id, &changes.category_ids)?;
@@ -399,18 +417,7 @@ pub fn insert(connection: &mut DbConnection, changes: &PublicationChanges) -> Qu
 pub fn update(connection: &mut DbConnection, id: i32, version: i32, changes: &PublicationChanges) -> QueryResult<bool> {
     let updated =
         diesel::update(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
-            .set((
-                publications::slug.eq(&changes.slug),
-                publications::title.eq(&changes.title),
-                publications::summary.eq(&changes.summary),
-                publications::body.eq(&changes.body),
-                publications::status.eq(changes.status.as_str()),
-                publications::language.eq(&changes.language),
-                publications::published_at.eq(changes.published_at),
-                publications::authors.eq(&changes.authors),
-                publications::updated_at.eq(db::now()),
-                publications::version.eq(version + 1),
-            ))
+            .set((changes.columns(), publications::updated_at.eq(db::now()), publications::version.eq(version + 1)))
             .execute(connection)?;
     if updated == 0 {
         return Ok(false);
