@@ -88,14 +88,15 @@ fn changes(connection: &mut DbConnection, publication_id: i32, input: LinkInput)
         None => None,
         Some(reference) => {
             let target =
-                publication_queries::find(connection, reference, Access::Editor).optional()?.ok_or_else(|| {
-                    invalid("unknown_publication", format!("no publication has the id or slug '{reference}'"))
-                })?;
-            if target.row.id == publication_id {
+                publication_queries::find_title(connection, reference, Access::Editor).optional()?.ok_or_else(
+                    || invalid("unknown_publication", format!("no publication has the id or slug '{reference}'")),
+                )?;
+            let (target_id, target_title) = target;
+            if target_id == publication_id {
                 return Err(invalid("self_link", "a publication cannot link to itself".into()));
             }
-            title.get_or_insert(target.row.title);
-            Some(target.row.id)
+            title.get_or_insert(target_title);
+            Some(target_id)
         }
     };
     let position = match input.position {

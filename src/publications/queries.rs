@@ -293,6 +293,11 @@ pub fn find_id(connection: &mut DbConnection, reference: &Reference, access: Acc
     by_reference(reference, access).select(publications::id).first(connection)
 }
 
+/// The id and title of a publication that `access` may read, by id or slug.
+pub fn find_title(connection: &mut DbConnection, reference: &Reference, access: Access) -> QueryResult<(i32, String)> {
+    by_reference(reference, access).select((publications::id, publications::title)).first(connection)
+}
+
 fn by_reference(reference: &Reference, access: Access) -> publications::BoxedQuery<'static, MultiBackend> {
     match reference {
         Reference::Id(id) => visible(access).filter(publications::id.eq(*id)),
