@@ -82,8 +82,37 @@ pub struct ServeSettings {
     /// How many HTTP worker threads to run (default: one per CPU core).
     #[arg(long, env = "PARUTION_WORKERS")]
     pub workers: Option<usize>,
+    #[command(flatten)]
+    pub http: HttpSettings,
     /// Load the demo content at start-up if absent. A new SQLite database
     /// always gets it; PostgreSQL only when this is given.
     #[arg(long)]
     pub demo: bool,
+}
+
+/// How answers behave towards browsers, caches and feed readers.
+#[derive(Clone, Debug, Args)]
+pub struct HttpSettings {
+    /// Browser origins allowed to write, comma-separated (for example
+    /// https://admin.example.org). Any origin may read.
+    #[arg(long, env = "PARUTION_CORS_ORIGINS", value_delimiter = ',', num_args = 0..)]
+    pub cors_origins: Vec<String>,
+    /// How many seconds shared caches and browsers may keep an anonymous read.
+    #[arg(long, env = "PARUTION_CACHE_MAX_AGE", default_value_t = HttpSettings::DEFAULT_MAX_AGE)]
+    pub cache_max_age: u32,
+    /// The front end's URL of a publication, for feeds: a template with
+    /// {slug} (or {id}), e.g. https://www.example.org/publications/{slug}.
+    /// Without it, feeds link to the API.
+    #[arg(long, env = "PARUTION_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl HttpSettings {
+    pub const DEFAULT_MAX_AGE: u32 = 60;
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { cors_origins: Vec::new(), cache_max_age: Self::DEFAULT_MAX_AGE, public_url: None }
+    }
 }

@@ -67,6 +67,11 @@ pub enum ErrorCode {
     NotFound,
     /// The route exists but not for this method (405).
     MethodNotAllowed,
+    /// The slug in the path is a former one: `Location` has the current
+    /// URL (301 for reads, 308 for writes).
+    Moved,
+    /// The request target is longer than the server reads (414).
+    UriTooLong,
     /// A slug is taken, or the resource is still in use (409).
     Conflict,
     /// `If-Match` names a version that is no longer current (412).
@@ -101,6 +106,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: Method, allowed: Vec<Method> },
+    #[error("{detail}")]
+    Moved { location: String, detail: String, keep_method: bool },
+    #[error("the request target is {length} bytes long; at most {limit} are read")]
+    UriTooLong { length: usize, limit: usize },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -142,6 +151,8 @@ impl ApiError {
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::Moved { .. } => ErrorCode::Moved,
+            Self::UriTooLong { .. } => ErrorCode::UriTooLong,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
@@ -165,7 +176,8 @@ impl ApiError {
             | Self::Conflict(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => (detail.clone(), Vec::new()),
-            Self::PayloadTooLarge { .. } => (self.to_string(), Vec::new()),
+            Self::Moved { detail, .. } => (detail.clone(), Vec::new()),
+            Self::PayloadTooLarge { .. } | Self::UriTooLong { .. } => (self.to_string(), Vec::new()),
             Self::ValidationFailed(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
                 (format!("invalid fields: {}", fields.join(", ")), errors.clone())
@@ -223,6 +235,9 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Moved { keep_method: false, .. } => StatusCode::MOVED_PERMANENTLY,
+            Self::Moved { keep_method: true, .. } => StatusCode::PERMANENT_REDIRECT,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -249,6 +264,9 @@ impl ResponseError for ApiError {
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parution""#));
+            }
+            Self::Moved { location, .. } => {
+                response.insert_header((header::LOCATION, location.as_str()));
             }
             _ => {}
         }
@@ -287,6 +305,34 @@ pub struct BadRequest(pub Problem);
     })
 )]
 pub struct NotFound(pub Problem);
+
+/// 301: the slug is a former one.
+#[derive(ToResponse)]
+#[response(
+    description = "The slug in the path is a former one of this resource: `Location` gives its current URL, query string kept. Writes to a former slug answer 308 instead, so that the method and body are kept.",
+    content_type = "application/problem+json",
+    headers(("Location" = String, description = "The resource's current URL.")),
+    example = json!({
+        "type": "about:blank",
+        "title": "Moved Permanently",
+        "status": 301,
+        "detail": "this publication's slug is now 'concertation-fournisseurs-ia-ayants-droit'",
+        "code": "MOVED"
+    })
+)]
+pub struct Moved(pub Problem);
+
+/// 304: the client's copy is current.
+#[derive(ToResponse)]
+#[response(
+    description = "The copy the client holds is current (`If-None-Match`, or `If-Modified-Since` without it): no body, the same validators.",
+    headers(
+        ("ETag" = String, description = "The representation's entity tag."),
+        ("Last-Modified" = String, description = "When the catalogue last changed."),
+        ("Cache-Control" = String, description = "As on the 200 answer."),
+    )
+)]
+pub struct NotModified;
 
 /// 503: the database cannot be reached.
 #[derive(ToResponse)]

@@ -23,6 +23,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::html::is_plain_text;
 use crate::domain::{Status, is_language_tag, is_slug};
 use crate::links::dto::LinkRel;
+use crate::slug_history::{self, Kind};
 
 /// Lines written in one transaction.
 const BATCH: usize = 500;
@@ -46,6 +47,9 @@ struct CategoryLine {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i32,
+    /// Slugs the category had before, which answer a redirect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    former_slugs: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +69,9 @@ struct PublicationLine {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i32,
+    /// Slugs the publication had before, which answer a redirect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    former_slugs: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -86,6 +93,8 @@ pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(us
     let fail = |error: &dyn std::fmt::Display| format!("export failed: {error}");
     let tree = category_queries::tree(connection).map_err(|e| fail(&e))?;
     let ordered = tree.depth_first();
+    let ids: Vec<i32> = ordered.iter().map(|row| row.id).collect();
+    let mut former = slug_history::of(connection, Kind::Category, &ids).map_err(|e| fail(&e))?;
     for row in &ordered {
         let line = Line::Category(CategoryLine {
             slug: row.slug.clone(),
@@ -96,6 +105,7 @@ pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(us
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
+            former_slugs: former.remove(&row.id).unwrap_or_default(),
         });
         write_line(out, &line).map_err(|e| fail(&e))?;
     }
@@ -114,8 +124,10 @@ pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(us
         let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
         let mut filed = filing(connection, &ids).map_err(|e| fail(&e))?;
         let mut linked = links_of(connection, &ids).map_err(|e| fail(&e))?;
+        let mut former = slug_history::of(connection, Kind::Publication, &ids).map_err(|e| fail(&e))?;
         for row in rows {
             let line = Line::Publication(PublicationLine {
+                former_slugs: former.remove(&row.id).unwrap_or_default(),
                 categories: filed.remove(&row.id).unwrap_or_default(),
                 links: linked.remove(&row.id).unwrap_or_default(),
                 authors: serde_json::from_str(&row.authors).unwrap_or_default(),
@@ -250,9 +262,16 @@ fn check(line: &Line) -> Result<(), String> {
             Err(format!("{field} must be plain text, without HTML tags or control characters"))
         }
     };
+    let former = |current: &str, former: &[String]| {
+        former.iter().try_for_each(|old| {
+            slug(old)?;
+            if old == current { Err(format!("'{old}' is the current slug, not a former one")) } else { Ok(()) }
+        })
+    };
     match line {
         Line::Category(category) => {
             slug(&category.slug)?;
+            former(&category.slug, &category.former_slugs)?;
             if category.name.trim().is_empty() {
                 return Err("a category needs a name".into());
             }
@@ -264,6 +283,7 @@ fn check(line: &Line) -> Result<(), String> {
         }
         Line::Publication(publication) => {
             slug(&publication.slug)?;
+            former(&publication.slug, &publication.former_slugs)?;
             if publication.title.trim().is_empty() {
                 return Err("a publication needs a title".into());
             }
@@ -378,19 +398,22 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
                 categories::updated_at.eq(category.updated_at.naive_utc()),
                 categories::version.eq(category.version),
             );
-            match id_of_category(connection, &category.slug).map_err(database)? {
+            let id = match id_of_category(connection, &category.slug).map_err(database)? {
                 Some(id) => {
                     diesel::update(categories::table.find(id)).set(values).execute(connection).map_err(database)?;
                     report.categories_updated += 1;
+                    id
                 }
                 None => {
+                    report.categories_created += 1;
                     diesel::insert_into(categories::table)
                         .values((categories::slug.eq(&category.slug), values))
-                        .execute(connection)
-                        .map_err(database)?;
-                    report.categories_created += 1;
+                        .returning(categories::id)
+                        .get_result(connection)
+                        .map_err(database)?
                 }
-            }
+            };
+            remember(connection, Kind::Category, id, &category.slug, &category.former_slugs).map_err(database)?;
         }
         Line::Publication(publication) => {
             let mut category_ids = Vec::new();
@@ -445,6 +468,24 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
                     .map_err(database)?;
             }
             db::search::index(connection, id, &publication.title, &publication.summary, &body).map_err(database)?;
+            remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)
+                .map_err(database)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records an imported item's slug history: `slug` is live now, and each
+/// former slug that no live item has leads to it.
+fn remember(connection: &mut DbConnection, kind: Kind, id: i32, slug: &str, former: &[String]) -> QueryResult<()> {
+    slug_history::taken(connection, kind, slug)?;
+    for old in former {
+        let live = match kind {
+            Kind::Publication => id_of_publication(connection, old)?,
+            Kind::Category => id_of_category(connection, old)?,
+        };
+        if live.is_none() {
+            slug_history::remember(connection, kind, id, old)?;
         }
     }
     Ok(())

@@ -3,13 +3,16 @@
 //! are registered, so no route can exist undocumented.
 
 use actix_web::App;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::schema::{Object, Ref, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{
-    BadRequest, Conflict, ErrorCode, FieldError, NotFound, PayloadTooLarge, PreconditionFailed, Problem, Unauthorized,
-    Unavailable, UnsupportedMediaType, ValidationFailed,
+    BadRequest, Conflict, ErrorCode, FieldError, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
+    Problem, Unauthorized, Unavailable, UnsupportedMediaType, ValidationFailed,
 };
 
 #[derive(OpenApi)]
@@ -23,11 +26,14 @@ use crate::error::{
         (name = "publications", description = "Studies, reports and articles, with their categories."),
         (name = "categories", description = "The tree of categories that publications are filed under."),
         (name = "links", description = "The related links of a publication."),
+        (name = "feeds", description = "The newest publications for feed readers: Atom 1.0 and JSON Feed 1.1."),
         (name = "operations", description = "Probes for orchestrators and load balancers."),
     ),
     components(
         schemas(Problem, FieldError, ErrorCode),
         responses(
+            Moved,
+            NotModified,
             BadRequest,
             Unauthorized,
             NotFound,
@@ -39,7 +45,7 @@ use crate::error::{
             Unavailable
         )
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &HttpBehaviour),
 )]
 struct ApiDoc;
 
@@ -53,6 +59,72 @@ impl Modify for BearerToken {
             .description(Some("An API token made by `parution token create --name NAME`."))
             .build();
         document.components.get_or_insert_default().add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// What the HTTP layer adds to every operation, stated once here rather
+/// than on every handler: `X-Request-Id` on every answer; on reads, the
+/// validators, `Cache-Control` and the `304`; on paths with a `{ref}`, the
+/// redirect of a former slug.
+struct HttpBehaviour;
+
+impl HttpBehaviour {
+    fn header(description: &str) -> RefOr<Header> {
+        RefOr::T(
+            HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(description)).build(),
+        )
+    }
+
+    fn add_headers(response: &mut RefOr<Response>, read: bool) {
+        let RefOr::T(response) = response else { return };
+        let headers = &mut response.headers;
+        headers.insert("X-Request-Id".into(), Self::header(REQUEST_ID));
+        if read {
+            headers.insert("ETag".into(), Self::header(ETAG));
+            headers.insert(
+                "Last-Modified".into(),
+                Self::header("When the catalogue last changed, for `If-Modified-Since`."),
+            );
+            headers.insert("Cache-Control".into(), Self::header(CACHE_CONTROL));
+        }
+    }
+}
+
+const REQUEST_ID: &str = "The request's id: the `X-Request-Id` sent (1 to 128 visible ASCII characters), or one made by the server. It is in the access log.";
+const ETAG: &str = "A strong entity tag of this representation, for `If-None-Match`; a single resource's starts with its `version` (`\"3-…\"`), which is what `If-Match` compares.";
+const CACHE_CONTROL: &str = "`public, max-age=N` for anonymous reads (`PARUTION_CACHE_MAX_AGE`, 60 s by default), `private, no-store` with a token.";
+
+impl Modify for HttpBehaviour {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        let reference = |name: &str| RefOr::Ref(Ref::from_response_name(name));
+        for (path, item) in document.paths.paths.iter_mut() {
+            let has_ref = path.contains("{ref}");
+            if let Some(get) = item.get.as_mut() {
+                get.responses.responses.entry("304".into()).or_insert_with(|| reference("NotModified"));
+                if has_ref {
+                    get.responses.responses.entry("301".into()).or_insert_with(|| reference("Moved"));
+                }
+            }
+            let writes = [item.put.as_mut(), item.patch.as_mut(), item.post.as_mut(), item.delete.as_mut()];
+            for write in writes.into_iter().flatten() {
+                if has_ref {
+                    write.responses.responses.entry("308".into()).or_insert_with(|| reference("Moved"));
+                }
+                for response in write.responses.responses.values_mut() {
+                    Self::add_headers(response, false);
+                }
+            }
+            if let Some(get) = item.get.as_mut() {
+                for (status, response) in get.responses.responses.iter_mut() {
+                    Self::add_headers(response, status == "200");
+                }
+            }
+        }
+        if let Some(components) = document.components.as_mut() {
+            for response in components.responses.values_mut() {
+                Self::add_headers(response, false);
+            }
+        }
     }
 }
 

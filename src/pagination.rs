@@ -1,13 +1,14 @@
 //! Page-numbered lists: the `page`/`per_page` parameters, the
 //! `{data, pagination}` envelope, and the `Link` and `X-Total-Count` headers.
 
+use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Access;
 use crate::error::ApiError;
+use crate::http::represented::Represented;
 use crate::publications::dto::Facets;
 use crate::query::QueryParams;
 
@@ -79,7 +80,11 @@ impl Pagination {
 /// `X-Total-Count` headers. Links are relative to the request's own path and
 /// keep its other parameters. A page asked for by cursor links to the first
 /// page and, by cursor, to the next one.
-pub fn respond<T: Serialize + ToSchema>(request: &HttpRequest, access: Access, body: Page<T>) -> HttpResponse {
+pub fn respond<T: Serialize + ToSchema>(
+    request: &HttpRequest,
+    access: Access,
+    body: Page<T>,
+) -> Result<Represented, ApiError> {
     let Pagination { page, total, total_pages, next_cursor, .. } = &body.pagination;
     let link = |position: (&str, String), rel: &str| {
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -111,10 +116,8 @@ pub fn respond<T: Serialize + ToSchema>(request: &HttpRequest, access: Access, b
         }
     }
 
-    let mut response = HttpResponse::Ok();
-    crate::responses::cache_for(&mut response, access);
-    response
-        .insert_header((header::LINK, links.join(", ")))
-        .insert_header(("X-Total-Count", total.to_string()))
-        .json(body)
+    let total = total.to_string();
+    Ok(Represented::json(&body, access)?
+        .with_header(header::LINK, links.join(", "))
+        .with_header(header::HeaderName::from_static("x-total-count"), total))
 }

@@ -1,15 +1,11 @@
-//! Entity tags and `If-Match`: every single resource carries an `ETag`
-//! derived from its `version`; a write that names a stale one is refused.
+//! `If-Match`: a single resource's `ETag` starts with its `version`
+//! (`"3-…"`, see `http::represented`); a write that names a stale version
+//! is refused.
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use crate::error::ApiError;
-
-/// The `ETag` of a resource at `version`.
-pub fn etag(version: i32) -> String {
-    format!("\"{version}\"")
-}
 
 /// What `If-Match` asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,16 +30,26 @@ impl IfMatch {
             return Self::Any;
         }
         // Weak tags never match: If-Match compares strongly (RFC 9110).
-        // A tag that is not one of ours matches nothing either.
-        Self::Versions(tags.iter().filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()).collect())
+        // A tag that is not one of ours matches nothing either. What is
+        // compared is the version before the dash: the rest changes with
+        // what the answer shows of other resources (a category's name, a
+        // link target's title), which a write does not conflict with. A
+        // bare version ("3") is accepted too.
+        Self::Versions(
+            tags.iter()
+                .filter_map(|tag| {
+                    let opaque = tag.strip_prefix('"')?.strip_suffix('"')?;
+                    opaque.split_once('-').map_or(opaque, |(version, _)| version).parse().ok()
+                })
+                .collect(),
+        )
     }
 
     /// Refuses the write unless the resource, now at `version`, matches.
     pub fn check(&self, version: i32) -> Result<(), ApiError> {
         match self {
             Self::Versions(versions) if !versions.contains(&version) => Err(ApiError::PreconditionFailed(format!(
-                "If-Match does not match the current version {}; fetch it again",
-                etag(version)
+                "If-Match does not match the current version ({version}); fetch the resource again and send its ETag"
             ))),
             _ => Ok(()),
         }

@@ -6,18 +6,22 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Compress, Logger};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use chrono::NaiveDateTime;
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::auth::Access;
 use crate::cache::CountCache;
-use crate::config::{DatabaseSettings, ServeSettings};
+use crate::config::{DatabaseSettings, HttpSettings, ServeSettings};
 use crate::db::{self, Backend, Pool};
 use crate::error::ApiError;
-use crate::{categories, demo, links, openapi, operations, publications};
+use crate::http::represented::Represented;
+use crate::query::QueryParams;
+use crate::{categories, demo, feeds, http, links, openapi, operations, publications};
 
 /// When to load the demo content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +65,8 @@ pub fn configure_routes(config: &mut ServiceConfig) {
             scope::scope("/api/v1")
                 .configure(publications::configure)
                 .configure(links::configure)
-                .configure(categories::configure),
+                .configure(categories::configure)
+                .configure(feeds::configure),
         )
         .configure(operations::configure);
 }
@@ -85,12 +90,17 @@ impl KnownPaths {
                     (Method::PATCH, item.patch.is_some()),
                     (Method::DELETE, item.delete.is_some()),
                 ];
-                let allowed = methods.into_iter().filter(|(_, present)| *present).map(|(method, _)| method);
-                (ResourceDef::new(path.as_str()), allowed.collect())
+                let mut allowed: Vec<Method> =
+                    methods.into_iter().filter(|(_, present)| *present).map(|(method, _)| method).collect();
+                if allowed.contains(&Method::GET) {
+                    allowed.insert(1, Method::HEAD);
+                }
+                allowed.push(Method::OPTIONS);
+                (ResourceDef::new(path.as_str()), allowed)
             })
             .collect();
         for path in ["/openapi.json", "/docs", "/docs/{tail}*"] {
-            known.push((ResourceDef::new(path), vec![Method::GET]));
+            known.push((ResourceDef::new(path), vec![Method::GET, Method::HEAD, Method::OPTIONS]));
         }
         Self(known)
     }
@@ -100,18 +110,46 @@ impl KnownPaths {
     }
 }
 
-/// Answers what no route took: 405 with `Allow` for a known path, else 404.
+/// Answers what no route took: `OPTIONS` with the methods of a known path,
+/// 405 with `Allow` for another method there, else 404.
 async fn unmatched(request: HttpRequest, known: web::Data<KnownPaths>) -> Result<HttpResponse, ApiError> {
-    Err(match known.allowed(request.path()) {
-        Some(allowed) => ApiError::MethodNotAllowed { method: request.method().clone(), allowed: allowed.to_vec() },
-        None => ApiError::NotFound(format!("no route has the path {}", request.path())),
-    })
+    let allowed = known.allowed(request.path()).map(<[Method]>::to_vec);
+    match allowed {
+        Some(allowed) if request.method() == Method::OPTIONS => {
+            let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            Ok(HttpResponse::NoContent().insert_header((actix_web::http::header::ALLOW, allowed.join(", "))).finish())
+        }
+        Some(allowed) => Err(ApiError::MethodNotAllowed { method: request.method().clone(), allowed }),
+        None => Err(ApiError::NotFound(format!("no route has the path {}", request.path()))),
+    }
+}
+
+/// The OpenAPI document as served: its bytes, made once, and when this
+/// process started serving them (the document cannot change while it
+/// runs, so that time is a true `Last-Modified`).
+pub struct ServedDocument {
+    bytes: Vec<u8>,
+    since: NaiveDateTime,
+}
+
+impl ServedDocument {
+    pub fn new(document: &OpenApi) -> Self {
+        static STARTED: std::sync::OnceLock<NaiveDateTime> = std::sync::OnceLock::new();
+        Self { bytes: openapi::to_pretty_json(document).into_bytes(), since: *STARTED.get_or_init(db::now) }
+    }
+}
+
+/// The OpenAPI document, with validators like every other read.
+async fn openapi_json(request: HttpRequest, document: web::Data<ServedDocument>) -> Result<Represented, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    Ok(Represented::bytes("application/json", document.bytes.clone(), Access::Public).modified_at(document.since))
 }
 
 /// The application: routes, documentation, error handlers and middleware.
 pub fn app(
     pool: Pool,
     document: Arc<OpenApi>,
+    settings: HttpSettings,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -122,8 +160,12 @@ pub fn app(
     >,
 > {
     let known = web::Data::new(KnownPaths::new(&document));
+    let served = web::Data::new(ServedDocument::new(&document));
+    let cors = http::cors::policy(&settings);
     App::new()
         .app_data(web::Data::new(pool))
+        .app_data(web::Data::new(settings))
+        .app_data(served)
         .app_data(web::Data::new(CountCache::default()))
         .app_data(known)
         .app_data(
@@ -132,7 +174,8 @@ pub fn app(
             }),
         )
         .configure(|config| configure_routes(&mut ServiceConfig::new(config)))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*document).clone()))
+        .route("/openapi.json", web::get().to(openapi_json))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(unmatched))
         // A HEAD request is answered as its GET: the HTTP layer, which saw
@@ -143,7 +186,12 @@ pub fn app(
             }
             service.call(request)
         })
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
+        .wrap_fn(http::skip_tiny_bodies)
+        .wrap(Compress::default())
+        .wrap(cors)
+        .wrap_fn(http::finish)
+        .wrap_fn(http::request_id::middleware)
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i" request_id=%{x-request-id}o"#))
 }
 
 /// Runs the HTTP server until it is stopped.
@@ -152,7 +200,8 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
     let document = Arc::new(openapi::document());
-    let mut server = HttpServer::new(move || app(pool.clone(), document.clone()));
+    let http = settings.http.clone();
+    let mut server = HttpServer::new(move || app(pool.clone(), document.clone(), http.clone()));
     if let Some(workers) = settings.workers {
         server = server.workers(workers.max(1));
     }

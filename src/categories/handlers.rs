@@ -3,7 +3,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use utoipa::IntoParams;
 
@@ -15,13 +15,14 @@ use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
+use crate::http::path::PathRef;
+use crate::http::represented::Represented;
 use crate::pagination::Page;
 use crate::preconditions::IfMatch;
 use crate::publications::dto::PublicationSummary;
 use crate::publications::handlers as publication_handlers;
 use crate::publications::listing::PublicationListQuery;
 use crate::query::QueryParams;
-use crate::responses::resource;
 
 use super::dto::{Categories, Category, CategoryDetail, CategoryNode, CategorySummary};
 use super::input::CategoryInput;
@@ -69,11 +70,17 @@ impl FromRequest for CategoryListQuery {
 pub async fn list_categories(
     pool: web::Data<Pool>,
     cache: web::Data<CountCache>,
+    access: Access,
     query: CategoryListQuery,
-) -> Result<HttpResponse, ApiError> {
-    let (tree, counts) = db::run(&pool, move |connection| tree_and_counts(connection, Some(&cache))).await?;
+) -> Result<Represented, ApiError> {
+    let (tree, counts, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let (tree, counts) = tree_and_counts(connection, Some((&cache, state.revision)))?;
+        Ok((tree, counts, state))
+    })
+    .await?;
     let data = if query.tree { CategoryNode::forest(&tree, None, &counts) } else { CategoryNode::flat(&tree, &counts) };
-    Ok(HttpResponse::Ok().json(Categories { data }))
+    Ok(Represented::json(&Categories { data }, access)?.modified_at(state.changed_at))
 }
 
 /// Get a category
@@ -96,27 +103,37 @@ pub async fn list_categories(
 pub async fn get_category(
     pool: web::Data<Pool>,
     cache: web::Data<CountCache>,
-    path: web::Path<String>,
+    access: Access,
+    target: PathRef,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "category")?;
-    let detail = db::run(&pool, move |connection| detail(connection, Some(&cache), &reference)).await?;
-    Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Public, &detail))
+    let (detail, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let detail = target.resolve(connection, access, |connection, reference| {
+            detail(connection, Some((&cache, state.revision)), reference)
+        })?;
+        Ok((detail, state))
+    })
+    .await?;
+    let version = detail.category.version;
+    Ok(Represented::json(&detail, access)?.at_version(version).modified_at(state.changed_at))
+}
+
+/// The answer to a write: the category as it now is, with its `ETag`.
+fn written(detail: &CategoryDetail, status: StatusCode) -> Result<Represented, ApiError> {
+    Ok(Represented::json(detail, Access::Editor)?.at_version(detail.category.version).with_status(status))
 }
 
 /// The category tree, and every category's publication count: from the
-/// cache while the catalogue has not changed, or counted afresh without one
-/// (inside a write, whose changes are not committed yet).
+/// cache while the catalogue is at `revision`, or counted afresh without
+/// one (inside a write, whose changes are not committed yet).
 fn tree_and_counts(
     connection: &mut DbConnection,
-    cache: Option<&CountCache>,
+    cache: Option<(&CountCache, i64)>,
 ) -> Result<(CategoryTree, std::sync::Arc<std::collections::HashMap<i32, i64>>), ApiError> {
     let counts = match cache {
-        Some(cache) => {
-            let revision = db::catalogue_revision(connection)?;
-            cache.category_counts(revision, || queries::publication_counts(connection))?
-        }
+        Some((cache, revision)) => cache.category_counts(revision, || queries::publication_counts(connection))?,
         None => std::sync::Arc::new(queries::publication_counts(connection)?),
     };
     Ok((queries::tree(connection)?, counts))
@@ -125,7 +142,7 @@ fn tree_and_counts(
 /// One category with its children and ancestors, or a 404.
 fn detail(
     connection: &mut DbConnection,
-    cache: Option<&CountCache>,
+    cache: Option<(&CountCache, i64)>,
     reference: &Reference,
 ) -> Result<CategoryDetail, ApiError> {
     let (tree, counts) = tree_and_counts(connection, cache)?;
@@ -161,7 +178,7 @@ pub async fn create_category(
     editor: Editor,
     request: HttpRequest,
     body: JsonObject,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let input = CategoryInput::from_json(body.0)?;
     let detail = db::run(&pool, move |connection| {
@@ -173,9 +190,7 @@ pub async fn create_category(
     .await?;
     let id = detail.category.id;
     log::info!("token {} created category {id}", editor.token_id);
-    let mut created = HttpResponse::Created();
-    created.insert_header((header::LOCATION, format!("/api/v1/categories/{id}")));
-    Ok(resource(created, detail.category.version, Access::Editor, &detail))
+    Ok(written(&detail, StatusCode::CREATED)?.with_header(header::LOCATION, format!("/api/v1/categories/{id}")))
 }
 
 /// Replace a category
@@ -203,23 +218,24 @@ pub async fn create_category(
 pub async fn replace_category(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
     body: JsonObject,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "category")?;
     let if_match = IfMatch::from_request(&request);
     let input = CategoryInput::from_json(body.0)?;
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
-            let id = writes::replace(connection, &reference, &if_match, input)?;
+            let id = target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::replace(connection, reference, &if_match, input)
+            })?;
             detail(connection, None, &Reference::Id(id))
         })
     })
     .await?;
     log::info!("token {} replaced category {}", editor.token_id, detail.category.id);
-    Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Editor, &detail))
+    written(&detail, StatusCode::OK)
 }
 
 /// Patch a category
@@ -251,22 +267,23 @@ pub async fn replace_category(
 pub async fn patch_category(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
     body: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "category")?;
     let if_match = IfMatch::from_request(&request);
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
-            let id = writes::patch(connection, &reference, &if_match, body)?;
+            let id = target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::patch(connection, reference, &if_match, body)
+            })?;
             detail(connection, None, &Reference::Id(id))
         })
     })
     .await?;
     log::info!("token {} patched category {}", editor.token_id, detail.category.id);
-    Ok(resource(HttpResponse::Ok(), detail.category.version, Access::Editor, &detail))
+    written(&detail, StatusCode::OK)
 }
 
 /// Delete a category
@@ -295,17 +312,21 @@ pub async fn patch_category(
 pub async fn delete_category(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "category")?;
     let if_match = IfMatch::from_request(&request);
+    let deleted = target.reference.clone();
     db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| writes::delete(connection, &reference, &if_match))
+        db::write_transaction(connection, |connection| {
+            target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::delete(connection, reference, &if_match)
+            })
+        })
     })
     .await?;
-    log::info!("token {} deleted category {path}", editor.token_id);
+    log::info!("token {} deleted category {deleted}", editor.token_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -337,19 +358,21 @@ pub async fn list_category_publications(
     pool: web::Data<Pool>,
     cache: web::Data<CountCache>,
     access: Access,
-    path: web::Path<String>,
+    target: PathRef,
     query: PublicationListQuery,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let reference = Reference::parse_or_not_found(&path, "category")?;
+) -> Result<Represented, ApiError> {
     let key = publication_handlers::list_key(&request);
-    let (query, listed) = db::run(&pool, move |connection| {
+    let (query, listed, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
         let tree: CategoryTree = queries::tree(connection)?;
-        let category = tree.find(&reference).ok_or_else(|| ApiError::no_such("category", &reference))?;
+        let category = target.resolve(connection, access, |_, reference| {
+            tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))
+        })?;
         let filter = publication_handlers::filter(connection, &query, access, Some(tree.subtree_ids(category.id)))?;
-        let listed = publication_handlers::run_list(connection, &cache, &key, &query, &filter)?;
-        Ok((query, listed))
+        let listed = publication_handlers::run_list(connection, &cache, &key, &query, &filter, state.revision)?;
+        Ok((query, listed, state))
     })
     .await?;
-    Ok(publication_handlers::list_response(&request, access, &query, listed))
+    Ok(publication_handlers::list_response(&request, access, &query, listed)?.modified_at(state.changed_at))
 }

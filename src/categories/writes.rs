@@ -5,6 +5,7 @@ use crate::db::DbConnection;
 use crate::domain::{Reference, slug};
 use crate::error::{ApiError, FieldError};
 use crate::preconditions::IfMatch;
+use crate::slug_history::{self, Kind};
 
 use super::input::CategoryInput;
 use super::queries::{self, CategoryChanges, CategoryRow};
@@ -21,7 +22,9 @@ fn stale() -> ApiError {
 pub fn create(connection: &mut DbConnection, input: CategoryInput) -> Result<i32, ApiError> {
     let tree = queries::tree(connection)?;
     let changes = changes(&tree, input, None)?;
-    Ok(queries::insert(connection, &changes)?)
+    let id = queries::insert(connection, &changes)?;
+    slug_history::taken(connection, Kind::Category, &changes.slug)?;
+    Ok(id)
 }
 
 /// Replaces a category as a whole; returns its id.
@@ -54,7 +57,11 @@ pub fn patch(
 }
 
 fn update(connection: &mut DbConnection, current: &CategoryRow, changes: &CategoryChanges) -> Result<i32, ApiError> {
-    if queries::update(connection, current.id, current.version, changes)? { Ok(current.id) } else { Err(stale()) }
+    if !queries::update(connection, current.id, current.version, changes)? {
+        return Err(stale());
+    }
+    slug_history::moved(connection, Kind::Category, current.id, &current.slug, &changes.slug)?;
+    Ok(current.id)
 }
 
 /// Deletes a category that holds nothing: a category with publications or

@@ -281,3 +281,17 @@ pub fn now() -> NaiveDateTime {
 pub fn catalogue_revision(connection: &mut DbConnection) -> QueryResult<i64> {
     schema::catalogue_revision::table.select(schema::catalogue_revision::revision).first(connection)
 }
+
+/// Where the catalogue stands: its change counter, and when it last
+/// changed (set by the database itself, so every process agrees on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Queryable)]
+pub struct CatalogueState {
+    pub revision: i64,
+    pub changed_at: NaiveDateTime,
+}
+
+/// The catalogue's counter and last change, in one read of one row.
+pub fn catalogue_state(connection: &mut DbConnection) -> QueryResult<CatalogueState> {
+    use schema::catalogue_revision::dsl::*;
+    catalogue_revision.select((revision, changed_at)).first(connection)
+}

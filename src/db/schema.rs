@@ -76,10 +76,37 @@ diesel::table! {
     catalogue_revision (id) {
         id -> Integer,
         revision -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    publication_slug_history (slug) {
+        slug -> Text,
+        publication_id -> Integer,
+        moved_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    category_slug_history (slug) {
+        slug -> Text,
+        category_id -> Integer,
+        moved_at -> Timestamp,
     }
 }
 
 diesel::joinable!(publication_categories -> categories (category_id));
 diesel::joinable!(publication_categories -> publications (publication_id));
 
-diesel::allow_tables_to_appear_in_same_query!(categories, publications, publication_categories, links,);
+diesel::joinable!(publication_slug_history -> publications (publication_id));
+diesel::joinable!(category_slug_history -> categories (category_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    categories,
+    publications,
+    publication_categories,
+    links,
+    publication_slug_history,
+    category_slug_history,
+);

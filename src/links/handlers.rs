@@ -1,6 +1,6 @@
 //! HTTP handlers for links.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use crate::auth::{Access, Editor};
@@ -10,10 +10,11 @@ use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
+use crate::http::path::PathRef;
+use crate::http::represented::Represented;
 use crate::preconditions::IfMatch;
 use crate::publications::handlers::find_id;
 use crate::query::QueryParams;
-use crate::responses::{cache_for, resource};
 
 use super::dto::{Link, Links};
 use super::input::LinkInput;
@@ -40,19 +41,30 @@ use super::{queries, writes};
 pub async fn list_publication_links(
     pool: web::Data<Pool>,
     access: Access,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
-    let data = db::run(&pool, move |connection| {
-        let id = find_id(connection, &reference, access)?;
-        Ok(queries::of_publication(connection, id, access)?)
+    let (data, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let data = target.resolve(connection, access, |connection, reference| {
+            let id = find_id(connection, reference, access)?;
+            Ok(queries::of_publication(connection, id, access)?)
+        })?;
+        Ok((data, state))
     })
     .await?;
-    let mut response = HttpResponse::Ok();
-    cache_for(&mut response, access);
-    Ok(response.json(Links { data }))
+    Ok(Represented::json(&Links { data }, access)?.modified_at(state.changed_at))
+}
+
+/// The `{link_id}` of the path, or the 404 it earns.
+fn link_id(request: &HttpRequest) -> Result<i32, ApiError> {
+    Reference::id_or_not_found(request.match_info().get("link_id").unwrap_or_default(), "link")
+}
+
+/// The answer to a write: the link as it now is, with its `ETag`.
+fn written(link: &Link, status: StatusCode) -> Result<Represented, ApiError> {
+    Ok(Represented::json(link, Access::Editor)?.at_version(link.version).with_status(status))
 }
 
 /// One link as `access` may see it, or a 404.
@@ -85,19 +97,22 @@ fn find(connection: &mut DbConnection, publication_id: i32, id: i32, access: Acc
 pub async fn get_publication_link(
     pool: web::Data<Pool>,
     access: Access,
-    path: web::Path<(String, String)>,
+    target: PathRef,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let (publication, link) = path.into_inner();
-    let reference = Reference::parse_or_not_found(&publication, "publication")?;
-    let link_id = Reference::id_or_not_found(&link, "link")?;
-    let link = db::run(&pool, move |connection| {
-        let publication_id = find_id(connection, &reference, access)?;
-        find(connection, publication_id, link_id, access)
+    let link_id = link_id(&request)?;
+    let (link, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let link = target.resolve(connection, access, |connection, reference| {
+            let publication_id = find_id(connection, reference, access)?;
+            find(connection, publication_id, link_id, access)
+        })?;
+        Ok((link, state))
     })
     .await?;
-    Ok(resource(HttpResponse::Ok(), link.version, access, &link))
+    let version = link.version;
+    Ok(Represented::json(&link, access)?.at_version(version).modified_at(state.changed_at))
 }
 
 /// Add a link to a publication
@@ -124,24 +139,24 @@ pub async fn get_publication_link(
 pub async fn create_publication_link(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
     body: JsonObject,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
     let input = LinkInput::from_json(body.0)?;
     let (publication_id, link) = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
-            let (publication_id, id) = writes::create(connection, &reference, input)?;
+            let (publication_id, id) = target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::create(connection, reference, input)
+            })?;
             Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
         })
     })
     .await?;
     log::info!("token {} added link {} to publication {publication_id}", editor.token_id, link.id);
-    let mut created = HttpResponse::Created();
-    created.insert_header((header::LOCATION, format!("/api/v1/publications/{publication_id}/links/{}", link.id)));
-    Ok(resource(created, link.version, Access::Editor, &link))
+    let location = format!("/api/v1/publications/{publication_id}/links/{}", link.id);
+    Ok(written(&link, StatusCode::CREATED)?.with_header(header::LOCATION, location))
 }
 
 /// Patch a link
@@ -173,24 +188,24 @@ pub async fn create_publication_link(
 pub async fn patch_publication_link(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<(String, String)>,
+    target: PathRef,
     request: HttpRequest,
     body: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let (publication, link) = path.into_inner();
-    let reference = Reference::parse_or_not_found(&publication, "publication")?;
-    let id = Reference::id_or_not_found(&link, "link")?;
+    let id = link_id(&request)?;
     let if_match = IfMatch::from_request(&request);
-    let link = db::run(&pool, move |connection| {
+    let (publication_id, link) = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
-            let publication_id = writes::patch(connection, &reference, id, &if_match, body)?;
-            find(connection, publication_id, id, Access::Editor)
+            let publication_id = target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::patch(connection, reference, id, &if_match, body)
+            })?;
+            Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
         })
     })
     .await?;
-    log::info!("token {} patched link {id} of publication {publication}", editor.token_id);
-    Ok(resource(HttpResponse::Ok(), link.version, Access::Editor, &link))
+    log::info!("token {} patched link {id} of publication {publication_id}", editor.token_id);
+    written(&link, StatusCode::OK)
 }
 
 /// Delete a link
@@ -217,16 +232,19 @@ pub async fn patch_publication_link(
 pub async fn delete_publication_link(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<(String, String)>,
+    target: PathRef,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let (publication, link) = path.into_inner();
-    let reference = Reference::parse_or_not_found(&publication, "publication")?;
-    let id = Reference::id_or_not_found(&link, "link")?;
+    let id = link_id(&request)?;
     let if_match = IfMatch::from_request(&request);
+    let publication = target.reference.clone();
     db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| writes::delete(connection, &reference, id, &if_match))
+        db::write_transaction(connection, |connection| {
+            target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::delete(connection, reference, id, &if_match)
+            })
+        })
     })
     .await?;
     log::info!("token {} deleted link {id} of publication {publication}", editor.token_id);

@@ -1,6 +1,6 @@
 //! HTTP handlers for publications: parse, query, answer.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
 use crate::auth::{Access, Editor};
@@ -12,11 +12,12 @@ use crate::domain::{Reference, Status};
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
+use crate::http::path::PathRef;
+use crate::http::represented::Represented;
 use crate::links::queries as link_queries;
 use crate::pagination::{self, Page, Pagination};
 use crate::preconditions::IfMatch;
 use crate::query::QueryParams;
-use crate::responses::resource;
 
 use super::cursor;
 use super::dto::{Publication, PublicationSummaries, PublicationSummary};
@@ -60,15 +61,16 @@ pub struct Listed {
 
 /// Runs a list: its page, and its total and facets from the cache when the
 /// catalogue has not changed since they were counted. `key` names the list
-/// (path and parameters but the position).
+/// (path and parameters but the position); `revision` is the catalogue's,
+/// read before anything else.
 pub fn run_list(
     connection: &mut DbConnection,
     cache: &CountCache,
     key: &str,
     query: &PublicationListQuery,
     filter: &PublicationFilter,
+    revision: i64,
 ) -> Result<Listed, ApiError> {
-    let revision = db::catalogue_revision(connection)?;
     let total = cache.total(revision, key, || queries::count(connection, filter))?;
     let (records, next) = queries::page(connection, filter, query.sort, &query.position)?;
     let facets = if query.facets == Default::default() {
@@ -85,7 +87,7 @@ pub fn list_response(
     access: Access,
     query: &PublicationListQuery,
     listed: Listed,
-) -> HttpResponse {
+) -> Result<Represented, ApiError> {
     let page = match &query.position {
         Position::Page(page) => Some(page.page),
         Position::After(..) => None,
@@ -106,7 +108,7 @@ pub fn list_key(request: &HttpRequest) -> String {
 
 /// Turns category references into the ids of those categories and all their
 /// descendants.
-fn category_filter(connection: &mut DbConnection, references: &[String]) -> Result<Option<Vec<i32>>, ApiError> {
+pub fn category_filter(connection: &mut DbConnection, references: &[String]) -> Result<Option<Vec<i32>>, ApiError> {
     if references.is_empty() {
         return Ok(None);
     }
@@ -150,15 +152,16 @@ pub async fn list_publications(
     access: Access,
     query: PublicationListQuery,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     let key = list_key(&request);
-    let (query, listed) = db::run(&pool, move |connection| {
+    let (query, listed, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
         let filter = filter(connection, &query, access, None)?;
-        let listed = run_list(connection, &cache, &key, &query, &filter)?;
-        Ok((query, listed))
+        let listed = run_list(connection, &cache, &key, &query, &filter, state.revision)?;
+        Ok((query, listed, state))
     })
     .await?;
-    Ok(list_response(&request, access, &query, listed))
+    Ok(list_response(&request, access, &query, listed)?.modified_at(state.changed_at))
 }
 
 /// Get a publication
@@ -183,18 +186,27 @@ pub async fn list_publications(
 pub async fn get_publication(
     pool: web::Data<Pool>,
     access: Access,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
-    let publication = db::run(&pool, move |connection| {
-        let record = queries::find(connection, &reference, access).or_not_found(|| not_found(&reference))?;
-        let links = link_queries::of_publication(connection, record.row.id, access)?;
-        Ok(Publication::new(record, links))
+    let (publication, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let publication = target.resolve(connection, access, |connection, reference| {
+            let record = queries::find(connection, reference, access).or_not_found(|| not_found(reference))?;
+            let links = link_queries::of_publication(connection, record.row.id, access)?;
+            Ok(Publication::new(record, links))
+        })?;
+        Ok((publication, state))
     })
     .await?;
-    Ok(resource(HttpResponse::Ok(), publication.summary.version, access, &publication))
+    let version = publication.summary.version;
+    Ok(Represented::json(&publication, access)?.at_version(version).modified_at(state.changed_at))
+}
+
+/// The answer to a write: the publication as it now is, with its `ETag`.
+fn written(publication: &Publication, status: StatusCode) -> Result<Represented, ApiError> {
+    Ok(Represented::json(publication, Access::Editor)?.at_version(publication.summary.version).with_status(status))
 }
 
 /// A publication as the API shows it to a token holder.
@@ -228,7 +240,7 @@ pub async fn create_publication(
     editor: Editor,
     request: HttpRequest,
     body: JsonObject,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let input = PublicationInput::from_json(body.0)?;
     let publication = db::run(&pool, move |connection| {
@@ -240,9 +252,7 @@ pub async fn create_publication(
     .await?;
     let id = publication.summary.id;
     log::info!("token {} created publication {id}", editor.token_id);
-    let mut created = HttpResponse::Created();
-    created.insert_header((header::LOCATION, format!("/api/v1/publications/{id}")));
-    Ok(resource(created, publication.summary.version, Access::Editor, &publication))
+    Ok(written(&publication, StatusCode::CREATED)?.with_header(header::LOCATION, format!("/api/v1/publications/{id}")))
 }
 
 /// Replace a publication
@@ -271,23 +281,24 @@ pub async fn create_publication(
 pub async fn replace_publication(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
     body: JsonObject,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
     let if_match = IfMatch::from_request(&request);
     let input = PublicationInput::from_json(body.0)?;
     let publication = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
-            let id = writes::replace(connection, &reference, &if_match, input)?;
+            let id = target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::replace(connection, reference, &if_match, input)
+            })?;
             detail(connection, id)
         })
     })
     .await?;
     log::info!("token {} replaced publication {}", editor.token_id, publication.summary.id);
-    Ok(resource(HttpResponse::Ok(), publication.summary.version, Access::Editor, &publication))
+    written(&publication, StatusCode::OK)
 }
 
 /// Patch a publication
@@ -319,22 +330,23 @@ pub async fn replace_publication(
 pub async fn patch_publication(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
     body: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
     let if_match = IfMatch::from_request(&request);
     let publication = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
-            let id = writes::patch(connection, &reference, &if_match, body)?;
+            let id = target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::patch(connection, reference, &if_match, body)
+            })?;
             detail(connection, id)
         })
     })
     .await?;
     log::info!("token {} patched publication {}", editor.token_id, publication.summary.id);
-    Ok(resource(HttpResponse::Ok(), publication.summary.version, Access::Editor, &publication))
+    written(&publication, StatusCode::OK)
 }
 
 /// Delete a publication
@@ -361,14 +373,17 @@ pub async fn patch_publication(
 pub async fn delete_publication(
     pool: web::Data<Pool>,
     editor: Editor,
-    path: web::Path<String>,
+    target: PathRef,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
     let if_match = IfMatch::from_request(&request);
     let id = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| writes::delete(connection, &reference, &if_match))
+        db::write_transaction(connection, |connection| {
+            target.resolve(connection, Access::Editor, |connection, reference| {
+                writes::delete(connection, reference, &if_match)
+            })
+        })
     })
     .await?;
     log::info!("token {} deleted publication {id}", editor.token_id);
@@ -393,18 +408,22 @@ pub async fn delete_publication(
 #[get("/publications/{ref}/related")]
 pub async fn list_related_publications(
     pool: web::Data<Pool>,
-    path: web::Path<String>,
+    access: Access,
+    target: PathRef,
     request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Represented, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
-    let reference = Reference::parse_or_not_found(&path, "publication")?;
-    let records = db::run(&pool, move |connection| {
-        let id = find_id(connection, &reference, Access::Public)?;
-        Ok(queries::related(connection, id)?)
+    let (records, state) = db::run(&pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let records = target.resolve(connection, access, |connection, reference| {
+            let id = find_id(connection, reference, access)?;
+            Ok(queries::related(connection, id, access)?)
+        })?;
+        Ok((records, state))
     })
     .await?;
     let data = records.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(PublicationSummaries { data }))
+    Ok(Represented::json(&PublicationSummaries { data }, access)?.modified_at(state.changed_at))
 }
 
 fn not_found(reference: &Reference) -> ApiError {

@@ -288,6 +288,16 @@ pub fn find(connection: &mut DbConnection, reference: &Reference, access: Access
     Ok(PublicationRecord { row, body, categories })
 }
 
+/// The bodies of publications `ids`.
+pub fn bodies(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
+    Ok(publications::table
+        .filter(publications::id.eq_any(ids))
+        .select((publications::id, publications::body))
+        .load::<(i32, String)>(connection)?
+        .into_iter()
+        .collect())
+}
+
 /// The id of a publication that `access` may read, by id or slug.
 pub fn find_id(connection: &mut DbConnection, reference: &Reference, access: Access) -> QueryResult<i32> {
     by_reference(reference, access).select(publications::id).first(connection)
@@ -305,9 +315,9 @@ fn by_reference(reference: &Reference, access: Access) -> publications::BoxedQue
     }
 }
 
-/// The published publications linked to `id` by a `related` link, in
-/// either direction, newest first.
-pub fn related(connection: &mut DbConnection, id: i32) -> QueryResult<Vec<SummaryRecord>> {
+/// The publications that `access` may read linked to `id` by a `related`
+/// link, in either direction, newest first (drafts, undated, last).
+pub fn related(connection: &mut DbConnection, id: i32, access: Access) -> QueryResult<Vec<SummaryRecord>> {
     let outgoing: Vec<Option<i32>> = links::table
         .filter(links::publication_id.eq(id).and(links::rel.eq(LinkRel::Related.as_str())))
         .select(links::target_id)
@@ -317,9 +327,9 @@ pub fn related(connection: &mut DbConnection, id: i32) -> QueryResult<Vec<Summar
         .select(links::publication_id)
         .load(connection)?;
     let ids: Vec<i32> = outgoing.into_iter().flatten().chain(incoming).filter(|&other| other != id).collect();
-    let rows = published()
+    let rows = visible(access)
         .filter(publications::id.eq_any(ids))
-        .order((publications::published_at.desc(), publications::id.desc()))
+        .order((publications::published_at.is_null(), publications::published_at.desc(), publications::id.desc()))
         .select(SummaryRow::as_select())
         .load(connection)?;
     with_categories(connection, rows)

@@ -8,6 +8,7 @@ use crate::domain::html::sanitize;
 use crate::domain::{Reference, Status, slug};
 use crate::error::{ApiError, FieldError, OrNotFound};
 use crate::preconditions::IfMatch;
+use crate::slug_history::{self, Kind};
 
 use super::input::PublicationInput;
 use super::queries::{self, PublicationChanges, PublicationRecord};
@@ -21,7 +22,9 @@ pub fn current(connection: &mut DbConnection, reference: &Reference) -> Result<P
 /// Creates a publication; returns its id.
 pub fn create(connection: &mut DbConnection, input: PublicationInput) -> Result<i32, ApiError> {
     let changes = changes(connection, input, None)?;
-    Ok(queries::insert(connection, &changes)?)
+    let id = queries::insert(connection, &changes)?;
+    slug_history::taken(connection, Kind::Publication, &changes.slug)?;
+    Ok(id)
 }
 
 /// Replaces a publication as a whole; returns its id.
@@ -63,11 +66,11 @@ fn update(
     current: &PublicationRecord,
     changes: &PublicationChanges,
 ) -> Result<i32, ApiError> {
-    if queries::update(connection, current.row.id, current.row.version, changes)? {
-        Ok(current.row.id)
-    } else {
-        Err(stale())
+    if !queries::update(connection, current.row.id, current.row.version, changes)? {
+        return Err(stale());
     }
+    slug_history::moved(connection, Kind::Publication, current.row.id, &current.row.slug, &changes.slug)?;
+    Ok(current.row.id)
 }
 
 /// Another writer changed the publication between our read and our write.

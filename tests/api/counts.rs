@@ -15,8 +15,12 @@ async fn kept_counts_follow_every_change(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let token = app.token();
     // One application for every request, so that what it keeps is reused.
-    let service =
-        test::init_service(parution::startup::app(app.pool.clone(), Arc::new(parution::openapi::document()))).await;
+    let service = test::init_service(parution::startup::app(
+        app.pool.clone(),
+        Arc::new(parution::openapi::document()),
+        parution::config::HttpSettings::default(),
+    ))
+    .await;
     let get = |uri: &'static str| {
         let service = &service;
         async move {

@@ -74,16 +74,16 @@ async fn wrong_methods_answer_a_405_problem_with_allow(backend: Backend) {
     let app = TestApp::new(backend).await;
 
     for (request, uri, allowed) in [
-        (TestRequest::delete(), "/api/v1/publications", "GET, POST"),
-        (TestRequest::post(), "/api/v1/publications/1", "GET, PUT, PATCH, DELETE"),
-        (TestRequest::put(), "/api/v1/publications/1/links", "GET, POST"),
-        (TestRequest::put(), "/api/v1/publications/1/links/2", "GET, PATCH, DELETE"),
-        (TestRequest::post(), "/api/v1/publications/1/related", "GET"),
-        (TestRequest::patch(), "/api/v1/categories", "GET, POST"),
-        (TestRequest::post(), "/api/v1/categories/etudes", "GET, PUT, PATCH, DELETE"),
-        (TestRequest::delete(), "/api/v1/categories/etudes/publications", "GET"),
-        (TestRequest::post(), "/health", "GET"),
-        (TestRequest::post(), "/openapi.json", "GET"),
+        (TestRequest::delete(), "/api/v1/publications", "GET, HEAD, POST, OPTIONS"),
+        (TestRequest::post(), "/api/v1/publications/1", "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
+        (TestRequest::put(), "/api/v1/publications/1/links", "GET, HEAD, POST, OPTIONS"),
+        (TestRequest::put(), "/api/v1/publications/1/links/2", "GET, HEAD, PATCH, DELETE, OPTIONS"),
+        (TestRequest::post(), "/api/v1/publications/1/related", "GET, HEAD, OPTIONS"),
+        (TestRequest::patch(), "/api/v1/categories", "GET, HEAD, POST, OPTIONS"),
+        (TestRequest::post(), "/api/v1/categories/etudes", "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
+        (TestRequest::delete(), "/api/v1/categories/etudes/publications", "GET, HEAD, OPTIONS"),
+        (TestRequest::post(), "/health", "GET, HEAD, OPTIONS"),
+        (TestRequest::post(), "/openapi.json", "GET, HEAD, OPTIONS"),
     ] {
         let answer = app.call(request.uri(uri)).await;
         answer.problem(405, "METHOD_NOT_ALLOWED");

@@ -130,6 +130,12 @@ impl Answer {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
+    /// The version a single resource's `ETag` (`"3-…"`) starts with.
+    pub fn tag_version(&self) -> Option<i32> {
+        let tag = self.header("etag")?.strip_prefix('"')?.strip_suffix('"')?;
+        tag.split_once('-')?.0.parse().ok()
+    }
+
     /// Asserts an RFC 9457 problem with this status and code; returns it.
     pub fn problem(&self, status: u16, code: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.body));
@@ -198,7 +204,12 @@ impl TestApp {
     }
 
     pub async fn call(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(startup::app(self.pool.clone(), self.document.clone())).await;
+        let app = test::init_service(startup::app(
+            self.pool.clone(),
+            self.document.clone(),
+            parution::config::HttpSettings::default(),
+        ))
+        .await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();

@@ -37,7 +37,12 @@ async fn ready_answers_503_when_the_database_is_unreachable() {
         .connection_timeout(Duration::from_millis(300))
         .build_unchecked(parution::db::ConnectionManager::new(url));
     let document = std::sync::Arc::new(parution::openapi::document());
-    let app = actix_web::test::init_service(parution::startup::app(pool, document)).await;
+    let app = actix_web::test::init_service(parution::startup::app(
+        pool,
+        document,
+        parution::config::HttpSettings::default(),
+    ))
+    .await;
 
     let response =
         actix_web::test::call_service(&app, actix_web::test::TestRequest::get().uri("/ready").to_request()).await;

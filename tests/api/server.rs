@@ -11,10 +11,12 @@ async fn head_answers_the_get_headers_without_a_body() {
     let app = TestApp::with_demo(Backend::Sqlite).await;
     let pool = app.pool.clone();
     let document = Arc::new(parution::openapi::document());
-    let server = HttpServer::new(move || parution::startup::app(pool.clone(), document.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .unwrap();
+    let server = HttpServer::new(move || {
+        parution::startup::app(pool.clone(), document.clone(), parution::config::HttpSettings::default())
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
     let address = server.addrs()[0];
     let running = server.run();
     let handle = running.handle();

@@ -1,0 +1,294 @@
+//! The feed handlers: the newest published publications, optionally in
+//! some categories (descendants included) or in one language.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, get, web};
+use atom_syndication as atom;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Access;
+use crate::config::HttpSettings;
+use crate::db::{self, Pool};
+use crate::domain::Status;
+use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
+use crate::http::represented::Represented;
+use crate::pagination::PageRequest;
+use crate::publications::dto::PublicationSummary;
+use crate::publications::handlers::category_filter;
+use crate::publications::queries::{self, Position, PublicationFilter, Sort};
+use crate::query::QueryParams;
+
+/// How many publications a feed holds.
+pub const FEED_LENGTH: i64 = 50;
+
+const ATOM: &str = "application/atom+xml; charset=utf-8";
+const JSON_FEED: &str = "application/feed+json; charset=utf-8";
+
+/// The query parameters of a feed.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Only publications filed under this category (id or slug) or one of
+    /// its descendants; repeat it for any of several.
+    #[param(required = false, example = "etudes-publications")]
+    pub category: Vec<String>,
+    /// Only publications in this language (a BCP 47 tag).
+    #[param(required = false, example = "fr")]
+    pub language: Option<String>,
+}
+
+/// A JSON Feed 1.1 document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JsonFeed {
+    /// Always `https://jsonfeed.org/version/1.1`.
+    pub version: &'static str,
+    pub title: String,
+    /// The front end's home page, when `PARUTION_PUBLIC_URL` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub home_page_url: Option<String>,
+    /// This feed's own URL.
+    pub feed_url: String,
+    pub items: Vec<JsonFeedItem>,
+}
+
+/// One publication in a JSON Feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JsonFeedItem {
+    /// Stable: it never changes, even when the slug does.
+    pub id: String,
+    /// The publication's page.
+    pub url: String,
+    pub title: String,
+    pub summary: String,
+    /// The sanitised body.
+    pub content_html: String,
+    pub date_published: Option<DateTime<Utc>>,
+    pub date_modified: DateTime<Utc>,
+    /// The names of its categories.
+    pub tags: Vec<String>,
+    pub authors: Vec<JsonFeedAuthor>,
+    pub language: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JsonFeedAuthor {
+    pub name: String,
+}
+
+/// A feed's content, before it is written in either format.
+struct Entries {
+    items: Vec<(PublicationSummary, String)>,
+    changed_at: NaiveDateTime,
+    /// This feed's own absolute URL.
+    self_url: String,
+    /// The front end's URL of a publication, `{slug}` and `{id}` to fill.
+    template: Option<String>,
+    /// The API's scheme and authority, as the client reached it.
+    api: String,
+    /// The authority of the entries' stable ids.
+    authority: String,
+    home_page: Option<String>,
+}
+
+impl Entries {
+    /// Where a publication's page is: the front end's, or the API's.
+    fn page_url(&self, item: &PublicationSummary) -> String {
+        match &self.template {
+            Some(template) => template.replace("{slug}", &item.slug).replace("{id}", &item.id.to_string()),
+            None => format!("{}/api/v1/publications/{}", self.api, item.slug),
+        }
+    }
+
+    fn item_id(&self, id: i32) -> String {
+        format!("tag:{},2025:publication:{id}", self.authority)
+    }
+
+    /// When the feed last changed: its newest entry's change, or the
+    /// catalogue's when it is empty.
+    fn updated(&self) -> DateTime<Utc> {
+        self.items.iter().map(|(item, _)| item.updated_at).max().unwrap_or_else(|| self.changed_at.and_utc())
+    }
+}
+
+async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) -> Result<Entries, ApiError> {
+    let params = QueryParams::parse(request.query_string(), &["category", "language"])?;
+    let categories: Vec<String> = params.all("category").into_iter().map(str::to_owned).collect();
+    let language = params.language("language")?;
+    let (records, bodies, state) = db::run(pool, move |connection| {
+        let state = db::catalogue_state(connection)?;
+        let filter = PublicationFilter {
+            category_ids: category_filter(connection, &categories)?,
+            within_category_ids: None,
+            language,
+            statuses: vec![Status::Published],
+            published_after: None,
+            published_before: None,
+            updated_after: None,
+            search: None,
+        };
+        let newest = Position::Page(PageRequest { page: 1, per_page: FEED_LENGTH });
+        let (records, _) = queries::page(connection, &filter, Sort::PublishedDesc, &newest)?;
+        let ids: Vec<i32> = records.iter().map(|record| record.row.id).collect();
+        let bodies = queries::bodies(connection, &ids)?;
+        Ok((records, bodies, state))
+    })
+    .await?;
+    let mut bodies: HashMap<i32, String> = bodies;
+    let items = records
+        .into_iter()
+        .map(|record| {
+            let body = bodies.remove(&record.row.id).unwrap_or_default();
+            (PublicationSummary::from(record), body)
+        })
+        .collect();
+
+    let connection = request.connection_info();
+    let api = format!("{}://{}", connection.scheme(), connection.host());
+    let mut self_url = format!("{api}{}", request.path());
+    if !request.query_string().is_empty() {
+        self_url = format!("{self_url}?{}", request.query_string());
+    }
+    let template = settings.public_url.clone();
+    let front_end = template.as_deref().and_then(|template| url::Url::parse(&template.replace(['{', '}'], "")).ok());
+    let authority = match &front_end {
+        Some(front_end) => front_end.host_str().unwrap_or("localhost").to_owned(),
+        None => connection.host().split(':').next().unwrap_or("localhost").to_owned(),
+    };
+    let home_page = front_end.map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
+    Ok(Entries { items, changed_at: state.changed_at, self_url, template, api, authority, home_page })
+}
+
+const FEED_TITLE: &str = "Publications";
+
+/// Feed of publications (Atom)
+///
+/// The 50 newest published publications as an Atom 1.0 feed, each with its
+/// summary, its HTML body, its categories and a link to its page (the
+/// front end's when `PARUTION_PUBLIC_URL` is set, else the API's).
+#[utoipa::path(
+    tag = "feeds",
+    params(FeedQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "An Atom 1.0 feed.", content_type = "application/atom+xml", body = String),
+        (status = 304, response = NotModified),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/feeds/publications.atom")]
+pub async fn atom_feed(
+    pool: web::Data<Pool>,
+    settings: web::Data<HttpSettings>,
+    access: Access,
+    request: HttpRequest,
+) -> Result<Represented, ApiError> {
+    let entries = entries(&pool, &settings, &request).await?;
+    let entry = |(item, body): &(PublicationSummary, String)| atom::Entry {
+        id: entries.item_id(item.id),
+        title: atom::Text::plain(item.title.clone()),
+        updated: item.updated_at.fixed_offset(),
+        published: item.published_at.map(|at| at.fixed_offset()),
+        authors: item.authors.iter().map(|name| atom::Person { name: name.clone(), ..Default::default() }).collect(),
+        categories: item
+            .categories
+            .iter()
+            .map(|category| atom::Category {
+                term: category.slug.clone(),
+                label: Some(category.name.clone()),
+                ..Default::default()
+            })
+            .collect(),
+        links: vec![atom::Link {
+            href: entries.page_url(item),
+            rel: "alternate".into(),
+            mime_type: Some("text/html".into()),
+            hreflang: Some(item.language.clone()),
+            ..Default::default()
+        }],
+        summary: Some(atom::Text::plain(item.summary.clone())),
+        content: Some(atom::Content {
+            value: Some(body.clone()),
+            content_type: Some("html".into()),
+            lang: Some(item.language.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut links = vec![atom::Link {
+        href: entries.self_url.clone(),
+        rel: "self".into(),
+        mime_type: Some("application/atom+xml".into()),
+        ..Default::default()
+    }];
+    if let Some(home) = &entries.home_page {
+        links.push(atom::Link { href: home.clone(), rel: "alternate".into(), ..Default::default() });
+    }
+    let feed = atom::Feed {
+        title: atom::Text::plain(FEED_TITLE),
+        id: entries.self_url.clone(),
+        updated: entries.updated().fixed_offset(),
+        // Atom wants an author for every entry: the feed's stands in for
+        // entries that name none.
+        authors: vec![atom::Person { name: "Parution".into(), ..Default::default() }],
+        links,
+        entries: entries.items.iter().map(entry).collect(),
+        ..Default::default()
+    };
+    let body = feed.write_to(Vec::new()).map_err(ApiError::internal)?;
+    Ok(Represented::bytes(ATOM, body, access).modified_at(entries.changed_at))
+}
+
+/// Feed of publications (JSON Feed)
+///
+/// The same 50 newest published publications as a JSON Feed 1.1.
+#[utoipa::path(
+    tag = "feeds",
+    params(FeedQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A JSON Feed 1.1.", content_type = "application/feed+json", body = JsonFeed),
+        (status = 304, response = NotModified),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/feeds/publications.json")]
+pub async fn json_feed(
+    pool: web::Data<Pool>,
+    settings: web::Data<HttpSettings>,
+    access: Access,
+    request: HttpRequest,
+) -> Result<Represented, ApiError> {
+    let entries = entries(&pool, &settings, &request).await?;
+    let items = entries
+        .items
+        .iter()
+        .map(|(item, body)| JsonFeedItem {
+            id: entries.item_id(item.id),
+            url: entries.page_url(item),
+            title: item.title.clone(),
+            summary: item.summary.clone(),
+            content_html: body.clone(),
+            date_published: item.published_at,
+            date_modified: item.updated_at,
+            tags: item.categories.iter().map(|category| category.name.clone()).collect(),
+            authors: item.authors.iter().map(|name| JsonFeedAuthor { name: name.clone() }).collect(),
+            language: item.language.clone(),
+        })
+        .collect();
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: FEED_TITLE.into(),
+        home_page_url: entries.home_page.clone(),
+        feed_url: entries.self_url.clone(),
+        items,
+    };
+    let body = serde_json::to_vec(&feed).map_err(ApiError::internal)?;
+    Ok(Represented::bytes(JSON_FEED, body, access).modified_at(entries.changed_at))
+}

@@ -1,0 +1,142 @@
+//! The HTTP layer: what applies to every response, wired once in
+//! `startup::app` so that no handler sets these headers itself.
+//!
+//! From the outside in: the access log, the request id, `finish` (URI
+//! length, preflight status, cache policy of redirects and errors, one
+//! `Vary`), CORS, compression (`Compress`, skipped for tiny bodies), then
+//! the routes. Handlers answer represented resources through
+//! [`represented::Represented`], which sets the validators and answers 304.
+
+pub mod cors;
+pub mod path;
+pub mod represented;
+pub mod request_id;
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{Error, HttpResponse, ResponseError, web};
+
+use crate::config::HttpSettings;
+use crate::error::ApiError;
+
+/// Bodies smaller than this are sent as they are: below one packet,
+/// compressing saves no round trip and costs CPU on both sides.
+pub const MIN_COMPRESSED_SIZE: u64 = 1024;
+
+/// The longest request target answered; a longer one is a 414. Proxies
+/// commonly stop at 8 KiB too, so nothing useful is lost.
+pub const MAX_URI_LENGTH: usize = 8 * 1024;
+
+/// How long a 404 may be cached: a draft published a moment later must not
+/// stay hidden behind it.
+const NOT_FOUND_MAX_AGE: u32 = 5;
+
+/// Marks a tiny body so that `Compress`, which runs outside this, leaves it
+/// as it is; `finish` removes the mark before the answer leaves.
+pub fn skip_tiny_bodies<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        let tiny = matches!(response.response().body().size(), actix_web::body::BodySize::Sized(size) if size < MIN_COMPRESSED_SIZE);
+        if tiny && !response.headers().contains_key(header::CONTENT_ENCODING) {
+            response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+        }
+        Ok(response)
+    }
+}
+
+/// What every answer gets on its way out: a 414 for an overlong target,
+/// 204 for preflights (and no grant, rather than an error, for a refused
+/// one), the cache policy of redirects and errors, and one `Vary` header.
+pub fn finish<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let max_age = request
+        .app_data::<web::Data<HttpSettings>>()
+        .map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age);
+    let preflight =
+        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let length = request.uri().to_string().len();
+    let next = if length > MAX_URI_LENGTH { Err(request) } else { Ok(service.call(request)) };
+    async move {
+        let mut response = match next {
+            Ok(call) => call.await?.map_into_left_body(),
+            Err(request) => {
+                let error = ApiError::UriTooLong { length, limit: MAX_URI_LENGTH };
+                let response = error.error_response();
+                request.into_response(response).map_into_right_body()
+            }
+        };
+        if preflight {
+            let granted =
+                response.status().is_success() && response.headers().contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+            if granted {
+                *response.response_mut().status_mut() = StatusCode::NO_CONTENT;
+            } else {
+                // No grant is the whole answer: the browser refuses the
+                // request, and nothing looks like a fault of the server.
+                let mut refused = HttpResponse::NoContent();
+                refused.insert_header((
+                    header::VARY,
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ));
+                response = response.into_response(refused.finish().map_into_right_body());
+            }
+        }
+        let headers = response.headers_mut();
+        if headers.get(header::CONTENT_ENCODING).is_some_and(|value| value == "identity") {
+            headers.remove(header::CONTENT_ENCODING);
+        }
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            let policy = match response.status() {
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
+                    Some(format!("public, max-age={max_age}"))
+                }
+                StatusCode::NOT_FOUND => Some(format!("public, max-age={}", max_age.min(NOT_FOUND_MAX_AGE))),
+                StatusCode::NOT_MODIFIED => None,
+                status if status.as_u16() >= 300 => Some("no-store".to_owned()),
+                _ => None,
+            };
+            if let Some(policy) = policy.and_then(|policy| HeaderValue::from_str(&policy).ok()) {
+                response.headers_mut().insert(header::CACHE_CONTROL, policy);
+            }
+        }
+        merge_vary(response.headers_mut());
+        Ok(response)
+    }
+}
+
+/// Folds every `Vary` header into one, each name once.
+fn merge_vary(headers: &mut header::HeaderMap) {
+    let mut seen = HashSet::new();
+    let names: Vec<String> = headers
+        .get_all(header::VARY)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && seen.insert(name.to_ascii_lowercase()))
+        .map(str::to_owned)
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&names.join(", "))
+        && !names.is_empty()
+    {
+        headers.insert(header::VARY, value);
+    }
+}

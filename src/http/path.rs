@@ -1,0 +1,96 @@
+//! The `{ref}` of a path: an id or a slug, parsed once, and a former slug
+//! turned into a redirect to the current URL.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::auth::Access;
+use crate::db::DbConnection;
+use crate::domain::Reference;
+use crate::error::ApiError;
+use crate::slug_history::{self, Kind};
+
+/// Where `{ref}` sits in every path that has one:
+/// `/api/v1/{publications|categories}/{ref}/…`.
+const REF_SEGMENT: usize = 4;
+
+/// The `{ref}` of the request's path.
+#[derive(Clone, Debug)]
+pub struct PathRef {
+    pub reference: Reference,
+    kind: Kind,
+    /// The path's segments and query, to build the current URL.
+    segments: Vec<String>,
+    query: String,
+    keep_method: bool,
+}
+
+impl FromRequest for PathRef {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::from_path(request))
+    }
+}
+
+impl PathRef {
+    fn from_path(request: &HttpRequest) -> Result<Self, ApiError> {
+        let segments: Vec<String> = request.path().split('/').map(str::to_owned).collect();
+        let kind = match segments.get(REF_SEGMENT - 1).map(String::as_str) {
+            Some("categories") => Kind::Category,
+            _ => Kind::Publication,
+        };
+        let raw = request.match_info().get("ref").unwrap_or_default();
+        let reference = Reference::parse_or_not_found(raw, kind.noun())?;
+        Ok(Self {
+            reference,
+            kind,
+            segments,
+            query: request.query_string().to_owned(),
+            keep_method: !matches!(*request.method(), Method::GET | Method::HEAD),
+        })
+    }
+
+    /// Runs `work` on the reference. When it finds nothing and the
+    /// reference is a former slug of an item that `access` may see, the
+    /// answer is a redirect to that item's current URL instead.
+    pub fn resolve<T>(
+        &self,
+        connection: &mut DbConnection,
+        access: Access,
+        work: impl FnOnce(&mut DbConnection, &Reference) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        match work(connection, &self.reference) {
+            Err(ApiError::NotFound(message)) => {
+                if let Reference::Slug(former) = &self.reference
+                    && let Some(current) = slug_history::current_slug(connection, self.kind, former, access)?
+                {
+                    return Err(self.moved_to(&current));
+                }
+                Err(ApiError::NotFound(message))
+            }
+            other => other,
+        }
+    }
+
+    fn moved_to(&self, slug: &str) -> ApiError {
+        let mut segments = self.segments.clone();
+        if let Some(segment) = segments.get_mut(REF_SEGMENT) {
+            *segment = slug.to_owned();
+        }
+        let mut location = segments.join("/");
+        if !self.query.is_empty() {
+            location.push('?');
+            location.push_str(&self.query);
+        }
+        ApiError::Moved {
+            location,
+            detail: format!("this {}'s slug is now '{slug}'", self.kind.noun()),
+            keep_method: self.keep_method,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! One answer for every represented resource: its bytes, its validators
+//! (`ETag`, `Last-Modified`), who may cache it (`Cache-Control`, `Vary`),
+//! and the `304` that a matching `If-None-Match` or `If-Modified-Since`
+//! earns.
+//!
+//! The `ETag` is a hash of the bytes sent (XXH3, 128 bits). A validator
+//! built from what an answer depends on (the item's version, its
+//! categories' and its links' targets' versions, who asks, the time for
+//! scheduled content) must be kept in step with every new dependency and
+//! goes wrong silently when one is missed; the hash of the bytes changes
+//! exactly when the bytes do. It costs about 1 µs for a 10 KiB list (XXH3
+//! runs at several GB/s), against the hundreds of microseconds the answer
+//! costs to build. An item's tag starts with its `version`
+//! (`"3-…"`), which is what `If-Match` compares: a write conflicts with
+//! another change to the item, not with the rename of one of its
+//! categories.
+//!
+//! `Last-Modified` is when the catalogue last changed (a time the database
+//! keeps, never the clock at answer time): never earlier than the change
+//! that made these bytes, so `If-Modified-Since` never hides one.
+
+use actix_web::http::header::{self, HeaderName, HeaderValue, HttpDate};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::auth::Access;
+use crate::config::HttpSettings;
+use crate::error::ApiError;
+
+const JSON: &str = "application/json";
+
+/// A represented resource, ready to be answered.
+pub struct Represented {
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+    /// The entity tag, without its quotes.
+    tag: String,
+    last_modified: Option<NaiveDateTime>,
+    access: Access,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// The opaque part of an entity tag: a hash of `bytes`.
+fn digest(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(xxhash_rust::xxh3::xxh3_128(bytes).to_be_bytes())
+}
+
+impl Represented {
+    /// `body` as JSON, for `access`.
+    pub fn json(body: &impl Serialize, access: Access) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(body).map_err(ApiError::internal)?;
+        Ok(Self::bytes(JSON, body, access))
+    }
+
+    /// Bytes of any media type, for `access`.
+    pub fn bytes(content_type: &'static str, body: Vec<u8>, access: Access) -> Self {
+        Self {
+            status: StatusCode::OK,
+            content_type,
+            tag: digest(&body),
+            body,
+            last_modified: None,
+            access,
+            headers: Vec::new(),
+        }
+    }
+
+    /// An item at `version`: its tag starts with the version, which
+    /// `If-Match` compares.
+    pub fn at_version(mut self, version: i32) -> Self {
+        self.tag = format!("{version}-{}", self.tag);
+        self
+    }
+
+    /// When what the answer is made of last changed.
+    pub fn modified_at(mut self, at: NaiveDateTime) -> Self {
+        self.last_modified = Some(at);
+        self
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
+        if let Ok(value) = value.try_into() {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
+    /// The `ETag` header's value.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.tag)
+    }
+
+    /// Whether the client's copy is current (RFC 9110, 13.1.2 and 13.1.3):
+    /// `If-None-Match` when sent (weak comparison, `*` for any), else
+    /// `If-Modified-Since`.
+    fn not_modified(&self, request: &HttpRequest) -> bool {
+        let headers = request.headers();
+        let tags: Vec<&str> = headers
+            .get_all(header::IF_NONE_MATCH)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .collect();
+        if !tags.is_empty() {
+            let opaque = |tag: &str| tag.strip_prefix("W/").unwrap_or(tag).to_owned();
+            let ours = self.etag();
+            return tags.iter().any(|tag| *tag == "*" || opaque(tag) == ours);
+        }
+        let since = headers.get(header::IF_MODIFIED_SINCE).and_then(|value| value.to_str().ok());
+        match (since.and_then(|since| since.parse::<HttpDate>().ok()), self.last_modified) {
+            (Some(since), Some(modified)) => {
+                let since = std::time::SystemTime::from(since);
+                let modified = std::time::SystemTime::from(modified.and_utc());
+                // HTTP dates count whole seconds.
+                modified.duration_since(std::time::UNIX_EPOCH).map(|at| at.as_secs()).unwrap_or_default()
+                    <= since.duration_since(std::time::UNIX_EPOCH).map(|at| at.as_secs()).unwrap_or_default()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Responder for Represented {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, request: &HttpRequest) -> HttpResponse {
+        let max_age = request
+            .app_data::<web::Data<HttpSettings>>()
+            .map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age);
+        let read = self.status == StatusCode::OK && matches!(*request.method(), Method::GET | Method::HEAD);
+        let status = if read && self.not_modified(request) { StatusCode::NOT_MODIFIED } else { self.status };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::ETAG, self.etag()));
+        if let Some(modified) = self.last_modified {
+            let modified = std::time::SystemTime::from(modified.and_utc());
+            response.insert_header((header::LAST_MODIFIED, HttpDate::from(modified)));
+        }
+        let cache_control = match self.access {
+            Access::Editor => "private, no-store".to_owned(),
+            Access::Public if read => format!("public, max-age={max_age}"),
+            Access::Public => "no-store".to_owned(),
+        };
+        response.insert_header((header::CACHE_CONTROL, cache_control));
+        // The same URL answers differently with a token, and in another
+        // encoding.
+        response.insert_header((header::VARY, "Accept-Encoding, Authorization"));
+        for (name, value) in self.headers {
+            response.append_header((name, value));
+        }
+        if status == StatusCode::NOT_MODIFIED {
+            return response.finish();
+        }
+        response.content_type(self.content_type).body(self.body)
+    }
+}

@@ -1,0 +1,130 @@
+//! Former slugs of publications and categories, so that links in the wild
+//! keep working: a former slug answers a redirect to the current URL.
+//!
+//! A slug is in the history only while no live item has it: taking a slug
+//! (by creation or rename) removes it from the history, so a slug freed by
+//! a rename can be reused, and the new owner wins. Each former slug points
+//! at the item, never at the next slug, so chains (A → B → C) collapse.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::auth::Access;
+use crate::db::schema::{categories, category_slug_history, publication_slug_history, publications};
+use crate::db::{self, DbConnection};
+use crate::domain::Status;
+
+/// Which kind of item a slug names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Publication,
+    Category,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Publication => "publication",
+            Self::Category => "category",
+        }
+    }
+}
+
+/// Records that item `id` of `kind` now has `new` instead of `old`.
+pub fn moved(connection: &mut DbConnection, kind: Kind, id: i32, old: &str, new: &str) -> QueryResult<()> {
+    taken(connection, kind, new)?;
+    if old != new {
+        remember(connection, kind, id, old)?;
+    }
+    Ok(())
+}
+
+/// Keeps `slug` as a former slug of item `id`, taking it from any other
+/// item whose former slug it was.
+pub fn remember(connection: &mut DbConnection, kind: Kind, id: i32, slug: &str) -> QueryResult<()> {
+    taken(connection, kind, slug)?;
+    let now = db::now();
+    match kind {
+        Kind::Publication => diesel::insert_into(publication_slug_history::table)
+            .values((
+                publication_slug_history::slug.eq(slug),
+                publication_slug_history::publication_id.eq(id),
+                publication_slug_history::moved_at.eq(now),
+            ))
+            .execute(connection),
+        Kind::Category => diesel::insert_into(category_slug_history::table)
+            .values((
+                category_slug_history::slug.eq(slug),
+                category_slug_history::category_id.eq(id),
+                category_slug_history::moved_at.eq(now),
+            ))
+            .execute(connection),
+    }
+    .map(drop)
+}
+
+/// Forgets `slug` as a former slug: a live item has it now.
+pub fn taken(connection: &mut DbConnection, kind: Kind, slug: &str) -> QueryResult<()> {
+    match kind {
+        Kind::Publication => {
+            diesel::delete(publication_slug_history::table.filter(publication_slug_history::slug.eq(slug)))
+                .execute(connection)
+        }
+        Kind::Category => diesel::delete(category_slug_history::table.filter(category_slug_history::slug.eq(slug)))
+            .execute(connection),
+    }
+    .map(drop)
+}
+
+/// The current slug of the item that had `former`, if `access` may see it
+/// and no live item has `former` now.
+pub fn current_slug(
+    connection: &mut DbConnection,
+    kind: Kind,
+    former: &str,
+    access: Access,
+) -> QueryResult<Option<String>> {
+    match kind {
+        Kind::Publication => {
+            let mut query = publication_slug_history::table
+                .inner_join(publications::table)
+                .filter(publication_slug_history::slug.eq(former))
+                .filter(publications::slug.ne(former))
+                .select(publications::slug)
+                .into_boxed();
+            if access == Access::Public {
+                query = query.filter(publications::status.eq(Status::Published.as_str()));
+            }
+            query.first(connection).optional()
+        }
+        Kind::Category => category_slug_history::table
+            .inner_join(categories::table)
+            .filter(category_slug_history::slug.eq(former))
+            .filter(categories::slug.ne(former))
+            .select(categories::slug)
+            .first(connection)
+            .optional(),
+    }
+}
+
+/// The former slugs of items `ids`, in slug order, for export.
+pub fn of(connection: &mut DbConnection, kind: Kind, ids: &[i32]) -> QueryResult<HashMap<i32, Vec<String>>> {
+    let rows: Vec<(i32, String)> = match kind {
+        Kind::Publication => publication_slug_history::table
+            .filter(publication_slug_history::publication_id.eq_any(ids))
+            .order(publication_slug_history::slug)
+            .select((publication_slug_history::publication_id, publication_slug_history::slug))
+            .load(connection)?,
+        Kind::Category => category_slug_history::table
+            .filter(category_slug_history::category_id.eq_any(ids))
+            .order(category_slug_history::slug)
+            .select((category_slug_history::category_id, category_slug_history::slug))
+            .load(connection)?,
+    };
+    let mut former: HashMap<i32, Vec<String>> = HashMap::new();
+    for (id, slug) in rows {
+        former.entry(id).or_default().push(slug);
+    }
+    Ok(former)
+}
