@@ -10,7 +10,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use parution::config::DatabaseSettings;
+use parution::config::{DatabaseSettings, HttpSettings};
 use parution::db::schema::{categories, links, publication_categories, publications};
 use parution::db::{self, DbConnection, Pool};
 use parution::startup::{self, Demo};
@@ -108,6 +108,8 @@ pub fn with_database_name(url: &str, name: &str) -> String {
 pub struct TestApp {
     pub url: String,
     pub pool: Pool,
+    /// How the app behaves towards browsers and caches; tests may change it.
+    pub http: HttpSettings,
     document: Arc<OpenApi>,
     // Dropped last: the database outlives the pool.
     _scratch: Scratch,
@@ -163,7 +165,13 @@ impl TestApp {
     pub fn start(backend: Backend, demo: Demo) -> Self {
         let (url, scratch) = scratch_database(backend);
         let pool = startup::prepare(&settings(&url), demo).expect("the test database is prepared");
-        Self { url, pool, document: Arc::new(parution::openapi::document()), _scratch: scratch }
+        Self {
+            url,
+            pool,
+            http: HttpSettings::default(),
+            document: Arc::new(parution::openapi::document()),
+            _scratch: scratch,
+        }
     }
 
     pub fn connection(&self) -> db::PooledConnection {
@@ -204,12 +212,7 @@ impl TestApp {
     }
 
     pub async fn call(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(startup::app(
-            self.pool.clone(),
-            self.document.clone(),
-            parution::config::HttpSettings::default(),
-        ))
-        .await;
+        let app = test::init_service(startup::app(self.pool.clone(), self.document.clone(), self.http.clone())).await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();

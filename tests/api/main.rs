@@ -10,6 +10,7 @@ mod counts;
 mod cursor;
 mod errors;
 mod exchange;
+mod http;
 mod link_writes;
 mod links;
 mod openapi;
