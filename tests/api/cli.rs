@@ -67,3 +67,31 @@ async fn seed_demo_loads_the_demo_content_once() {
 
     assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("3"));
 }
+
+/// The access log names each request's id, as the answer does.
+#[test]
+fn the_access_log_names_the_request_id() {
+    use std::io::{BufRead, BufReader};
+
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("log.db").display());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let mut server = parution()
+        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    lines.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).expect("the server starts");
+
+    let (head, _) = crate::helpers::exchange_with(address, "GET", "/health", "X-Request-Id: log-check-7\r\n");
+    assert!(head.to_lowercase().contains("x-request-id: log-check-7"), "{head}");
+    let logged = lines.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("GET /health")));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let logged = logged.expect("an access log line").unwrap();
+    assert!(logged.contains("request_id=log-check-7"), "{logged}");
+}

@@ -46,6 +46,9 @@ async fn richer_catalogue(app: &TestApp) {
         json!({"target": "concertation-fournisseurs-ia-ayants-droit", "rel": "see_also"}),
     )
     .await;
+    // Former slugs travel too.
+    write(Method::PATCH, "/api/v1/publications/brouillon-d-ete", json!({"slug": "brouillon-ete"})).await;
+    write(Method::PATCH, "/api/v1/categories/disques", json!({"slug": "vinyles"})).await;
 }
 
 async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend: Backend) {
@@ -73,6 +76,11 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
     assert_eq!(before["links"].as_array().unwrap().len(), after["links"].as_array().unwrap().len());
     let found = target.get("/api/v1/publications?q=%22ayants+droit%22").await.json();
     assert_eq!(found["pagination"]["total"], 1, "imported publications are searchable");
+    let token = target.token();
+    let moved = target.get_with("/api/v1/publications/brouillon-d-ete", &token).await;
+    assert_eq!(moved.header("location"), Some("/api/v1/publications/brouillon-ete"), "former slugs are imported");
+    let moved = target.get("/api/v1/categories/disques").await;
+    assert_eq!(moved.header("location"), Some("/api/v1/categories/vinyles"));
 }
 
 async fn import_updates_by_slug(backend: Backend) {

@@ -346,9 +346,14 @@ pub fn field<'a>(answer: &'a Value, name: &str) -> Vec<&'a Value> {
 /// Sends one HTTP/1.1 request over TCP and reads the whole answer: the head
 /// and the body.
 pub fn exchange(address: std::net::SocketAddr, method: &str, path: &str) -> (String, String) {
+    exchange_with(address, method, path, "")
+}
+
+/// The same, with extra header lines (each ending in CRLF).
+pub fn exchange_with(address: std::net::SocketAddr, method: &str, path: &str, headers: &str) -> (String, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).expect("the server accepts connections");
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n");
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).unwrap();

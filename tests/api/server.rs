@@ -37,4 +37,11 @@ async fn head_answers_the_get_headers_without_a_body() {
     };
     assert_eq!(length(&head_head), length(&get_head));
     assert!(head_head.to_lowercase().contains("x-total-count: 3"));
+    let header = |head: &str, name: &str| {
+        head.lines().find_map(|line| line.to_lowercase().strip_prefix(&format!("{name}: ")).map(str::to_owned))
+    };
+    for name in ["etag", "last-modified", "cache-control", "vary", "link", "content-type"] {
+        assert!(header(&get_head, name).is_some(), "GET has {name}");
+        assert_eq!(header(&head_head, name), header(&get_head, name), "HEAD has GET's {name}");
+    }
 }
