@@ -8,9 +8,9 @@
 //! categories' and its links' targets' versions, who asks, the time for
 //! scheduled content) must be kept in step with every new dependency and
 //! goes wrong silently when one is missed; the hash of the bytes changes
-//! exactly when the bytes do. It costs about 1 µs for a 10 KiB list (XXH3
-//! runs at several GB/s), against the hundreds of microseconds the answer
-//! costs to build. An item's tag starts with its `version`
+//! exactly when the bytes do. Measured on the seed article (4.2 KiB): 150 ns
+//! to hash, against 2.7 µs to serialise it and hundreds of microseconds to
+//! read it from the database. An item's tag starts with its `version`
 //! (`"3-…"`), which is what `If-Match` compares: a write conflicts with
 //! another change to the item, not with the rename of one of its
 //! categories.
