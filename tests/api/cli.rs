@@ -85,7 +85,11 @@ fn the_access_log_names_the_request_id() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    lines.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).expect("the server starts");
+    lines
+        .by_ref()
+        .find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on")))
+        .expect("the server starts")
+        .unwrap();
 
     let (head, _) = crate::helpers::exchange_with(address, "GET", "/health", "X-Request-Id: log-check-7\r\n");
     assert!(head.to_lowercase().contains("x-request-id: log-check-7"), "{head}");
