@@ -1,13 +1,14 @@
 //! Probes for orchestrators and load balancers.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::{self, Pool};
 use crate::error::{ApiError, BadRequest, Unavailable};
-use crate::query::QueryParams;
+use crate::query::NoQuery;
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(health).service(ready);
@@ -43,9 +44,8 @@ pub struct Readiness {
     )
 )]
 #[get("/health")]
-pub async fn health(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+pub async fn health(_: NoQuery) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(Health { status: "ok" })
 }
 
 /// Readiness probe
@@ -60,9 +60,9 @@ pub async fn health(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     )
 )]
 #[get("/ready")]
-pub async fn ready(pool: web::Data<Pool>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
+pub async fn ready(pool: web::Data<Pool>, _: NoQuery) -> Result<HttpResponse, ApiError> {
     let revision =
         db::run(&pool, |connection| db::catalogue_revision(connection).map_err(ApiError::unavailable)).await?;
-    Ok(HttpResponse::Ok().json(Readiness { status: "ready", catalogue_revision: revision }))
+    let readiness = Readiness { status: "ready", catalogue_revision: revision };
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(readiness))
 }

@@ -2,8 +2,11 @@
 //! (`"3-…"`, see `http::represented`); a write that names a stale version
 //! is refused.
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
 
 use crate::error::ApiError;
 
@@ -53,5 +56,14 @@ impl IfMatch {
             ))),
             _ => Ok(()),
         }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::from_request(request)))
     }
 }

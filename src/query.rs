@@ -4,7 +4,25 @@
 //! with a 400 naming it, so a typo (`categroy=x`) never silently returns
 //! everything. Values are checked here, at the edge, and become typed values.
 
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+
 use crate::error::ApiError;
+
+/// An extractor for endpoints that take no query parameter: any given is
+/// a 400 naming it.
+pub struct NoQuery;
+
+impl FromRequest for NoQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(QueryParams::parse(request.query_string(), &[]).map(|_| Self))
+    }
+}
 
 /// The decoded pairs of a query string, checked against a list of known names.
 #[derive(Debug)]

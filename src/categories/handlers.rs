@@ -22,7 +22,7 @@ use crate::preconditions::IfMatch;
 use crate::publications::dto::PublicationSummary;
 use crate::publications::handlers as publication_handlers;
 use crate::publications::listing::PublicationListQuery;
-use crate::query::QueryParams;
+use crate::query::{NoQuery, QueryParams};
 
 use super::dto::{Categories, Category, CategoryDetail, CategoryNode, CategorySummary};
 use super::input::CategoryInput;
@@ -105,9 +105,8 @@ pub async fn get_category(
     cache: web::Data<CountCache>,
     access: Access,
     target: PathRef,
-    request: HttpRequest,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let (detail, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let detail = target.resolve(connection, access, |connection, reference| {
@@ -176,10 +175,9 @@ fn detail(
 pub async fn create_category(
     pool: web::Data<Pool>,
     editor: Editor,
-    request: HttpRequest,
     body: JsonObject,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let input = CategoryInput::from_json(body.0)?;
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
@@ -219,11 +217,10 @@ pub async fn replace_category(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
     body: JsonObject,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let if_match = IfMatch::from_request(&request);
     let input = CategoryInput::from_json(body.0)?;
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
@@ -268,11 +265,10 @@ pub async fn patch_category(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
     body: MergePatch,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let if_match = IfMatch::from_request(&request);
     let detail = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             let id = target.resolve(connection, Access::Editor, |connection, reference| {
@@ -313,10 +309,9 @@ pub async fn delete_category(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let if_match = IfMatch::from_request(&request);
     let deleted = target.reference.clone();
     db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {

@@ -73,7 +73,8 @@ where
         .map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age);
     let preflight =
         request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let length = request.uri().to_string().len();
+    let uri = request.uri();
+    let length = uri.path().len() + uri.query().map_or(0, |query| query.len() + 1);
     let next = if length > MAX_URI_LENGTH { Err(request) } else { Ok(service.call(request)) };
     async move {
         let mut response = match next {

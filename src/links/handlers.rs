@@ -14,7 +14,7 @@ use crate::http::path::PathRef;
 use crate::http::represented::Represented;
 use crate::preconditions::IfMatch;
 use crate::publications::handlers::find_id;
-use crate::query::QueryParams;
+use crate::query::NoQuery;
 
 use super::dto::{Link, Links};
 use super::input::LinkInput;
@@ -42,9 +42,8 @@ pub async fn list_publication_links(
     pool: web::Data<Pool>,
     access: Access,
     target: PathRef,
-    request: HttpRequest,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let (data, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let data = target.resolve(connection, access, |connection, reference| {
@@ -99,8 +98,8 @@ pub async fn get_publication_link(
     access: Access,
     target: PathRef,
     request: HttpRequest,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let link_id = link_id(&request)?;
     let (link, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
@@ -140,10 +139,9 @@ pub async fn create_publication_link(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
     body: JsonObject,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let input = LinkInput::from_json(body.0)?;
     let (publication_id, link) = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
@@ -191,10 +189,10 @@ pub async fn patch_publication_link(
     target: PathRef,
     request: HttpRequest,
     body: MergePatch,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let id = link_id(&request)?;
-    let if_match = IfMatch::from_request(&request);
     let (publication_id, link) = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             let publication_id = target.resolve(connection, Access::Editor, |connection, reference| {
@@ -234,10 +232,10 @@ pub async fn delete_publication_link(
     editor: Editor,
     target: PathRef,
     request: HttpRequest,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let id = link_id(&request)?;
-    let if_match = IfMatch::from_request(&request);
     let publication = target.reference.clone();
     db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {

@@ -17,7 +17,7 @@ use crate::http::represented::Represented;
 use crate::links::queries as link_queries;
 use crate::pagination::{self, Page, Pagination};
 use crate::preconditions::IfMatch;
-use crate::query::QueryParams;
+use crate::query::NoQuery;
 
 use super::cursor;
 use super::dto::{Publication, PublicationSummaries, PublicationSummary};
@@ -187,9 +187,8 @@ pub async fn get_publication(
     pool: web::Data<Pool>,
     access: Access,
     target: PathRef,
-    request: HttpRequest,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let (publication, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let publication = target.resolve(connection, access, |connection, reference| {
@@ -238,10 +237,9 @@ fn detail(connection: &mut DbConnection, id: i32) -> Result<Publication, ApiErro
 pub async fn create_publication(
     pool: web::Data<Pool>,
     editor: Editor,
-    request: HttpRequest,
     body: JsonObject,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let input = PublicationInput::from_json(body.0)?;
     let publication = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
@@ -282,11 +280,10 @@ pub async fn replace_publication(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
     body: JsonObject,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let if_match = IfMatch::from_request(&request);
     let input = PublicationInput::from_json(body.0)?;
     let publication = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
@@ -331,11 +328,10 @@ pub async fn patch_publication(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
     body: MergePatch,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let if_match = IfMatch::from_request(&request);
     let publication = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             let id = target.resolve(connection, Access::Editor, |connection, reference| {
@@ -374,10 +370,9 @@ pub async fn delete_publication(
     pool: web::Data<Pool>,
     editor: Editor,
     target: PathRef,
-    request: HttpRequest,
+    _: NoQuery,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let if_match = IfMatch::from_request(&request);
     let id = db::run(&pool, move |connection| {
         db::write_transaction(connection, |connection| {
             target.resolve(connection, Access::Editor, |connection, reference| {
@@ -410,9 +405,8 @@ pub async fn list_related_publications(
     pool: web::Data<Pool>,
     access: Access,
     target: PathRef,
-    request: HttpRequest,
+    _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
     let (records, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let records = target.resolve(connection, access, |connection, reference| {
