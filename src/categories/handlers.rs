@@ -60,9 +60,11 @@ impl FromRequest for CategoryListQuery {
 #[utoipa::path(
     tag = "categories",
     params(CategoryListQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "All categories.", body = Categories),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
     )
 )]
@@ -91,10 +93,12 @@ pub async fn list_categories(
     tag = "categories",
     params(("ref" = String, Path, description = "The category's id or slug.",
         example = "veille-industrie-phonographique")),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The category.", body = CategoryDetail,
             headers(("ETag" = String, description = "The category's version, for `If-Match`."))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
     )

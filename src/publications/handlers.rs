@@ -393,9 +393,11 @@ pub async fn delete_publication(
     tag = "publications",
     params(("ref" = String, Path, description = "The publication's id or slug.",
         example = "concertation-fournisseurs-ia-ayants-droit")),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The related publications.", body = PublicationSummaries),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
     )
