@@ -85,6 +85,21 @@ impl FromRequest for MergePatch {
 }
 
 impl MergePatch {
+    /// Refuses `null` for each of `names`, fields that it would not clear
+    /// (RFC 7396 would remove them; here they cannot be absent).
+    pub fn refuse_nulls(&self, names: &[&str]) -> Result<(), crate::error::ApiError> {
+        let errors: Vec<crate::error::FieldError> = names
+            .iter()
+            .filter(|name| self.0.get(**name).is_some_and(Value::is_null))
+            .map(|name| crate::error::FieldError {
+                field: (*name).to_owned(),
+                code: "null_not_allowed",
+                message: "must not be null; leave the member out to keep it".into(),
+            })
+            .collect();
+        if errors.is_empty() { Ok(()) } else { Err(crate::error::ApiError::ValidationFailed(errors)) }
+    }
+
     /// Applies the patch to `target` as RFC 7396 says: `null` removes a
     /// member, an object merges recursively, anything else replaces.
     pub fn apply_to(self, target: &mut Map<String, Value>) {

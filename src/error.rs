@@ -57,7 +57,8 @@ pub struct FieldError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
-    /// A query parameter is unknown, repeated or out of range (400).
+    /// A query parameter is unknown, repeated or out of range, or a header
+    /// (`If-Match`) is malformed (400).
     InvalidParameter,
     /// The body is not JSON, or not a JSON object (400).
     MalformedBody,
@@ -167,7 +168,10 @@ impl ApiError {
         let status = self.status_code();
         let (detail, errors) = match self {
             Self::InvalidParameter { parameter, reason, message } => (
-                format!("query parameter '{parameter}': {message}"),
+                format!(
+                    "{} '{parameter}': {message}",
+                    if parameter.starts_with(char::is_uppercase) { "header" } else { "query parameter" }
+                ),
                 vec![FieldError { field: parameter.clone(), code: reason, message: message.clone() }],
             ),
             Self::MalformedBody(detail)
@@ -321,6 +325,21 @@ pub struct NotFound(pub Problem);
     })
 )]
 pub struct Moved(pub Problem);
+
+/// 414: the request target is too long.
+#[derive(ToResponse)]
+#[response(
+    description = "The request target (path and query) is longer than 16 KiB.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "URI Too Long",
+        "status": 414,
+        "detail": "the request target is 17021 bytes long; at most 16384 are read",
+        "code": "URI_TOO_LONG"
+    })
+)]
+pub struct UriTooLong(pub Problem);
 
 /// 304: the client's copy is current.
 #[derive(ToResponse)]

@@ -12,7 +12,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{
     BadRequest, Conflict, ErrorCode, FieldError, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
-    Problem, Unauthorized, Unavailable, UnsupportedMediaType, ValidationFailed,
+    Problem, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong, ValidationFailed,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +21,9 @@ use crate::error::{
         title = "Parution",
         description = include_str!("openapi.md"),
         license(name = "MIT", identifier = "MIT"),
+        contact(name = "Parution", url = "https://github.com/parution/parution"),
     ),
+    servers((url = "http://127.0.0.1:8080", description = "A server started by `parution serve` with its defaults")),
     tags(
         (name = "publications", description = "Studies, reports and articles, with their categories."),
         (name = "categories", description = "The tree of categories that publications are filed under."),
@@ -34,6 +36,7 @@ use crate::error::{
         responses(
             Moved,
             NotModified,
+            UriTooLong,
             BadRequest,
             Unauthorized,
             NotFound,
@@ -45,7 +48,7 @@ use crate::error::{
             Unavailable
         )
     ),
-    modifiers(&BearerToken, &HttpBehaviour),
+    modifiers(&BearerToken),
 )]
 struct ApiDoc;
 
@@ -105,6 +108,11 @@ impl Modify for HttpBehaviour {
                     get.responses.responses.entry("301".into()).or_insert_with(|| reference("Moved"));
                 }
             }
+            let every =
+                [item.get.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.post.as_mut(), item.delete.as_mut()];
+            for operation in every.into_iter().flatten() {
+                operation.responses.responses.entry("414".into()).or_insert_with(|| reference("UriTooLong"));
+            }
             let writes = [item.put.as_mut(), item.patch.as_mut(), item.post.as_mut(), item.delete.as_mut()];
             for write in writes.into_iter().flatten() {
                 if has_ref {
@@ -128,13 +136,84 @@ impl Modify for HttpBehaviour {
     }
 }
 
+/// The shapes of parameters that mean the same everywhere, from the
+/// patterns the server checks them with.
+struct ParameterShapes;
+
+impl ParameterShapes {
+    fn shape(name: &str) -> Option<serde_json::Value> {
+        use crate::domain::patterns::{ENTITY_TAGS, LANGUAGE, REFERENCE};
+        use serde_json::json;
+        let instant =
+            json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]});
+        Some(match name {
+            "ref" => json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": REFERENCE}),
+            "link_id" => json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": i32::MAX}),
+            "If-Match" => json!({"type": "string", "pattern": ENTITY_TAGS}),
+            "cursor" => json!({"type": "string", "minLength": 1, "maxLength": 1000}),
+            "page" => {
+                json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": crate::pagination::MAX_PAGE})
+            }
+            "q" => json!({"type": "string", "minLength": 1, "maxLength": crate::search::MAX_QUERY_LENGTH}),
+            "category" => json!({
+                "type": "array",
+                "maxItems": crate::publications::listing::MAX_CATEGORIES,
+                "items": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": REFERENCE}
+            }),
+            "language" => json!({"type": "string", "maxLength": 35, "pattern": LANGUAGE}),
+            "sort" => json!({
+                "type": "string",
+                "enum": ["-published_at", "published_at", "title", "-title", "-updated_at", "updated_at", "relevance"]
+            }),
+            "facets" => json!({
+                "type": "string",
+                "pattern": "^(category|year|language)(,(category|year|language))*$"
+            }),
+            "published_after" | "published_before" | "updated_after" => instant,
+            _ => return None,
+        })
+    }
+}
+
+impl Modify for ParameterShapes {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        for item in document.paths.paths.values_mut() {
+            let operations =
+                [item.get.as_mut(), item.put.as_mut(), item.post.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
+            for operation in operations.into_iter().flatten() {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if let RefOr::T(parameter) = parameter
+                        && let Some(shape) = Self::shape(&parameter.name)
+                    {
+                        parameter.schema = Some(schema_from_json(shape));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A schema written as JSON: for what derive cannot say (patterns shared
+/// with the server's checks, `oneOf`, `null` field by field).
+pub fn schema_from_json(json: serde_json::Value) -> RefOr<utoipa::openapi::schema::Schema> {
+    serde_json::from_value(json).expect("a schema written in the code is valid")
+}
+
+/// A reference to a component schema, for use inside [`schema_from_json`].
+pub fn component(name: &str) -> serde_json::Value {
+    serde_json::json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
 /// The whole document, as served at `/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new()
+    let (_, mut document) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::startup::configure_routes)
         .split_for_parts();
+    // After the routes: these apply to their operations.
+    HttpBehaviour.modify(&mut document);
+    ParameterShapes.modify(&mut document);
     document
 }
 

@@ -38,6 +38,7 @@ pub struct Readiness {
 /// Answers as long as the process runs; it does not touch the database.
 #[utoipa::path(
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "The process is up.", body = Health),
         (status = 400, response = BadRequest),
@@ -53,6 +54,7 @@ pub async fn health(_: NoQuery) -> HttpResponse {
 /// Answers 200 when the database is reachable, 503 otherwise.
 #[utoipa::path(
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "The database is reachable.", body = Readiness),
         (status = 400, response = BadRequest),

@@ -22,15 +22,17 @@ pub enum IfMatch {
 }
 
 impl IfMatch {
-    pub fn from_request(request: &HttpRequest) -> Self {
-        let values: Vec<&str> =
-            request.headers().get_all(header::IF_MATCH).filter_map(|value| value.to_str().ok()).collect();
-        if values.is_empty() {
-            return Self::Absent;
+    pub fn from_request(request: &HttpRequest) -> Result<Self, ApiError> {
+        let headers: Vec<_> = request.headers().get_all(header::IF_MATCH).collect();
+        if headers.is_empty() {
+            return Ok(Self::Absent);
         }
+        // A value that is not a list of entity tags matches no version: the
+        // write is refused (412) rather than made without its condition.
+        let values: Vec<&str> = headers.iter().filter_map(|value| value.to_str().ok()).collect();
         let tags: Vec<&str> = values.iter().flat_map(|value| value.split(',')).map(str::trim).collect();
         if tags.contains(&"*") {
-            return Self::Any;
+            return Ok(Self::Any);
         }
         // Weak tags never match: If-Match compares strongly (RFC 9110).
         // A tag that is not one of ours matches nothing either. What is
@@ -38,14 +40,14 @@ impl IfMatch {
         // what the answer shows of other resources (a category's name, a
         // link target's title), which a write does not conflict with. A
         // bare version ("3") is accepted too.
-        Self::Versions(
+        Ok(Self::Versions(
             tags.iter()
                 .filter_map(|tag| {
                     let opaque = tag.strip_prefix('"')?.strip_suffix('"')?;
                     opaque.split_once('-').map_or(opaque, |(version, _)| version).parse().ok()
                 })
                 .collect(),
-        )
+        ))
     }
 
     /// Refuses the write unless the resource, now at `version`, matches.
@@ -64,6 +66,6 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self::from_request(request)))
+        ready(Self::from_request(request))
     }
 }

@@ -11,6 +11,9 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 static FRENCH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::French));
 
+/// The longest search a list takes, in characters.
+pub const MAX_QUERY_LENGTH: usize = 200;
+
 /// The terms of a text, in order.
 pub fn terms(text: &str) -> Vec<String> {
     let folded = deunicode::deunicode(text).to_ascii_lowercase();

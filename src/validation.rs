@@ -1,10 +1,17 @@
 //! Reading a JSON object field by field, collecting every fault, so that a
-//! 422 lists them all at once. `null` reads as an absent field.
+//! 422 lists them all at once.
+//!
+//! `null` is taken only by fields that it clears (a summary, a list, a
+//! parent): there it reads as the empty value. A field that `null` would not
+//! clear (a title, a status, a position) refuses it, naming the field,
+//! rather than quietly taking a default. Texts are checked as sent (length,
+//! characters), then trimmed, so the published patterns match exactly.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::domain::html::is_plain_text;
+use crate::domain::patterns::{is_media_type, is_plain_character, is_web_url};
 use crate::domain::{Reference, is_language_tag, is_slug};
 use crate::error::{ApiError, FieldError};
 
@@ -20,6 +27,16 @@ impl Fields {
 
     pub fn error(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
         self.errors.push(FieldError { field: field.into(), code, message: message.into() });
+    }
+
+    /// Refuses `null` for each of `names`: fields that `null` would not clear.
+    pub fn refuse_nulls(&mut self, names: &[&str]) {
+        for name in names {
+            if self.object.get(*name).is_some_and(Value::is_null) {
+                self.object.remove(*name);
+                self.error(*name, "null_not_allowed", "must not be null; leave the field out instead");
+            }
+        }
     }
 
     fn take(&mut self, name: &str) -> Option<Value> {
@@ -53,17 +70,43 @@ impl Fields {
     /// An optional text of at most `max` characters, trimmed; plain text
     /// when `plain`. An empty text reads as absent.
     pub fn optional_text(&mut self, name: &str, max: usize, plain: bool) -> Option<String> {
-        let text = self.string(name)?.trim().to_owned();
+        let text = self.string(name)?;
         if text.chars().count() > max {
             self.error(name, "too_long", format!("must be at most {max} characters"));
         } else if plain && !is_plain_text(&text) {
             self.error(name, "not_plain_text", "must be plain text, without HTML tags");
-        } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        } else if !text.chars().all(|character| is_plain_character(character, false)) {
             self.error(name, "control_character", "must not hold control characters");
-        } else if !text.is_empty() {
-            return Some(text);
+        } else if !text.trim().is_empty() {
+            return Some(text.trim().to_owned());
         }
         None
+    }
+
+    /// An absolute http or https URL, taken as sent.
+    pub fn web_url(&mut self, name: &str) -> Option<String> {
+        let url = self.string(name)?;
+        if is_web_url(&url) {
+            Some(url)
+        } else {
+            self.error(
+                name,
+                "invalid_url",
+                "must be an absolute http or https URL on a named host, at most 2000 characters",
+            );
+            None
+        }
+    }
+
+    /// A media type such as `application/pdf`, taken as sent.
+    pub fn media_type(&mut self, name: &str) -> Option<String> {
+        let media_type = self.string(name)?;
+        if is_media_type(&media_type) {
+            Some(media_type)
+        } else {
+            self.error(name, "invalid_media_type", "must be a media type such as application/pdf");
+            None
+        }
     }
 
     /// A text kept as sent: HTML, sanitised by the caller.
@@ -121,12 +164,25 @@ impl Fields {
         None
     }
 
+    /// An integer within `min..=max`. A number with no fraction (`208.0`)
+    /// is that integer, as JSON Schema counts it.
     pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Option<i32> {
         let value = self.take(name)?;
-        match value.as_i64().filter(|number| (min..=max).contains(number)) {
-            Some(number) => i32::try_from(number).ok(),
-            None => {
+        let Value::Number(number) = &value else {
+            self.error(name, "not_an_integer", format!("must be an integer from {min} to {max}"));
+            return None;
+        };
+        let integral = number.as_i64().or_else(|| {
+            number.as_f64().filter(|float| float.fract() == 0.0 && float.abs() < 1e15).map(|float| float as i64)
+        });
+        match integral {
+            Some(integer) if (min..=max).contains(&integer) => i32::try_from(integer).ok(),
+            Some(_) => {
                 self.error(name, "out_of_range", format!("must be an integer from {min} to {max}"));
+                None
+            }
+            None => {
+                self.error(name, "not_an_integer", format!("must be an integer from {min} to {max}, with no fraction"));
                 None
             }
         }
@@ -160,14 +216,14 @@ impl Fields {
         let mut texts = Vec::new();
         for (index, value) in self.list(name, max_items).into_iter().enumerate() {
             let field = format!("{name}[{index}]");
-            match value.as_str().map(str::trim) {
+            match value.as_str() {
                 Some(text)
-                    if !text.is_empty()
+                    if !text.trim().is_empty()
                         && text.chars().count() <= max
                         && is_plain_text(text)
-                        && !text.chars().any(char::is_control) =>
+                        && text.chars().all(|character| is_plain_character(character, true)) =>
                 {
-                    texts.push(text.to_owned())
+                    texts.push(text.trim().to_owned())
                 }
                 _ => self.error(field, "invalid_item", format!("must be plain text of 1 to {max} characters")),
             }
@@ -203,7 +259,9 @@ impl Fields {
 
 fn reference_of(value: &Value) -> Option<Reference> {
     match value {
-        Value::Number(number) => number.as_i64().and_then(|id| i32::try_from(id).ok()).map(Reference::Id),
+        Value::Number(number) => {
+            number.as_i64().filter(|id| *id >= 1).and_then(|id| i32::try_from(id).ok()).map(Reference::Id)
+        }
         Value::String(text) => Reference::parse(text),
         _ => None,
     }

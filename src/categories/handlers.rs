@@ -25,7 +25,7 @@ use crate::publications::listing::PublicationListQuery;
 use crate::query::{NoQuery, QueryParams};
 
 use super::dto::{Categories, Category, CategoryDetail, CategoryNode, CategorySummary};
-use super::input::CategoryInput;
+use super::input::{CategoryInput, CategoryPatch};
 use super::queries;
 use super::tree::CategoryTree;
 use super::writes;
@@ -251,8 +251,8 @@ pub async fn replace_category(
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
     ),
     request_body(content(
-        (CategoryInput = "application/merge-patch+json", example = json!({"parent_id": null, "position": 3})),
-        (CategoryInput = "application/json"),
+        (CategoryPatch = "application/merge-patch+json"),
+        (CategoryPatch = "application/json"),
     )),
     security(("bearer" = [])),
     responses(

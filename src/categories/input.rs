@@ -1,25 +1,23 @@
 //! What a client sends to create, replace or patch a category.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use serde_json::{Map, Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::body::MergePatch;
 use crate::domain::Reference;
+use crate::domain::patterns::{PLAIN_TEXT, PLAIN_TEXT_REQUIRED, SLUG};
 use crate::error::ApiError;
+use crate::openapi::{component, schema_from_json};
 use crate::validation::Fields;
 
 use super::queries::CategoryRow;
 
-/// A category as written. Only `name` is required; an absent field takes
-/// its default, so a PUT replaces the whole category.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "name": "Veille industrie phonographique",
-    "description": "Le suivi de l’industrie phonographique.",
-    "parent_id": "etudes-publications",
-    "position": 0
-}))]
+/// A category as written (POST, PUT). Only `name` is required; an absent
+/// field takes its default, so a PUT replaces the whole category.
+#[derive(Debug, Serialize)]
 pub struct CategoryInput {
     /// Unique: lowercase letters, digits and hyphens. When absent, a new
     /// category gets one made from its name and an existing one keeps its
@@ -40,16 +38,95 @@ pub struct CategoryInput {
     pub position: i32,
 }
 
+const MAX_NAME: usize = 200;
+const MAX_DESCRIPTION: usize = 2000;
+/// Positions run from minus to plus this.
+pub const MAX_POSITION: i64 = 1_000_000;
+
+/// Fields that `null` would not clear: it is refused there.
+const NOT_NULLABLE: &[&str] = &["slug", "name", "position"];
+
+fn properties() -> Value {
+    json!({
+        "slug": {
+            "type": "string", "minLength": 1, "maxLength": 200, "pattern": SLUG,
+            "description": "Unique: lowercase letters, digits and hyphens, not digits alone. When absent, a new category gets one made from its name and an existing one keeps its own. A slug given and taken is a 409."
+        },
+        "name": {
+            "type": "string", "maxLength": MAX_NAME, "pattern": PLAIN_TEXT_REQUIRED,
+            "description": "Plain text, at most 200 characters, not blank."
+        },
+        "description": {
+            "type": ["string", "null"], "maxLength": MAX_DESCRIPTION, "pattern": PLAIN_TEXT,
+            "description": "Plain text, at most 2,000 characters; `null` clears it."
+        },
+        "parent_id": {
+            "oneOf": [component("Reference"), {"type": "null"}],
+            "description": "The parent category, by id or slug; absent or `null` for a root. A category cannot move under itself or its own descendants (422)."
+        },
+        "position": {
+            "type": "integer", "format": "int32", "minimum": -MAX_POSITION, "maximum": MAX_POSITION,
+            "description": "Order among siblings, ascending; default 0. A number with no fraction (`3.0`) counts as that integer."
+        }
+    })
+}
+
+impl PartialSchema for CategoryInput {
+    fn schema() -> RefOr<Schema> {
+        schema_from_json(json!({
+            "type": "object",
+            "description": "A category as written (POST, PUT). Only `name` is required; an absent member takes its default, so a PUT replaces the whole category. Unknown members are refused.",
+            "required": ["name"],
+            "properties": properties(),
+            "additionalProperties": false,
+            "examples": [{
+                "name": "Veille industrie phonographique",
+                "description": "Le suivi de l’industrie phonographique.",
+                "parent_id": "etudes-publications",
+                "position": 0
+            }]
+        }))
+    }
+}
+
+impl ToSchema for CategoryInput {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Reference".into(), Reference::schema()));
+    }
+}
+
+/// A JSON Merge Patch (RFC 7396) of a category.
+pub struct CategoryPatch;
+
+impl PartialSchema for CategoryPatch {
+    fn schema() -> RefOr<Schema> {
+        schema_from_json(json!({
+            "type": "object",
+            "description": "A JSON Merge Patch (RFC 7396) of a category: every member is optional; those given replace the current ones. `null` clears `description` and `parent_id` (making a root), and is refused (422) for the others. Unknown members are refused.",
+            "properties": properties(),
+            "additionalProperties": false,
+            "examples": [{"parent_id": null, "position": 3}]
+        }))
+    }
+}
+
+impl ToSchema for CategoryPatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Reference".into(), Reference::schema()));
+    }
+}
+
 impl CategoryInput {
     /// Reads a whole category, reporting every invalid or unknown field.
     pub fn from_json(object: Map<String, Value>) -> Result<Self, ApiError> {
         let mut fields = Fields::new(object);
+        fields.refuse_nulls(NOT_NULLABLE);
         let input = Self {
             slug: fields.slug("slug"),
-            name: fields.required_text("name", 200, true),
-            description: fields.optional_text("description", 2000, true),
+            name: fields.required_text("name", MAX_NAME, true),
+            description: fields.optional_text("description", MAX_DESCRIPTION, true),
             parent_id: fields.reference("parent_id"),
-            position: fields.integer("position", -1_000_000, 1_000_000).unwrap_or(0),
+            position: fields.integer("position", -MAX_POSITION, MAX_POSITION).unwrap_or(0),
         };
         fields.finish()?;
         Ok(input)
@@ -57,6 +134,7 @@ impl CategoryInput {
 
     /// The category as it stands, patched (RFC 7396), then read again.
     pub fn patched(current: &CategoryRow, patch: MergePatch) -> Result<Self, ApiError> {
+        patch.refuse_nulls(NOT_NULLABLE)?;
         let current = Self {
             slug: Some(current.slug.clone()),
             name: current.name.clone(),

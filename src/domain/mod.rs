@@ -1,6 +1,7 @@
 //! Values checked at the edge of the API.
 
 pub mod html;
+pub mod patterns;
 pub mod slug;
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 
 /// How a path or a body names a resource: by its integer id or by its slug.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Reference {
     Id(i32),
@@ -23,7 +24,8 @@ impl Reference {
     /// nothing: `None`, without asking the database.
     pub fn parse(raw: &str) -> Option<Self> {
         if !raw.is_empty() && raw.bytes().all(|byte| byte.is_ascii_digit()) {
-            raw.parse().ok().map(Self::Id)
+            // Ids have at most 9 digits, as the published pattern says.
+            (raw.len() <= 9).then(|| raw.parse().ok().map(Self::Id)).flatten()
         } else {
             is_slug(raw).then(|| Self::Slug(raw.to_owned()))
         }
@@ -49,6 +51,21 @@ pub fn is_slug(text: &str) -> bool {
     (1..=200).contains(&text.len())
         && text.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
 }
+
+impl utoipa::PartialSchema for Reference {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::schema_from_json(serde_json::json!({
+            "description": "A resource by its id (an integer from 1) or its slug.",
+            "oneOf": [
+                {"type": "integer", "format": "int32", "minimum": 1, "maximum": i32::MAX},
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": patterns::REFERENCE}
+            ],
+            "examples": ["etudes-publications", 2]
+        }))
+    }
+}
+
+impl ToSchema for Reference {}
 
 impl std::fmt::Display for Reference {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

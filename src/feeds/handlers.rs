@@ -18,6 +18,7 @@ use crate::http::represented::Represented;
 use crate::pagination::PageRequest;
 use crate::publications::dto::PublicationSummary;
 use crate::publications::handlers::category_filter;
+use crate::publications::listing::MAX_CATEGORIES;
 use crate::publications::queries::{self, Position, PublicationFilter, Sort};
 use crate::query::QueryParams;
 
@@ -33,7 +34,7 @@ const JSON_FEED: &str = "application/feed+json; charset=utf-8";
 pub struct FeedQuery {
     /// Only publications filed under this category (id or slug) or one of
     /// its descendants; repeat it for any of several.
-    #[param(required = false, example = "etudes-publications")]
+    #[param(required = false, style = Form, explode, example = json!(["etudes-publications"]))]
     pub category: Vec<String>,
     /// Only publications in this language (a BCP 47 tag).
     #[param(required = false, example = "fr")]
@@ -116,6 +117,13 @@ impl Entries {
 async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) -> Result<Entries, ApiError> {
     let params = QueryParams::parse(request.query_string(), &["category", "language"])?;
     let categories: Vec<String> = params.all("category").into_iter().map(str::to_owned).collect();
+    if categories.len() > MAX_CATEGORIES {
+        return Err(ApiError::invalid_parameter(
+            "category",
+            "too_many",
+            format!("may be given at most {MAX_CATEGORIES} times"),
+        ));
+    }
     let language = params.language("language")?;
     let (records, bodies, state) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;

@@ -28,9 +28,10 @@ use crate::error::ApiError;
 /// compressing saves no round trip and costs CPU on both sides.
 pub const MIN_COMPRESSED_SIZE: u64 = 1024;
 
-/// The longest request target answered; a longer one is a 414. Proxies
-/// commonly stop at 8 KiB too, so nothing useful is lost.
-pub const MAX_URI_LENGTH: usize = 8 * 1024;
+/// The longest request target answered; a longer one is a 414. It holds
+/// the longest list query the document allows (50 categories, a 200-character
+/// search, a cursor), percent-encoded.
+pub const MAX_URI_LENGTH: usize = 16 * 1024;
 
 /// How long a 404 may be cached: a draft published a moment later must not
 /// stay hidden behind it.

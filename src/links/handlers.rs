@@ -17,7 +17,7 @@ use crate::publications::handlers::find_id;
 use crate::query::NoQuery;
 
 use super::dto::{Link, Links};
-use super::input::LinkInput;
+use super::input::{LinkInput, LinkPatch};
 use super::{queries, writes};
 
 /// List a publication's links
@@ -170,8 +170,8 @@ pub async fn create_publication_link(
         ("If-Match" = Option<String>, Header, description = "The link's `ETag` the change is based on; a stale one is a 412."),
     ),
     request_body(content(
-        (LinkInput = "application/merge-patch+json", example = json!({"position": 0, "title": "Le rapport"})),
-        (LinkInput = "application/json"),
+        (LinkPatch = "application/merge-patch+json"),
+        (LinkPatch = "application/json"),
     )),
     security(("bearer" = [])),
     responses(

@@ -1,29 +1,27 @@
 //! What a client sends to create or patch a link.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use serde_json::{Map, Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::body::MergePatch;
+use crate::categories::input::MAX_POSITION;
 use crate::domain::Reference;
+use crate::domain::patterns::{LANGUAGE, MEDIA_TYPE, PLAIN_TEXT, PLAIN_TEXT_REQUIRED, WEB_URL};
 use crate::error::ApiError;
+use crate::openapi::{component, schema_from_json};
 use crate::validation::Fields;
 
 use super::dto::LinkRel;
 use super::queries::LinkRow;
 
 /// A link as written: exactly one of `url` and `target`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "rel": "attachment",
-    "title": "Le rapport complet (PDF)",
-    "url": "https://www.culture.gouv.fr/rapport.pdf",
-    "media_type": "application/pdf"
-}))]
+#[derive(Debug, Serialize)]
 pub struct LinkInput {
     /// Default `related`.
     #[serde(default)]
-    #[schema(default = "related")]
     pub rel: LinkRel,
     /// Plain text, at most 300 characters. Required with `url`; with
     /// `target`, the target's title when absent.
@@ -46,9 +44,105 @@ pub struct LinkInput {
     pub position: Option<i32>,
 }
 
+const MAX_TITLE: usize = 300;
+
+/// Fields that `null` would not clear: it is refused there.
+const NOT_NULLABLE: &[&str] = &["rel", "position"];
+
+fn properties() -> Value {
+    json!({
+        "rel": {"type": "string", "enum": ["related", "attachment", "source", "see_also"], "description": "Default `related`."},
+        "title": {
+            "type": ["string", "null"], "maxLength": MAX_TITLE, "pattern": PLAIN_TEXT,
+            "description": "Plain text, at most 300 characters. Required with `url`; with `target`, the target's title when absent or blank."
+        },
+        "url": {
+            "type": ["string", "null"], "maxLength": 2000, "pattern": WEB_URL,
+            "description": "An absolute http or https URL on a named host."
+        },
+        "target": {
+            "oneOf": [component("Reference"), {"type": "null"}],
+            "description": "Another publication, by id or slug (not the publication itself)."
+        },
+        "media_type": {
+            "type": ["string", "null"], "maxLength": 100, "pattern": MEDIA_TYPE,
+            "description": "The media type of what `url` points to, e.g. `application/pdf`."
+        },
+        "hreflang": {
+            "type": ["string", "null"], "maxLength": 35, "pattern": LANGUAGE,
+            "description": "The language of what the link points to (BCP 47)."
+        },
+        "position": {
+            "type": "integer", "format": "int32", "minimum": -MAX_POSITION, "maximum": MAX_POSITION,
+            "description": "Order among the publication's links; after the last one when absent."
+        }
+    })
+}
+
+impl PartialSchema for LinkInput {
+    fn schema() -> RefOr<Schema> {
+        schema_from_json(json!({
+            "type": "object",
+            "description": "A link as written: exactly one of `url` (with a `title`) and `target`. Unknown members are refused.",
+            "properties": properties(),
+            "additionalProperties": false,
+            "oneOf": [
+                {
+                    "title": "A link to a URL",
+                    "required": ["url", "title"],
+                    "properties": {
+                        "url": {"type": "string"},
+                        "title": {"type": "string", "pattern": PLAIN_TEXT_REQUIRED},
+                        "target": {"type": "null"}
+                    }
+                },
+                {
+                    "title": "A link to another publication",
+                    "required": ["target"],
+                    "properties": {"target": component("Reference"), "url": {"type": "null"}}
+                }
+            ],
+            "examples": [{
+                "rel": "attachment",
+                "title": "Le rapport complet (PDF)",
+                "url": "https://www.culture.gouv.fr/rapport.pdf",
+                "media_type": "application/pdf"
+            }]
+        }))
+    }
+}
+
+impl ToSchema for LinkInput {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Reference".into(), Reference::schema()));
+    }
+}
+
+/// A JSON Merge Patch (RFC 7396) of a link.
+pub struct LinkPatch;
+
+impl PartialSchema for LinkPatch {
+    fn schema() -> RefOr<Schema> {
+        schema_from_json(json!({
+            "type": "object",
+            "description": "A JSON Merge Patch (RFC 7396) of a link: every member is optional. Giving `url` drops `target` and the other way round; the result must still have exactly one of them, and a `title` with `url`. `null` clears `title`, `url`, `target`, `media_type` and `hreflang`, and is refused (422) for `rel` and `position`. Unknown members are refused.",
+            "properties": properties(),
+            "additionalProperties": false,
+            "examples": [{"position": 0, "title": "Le rapport"}]
+        }))
+    }
+}
+
+impl ToSchema for LinkPatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Reference".into(), Reference::schema()));
+    }
+}
+
 impl LinkInput {
     pub fn from_json(object: Map<String, Value>) -> Result<Self, ApiError> {
         let mut fields = Fields::new(object);
+        fields.refuse_nulls(NOT_NULLABLE);
         let input = Self {
             rel: fields
                 .choice(
@@ -61,23 +155,13 @@ impl LinkInput {
                     ],
                 )
                 .unwrap_or(LinkRel::Related),
-            title: fields.optional_text("title", 300, true),
-            url: fields.optional_text("url", 2000, false),
+            title: fields.optional_text("title", MAX_TITLE, true),
+            url: fields.web_url("url"),
             target: fields.reference("target"),
-            media_type: fields.optional_text("media_type", 100, true),
+            media_type: fields.media_type("media_type"),
             hreflang: fields.language("hreflang"),
-            position: fields.integer("position", -1_000_000, 1_000_000),
+            position: fields.integer("position", -MAX_POSITION, MAX_POSITION),
         };
-        if let Some(url) = &input.url
-            && !is_web_url(url)
-        {
-            fields.error("url", "invalid_url", "must be an absolute http or https URL");
-        }
-        if let Some(media_type) = &input.media_type
-            && !is_media_type(media_type)
-        {
-            fields.error("media_type", "invalid_media_type", "must be a media type such as application/pdf");
-        }
         match (&input.url, &input.target) {
             (Some(_), Some(_)) => fields.error("target", "url_and_target", "give either url or target, not both"),
             (None, None) => fields.error("url", "url_or_target", "give either url or target"),
@@ -92,6 +176,7 @@ impl LinkInput {
     /// `url` drops `target` and the other way round, so a patch can switch
     /// a link from one kind to the other.
     pub fn patched(current: &LinkRow, patch: MergePatch) -> Result<Self, ApiError> {
+        patch.refuse_nulls(NOT_NULLABLE)?;
         let mut current = Self {
             rel: LinkRel::from_stored(&current.rel),
             title: Some(current.title.clone()).filter(|title| !title.is_empty()),
@@ -113,15 +198,4 @@ impl LinkInput {
         patch.apply_to(&mut object);
         Self::from_json(object)
     }
-}
-
-fn is_web_url(text: &str) -> bool {
-    url::Url::parse(text).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-}
-
-fn is_media_type(text: &str) -> bool {
-    let token = |part: &str| {
-        !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&byte))
-    };
-    text.split_once('/').is_some_and(|(kind, subtype)| token(kind) && token(subtype))
 }

@@ -21,7 +21,7 @@ use crate::query::NoQuery;
 
 use super::cursor;
 use super::dto::{Publication, PublicationSummaries, PublicationSummary};
-use super::input::PublicationInput;
+use super::input::{PublicationInput, PublicationPatch};
 use super::listing::PublicationListQuery;
 use super::queries::{self, Position, PublicationFilter};
 use super::writes;
@@ -120,6 +120,9 @@ pub fn category_filter(connection: &mut DbConnection, references: &[String]) -> 
         })?;
         ids.extend(tree.subtree_ids(category.id));
     }
+    // Repeated or nested categories name the same ids: each goes to SQL once.
+    ids.sort_unstable();
+    ids.dedup();
     Ok(Some(ids))
 }
 
@@ -310,8 +313,8 @@ pub async fn replace_publication(
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
     ),
     request_body(content(
-        (PublicationInput = "application/merge-patch+json", example = json!({"status": "published", "authors": ["Service des études"]})),
-        (PublicationInput = "application/json"),
+        (PublicationPatch = "application/merge-patch+json"),
+        (PublicationPatch = "application/json"),
     )),
     security(("bearer" = [])),
     responses(

@@ -2,29 +2,23 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use serde_json::{Map, Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::body::MergePatch;
+use crate::domain::patterns::{LANGUAGE, PLAIN_LINE, PLAIN_TEXT, PLAIN_TEXT_REQUIRED, SLUG};
 use crate::domain::{Reference, Status};
 use crate::error::ApiError;
+use crate::openapi::{component, schema_from_json};
 use crate::validation::Fields;
 
 use super::queries::PublicationRecord;
 
-/// A publication as written. Only `title` is required; an absent field
-/// takes its default, so a PUT replaces the whole publication.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "title": "L’emploi dans les lieux de concerts : un secteur qui se transforme",
-    "summary": "Une étude de l’emploi dans les lieux et organisations de concerts.",
-    "body": "<p>Le secteur des concerts emploie…</p><blockquote><p>« Une citation. »</p></blockquote>",
-    "status": "published",
-    "language": "fr",
-    "published_at": "2025-12-05T09:00:00Z",
-    "authors": ["Service des études"],
-    "categories": ["etudes-publications", 2]
-}))]
+/// A publication as written (POST, PUT). Only `title` is required; an
+/// absent field takes its default, so a PUT replaces the whole publication.
+#[derive(Debug, Serialize)]
 pub struct PublicationInput {
     /// Unique: lowercase letters, digits and hyphens. When absent, a new
     /// publication gets one made from its title (`Études & publications` →
@@ -43,11 +37,9 @@ pub struct PublicationInput {
     pub body: String,
     /// Default `draft`.
     #[serde(default)]
-    #[schema(default = "draft")]
     pub status: Status,
     /// A BCP 47 tag; default `fr`.
     #[serde(default)]
-    #[schema(default = "fr")]
     pub language: String,
     /// RFC 3339 date-time, or a date (midnight UTC). Set to the time of the
     /// write when the publication becomes `published` without one.
@@ -63,11 +55,110 @@ pub struct PublicationInput {
 
 const MAX_TITLE: usize = 300;
 const MAX_SUMMARY: usize = 2000;
+const MAX_AUTHORS: usize = 50;
+const MAX_AUTHOR: usize = 200;
+const MAX_CATEGORIES: usize = 50;
+
+/// Fields that `null` would not clear: it is refused there.
+const NOT_NULLABLE: &[&str] = &["slug", "title", "status", "language"];
+
+/// The members of a publication as written, for both schemas: `nullable`
+/// members also take `null`, which clears them.
+fn properties() -> Value {
+    json!({
+        "slug": {
+            "type": "string", "minLength": 1, "maxLength": 200, "pattern": SLUG,
+            "description": "Unique: lowercase letters, digits and hyphens, not digits alone. When absent, a new publication gets one made from its title (`Études & publications` → `etudes-publications`, with `-2`, `-3`… if taken) and an existing one keeps its own. A slug given and taken is a 409; a former slug keeps answering with a redirect."
+        },
+        "title": {
+            "type": "string", "maxLength": MAX_TITLE, "pattern": PLAIN_TEXT_REQUIRED,
+            "description": "Plain text (no HTML tag, no control character but line feed and tab), at most 300 characters, not blank."
+        },
+        "summary": {
+            "type": ["string", "null"], "maxLength": MAX_SUMMARY, "pattern": PLAIN_TEXT,
+            "description": "The lead: plain text, at most 2,000 characters. `null` clears it."
+        },
+        "body": {
+            "type": ["string", "null"],
+            "description": "HTML. Article markup is kept; scripts, styles, event handlers and URLs other than http, https and mailto are removed. `null` clears it."
+        },
+        "status": {"type": "string", "enum": ["draft", "published", "archived"], "description": "Default `draft`."},
+        "language": {"type": "string", "maxLength": 35, "pattern": LANGUAGE, "description": "A BCP 47 tag; default `fr`."},
+        "published_at": {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+                {"type": "null"}
+            ],
+            "description": "RFC 3339 date-time, or a date (midnight UTC). Set to the time of the write when the publication becomes `published` without one."
+        },
+        "authors": {
+            "type": ["array", "null"], "maxItems": MAX_AUTHORS,
+            "items": {"type": "string", "maxLength": MAX_AUTHOR, "pattern": PLAIN_LINE},
+            "description": "Author names: plain text on one line, at most 200 characters each, at most 50. `null` clears them."
+        },
+        "categories": {
+            "type": ["array", "null"], "maxItems": MAX_CATEGORIES, "items": component("Reference"),
+            "description": "Categories by id or slug, at most 50, in the order to show them. `null` clears them."
+        }
+    })
+}
+
+impl PartialSchema for PublicationInput {
+    fn schema() -> RefOr<Schema> {
+        schema_from_json(json!({
+            "type": "object",
+            "description": "A publication as written (POST, PUT). Only `title` is required; an absent member takes its default, so a PUT replaces the whole publication. Unknown members are refused.",
+            "required": ["title"],
+            "properties": properties(),
+            "additionalProperties": false,
+            "examples": [{
+                "title": "L’emploi dans les lieux de concerts : un secteur qui se transforme",
+                "summary": "Une étude de l’emploi dans les lieux et organisations de concerts.",
+                "body": "<p>Le secteur des concerts emploie…</p><blockquote><p>« Une citation. »</p></blockquote>",
+                "status": "published",
+                "language": "fr",
+                "published_at": "2025-12-05T09:00:00Z",
+                "authors": ["Service des études"],
+                "categories": ["etudes-publications", 2]
+            }]
+        }))
+    }
+}
+
+impl ToSchema for PublicationInput {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Reference".into(), Reference::schema()));
+    }
+}
+
+/// A JSON Merge Patch (RFC 7396) of a publication: members given replace
+/// the current ones, `null` clears a member that can be empty.
+pub struct PublicationPatch;
+
+impl PartialSchema for PublicationPatch {
+    fn schema() -> RefOr<Schema> {
+        schema_from_json(json!({
+            "type": "object",
+            "description": "A JSON Merge Patch (RFC 7396) of a publication: every member is optional; those given replace the current ones. `null` clears `summary`, `body`, `published_at`, `authors` and `categories`, and is refused (422) for the others. Unknown members are refused.",
+            "properties": properties(),
+            "additionalProperties": false,
+            "examples": [{"summary": "Un résumé revu.", "authors": ["Service des études"]}]
+        }))
+    }
+}
+
+impl ToSchema for PublicationPatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Reference".into(), Reference::schema()));
+    }
+}
 
 impl PublicationInput {
     /// Reads a whole publication, reporting every invalid or unknown field.
     pub fn from_json(object: Map<String, Value>) -> Result<Self, ApiError> {
         let mut fields = Fields::new(object);
+        fields.refuse_nulls(NOT_NULLABLE);
         let input = Self {
             slug: fields.slug("slug"),
             title: fields.required_text("title", MAX_TITLE, true),
@@ -81,8 +172,8 @@ impl PublicationInput {
                 .unwrap_or(Status::Draft),
             language: fields.language("language").unwrap_or_else(|| "fr".to_owned()),
             published_at: fields.datetime("published_at").map(|at| at.and_utc()),
-            authors: fields.texts("authors", 50, 200),
-            categories: fields.references("categories", 50),
+            authors: fields.texts("authors", MAX_AUTHORS, MAX_AUTHOR),
+            categories: fields.references("categories", MAX_CATEGORIES),
         };
         fields.finish()?;
         Ok(input)
@@ -90,6 +181,7 @@ impl PublicationInput {
 
     /// The publication as it stands, patched (RFC 7396), then read again.
     pub fn patched(current: &PublicationRecord, patch: MergePatch) -> Result<Self, ApiError> {
+        patch.refuse_nulls(NOT_NULLABLE)?;
         let current = Self {
             slug: Some(current.row.slug.clone()),
             title: current.row.title.clone(),

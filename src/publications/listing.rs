@@ -17,6 +17,9 @@ use crate::search::SearchQuery;
 use super::cursor::{Cursor, fingerprint};
 use super::queries::{FacetSet, Position, Sort};
 
+/// The most categories a list may be filtered by.
+pub const MAX_CATEGORIES: usize = 50;
+
 const SORTS: &[(&str, Sort)] = &[
     ("-published_at", Sort::PublishedDesc),
     ("published_at", Sort::PublishedAsc),
@@ -136,7 +139,23 @@ impl PublicationListQuery {
         if category.contains(&"") {
             return Err(ApiError::invalid_parameter("category", "empty", "must not be empty"));
         }
+        if category.len() > MAX_CATEGORIES {
+            return Err(ApiError::invalid_parameter(
+                "category",
+                "too_many",
+                format!("may be given at most {MAX_CATEGORIES} times"),
+            ));
+        }
         let q = params.text("q")?.map(str::to_owned);
+        if let Some(q) = &q
+            && q.chars().count() > crate::search::MAX_QUERY_LENGTH
+        {
+            return Err(ApiError::invalid_parameter(
+                "q",
+                "too_long",
+                format!("must be at most {} characters", crate::search::MAX_QUERY_LENGTH),
+            ));
+        }
         if let Some(q) = &q
             && SearchQuery::parse(q).is_none()
         {
@@ -189,7 +208,7 @@ impl PublicationListQuery {
             None => Position::Page(page),
         };
         let mut facets = FacetSet::default();
-        for name in params.all("facets").iter().flat_map(|value| value.split(',')).map(str::trim) {
+        for name in params.all("facets").iter().flat_map(|value| value.split(',')) {
             match name {
                 "category" => facets.category = true,
                 "year" => facets.year = true,

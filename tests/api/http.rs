@@ -298,7 +298,7 @@ async fn request_ids_are_kept_or_made_on_every_answer(backend: Backend) {
     }
     generated(&app.get("/api/v1/publications/inconnue").await);
     generated(&app.get("/api/v1/publications?per_page=0").await);
-    let long = app.get(&format!("/api/v1/publications?q={}", "a".repeat(9000))).await;
+    let long = app.get(&format!("/api/v1/publications?q={}", "a".repeat(17000))).await;
     long.problem(414, "URI_TOO_LONG");
     generated(&long);
 }
