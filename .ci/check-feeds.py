@@ -4,18 +4,11 @@ each entry a stable id, a link, a date and HTML content."""
 
 import json
 import sys
-import time
 import urllib.request
 
 import feedparser
 
 base = sys.argv[1]
-for _ in range(100):
-    try:
-        urllib.request.urlopen(base + "/health").read()
-        break
-    except OSError:
-        time.sleep(0.2)
 for path in ("/api/v1/feeds/publications.atom", "/api/v1/feeds/publications.json"):
     with urllib.request.urlopen(base + path) as answer:
         body = answer.read()

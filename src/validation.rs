@@ -29,6 +29,11 @@ impl Fields {
         self.errors.push(FieldError { field: field.into(), code, message: message.into() });
     }
 
+    /// Whether a fault was already found in `name`.
+    pub fn has_error(&self, name: &str) -> bool {
+        self.errors.iter().any(|error| error.field == name)
+    }
+
     /// Refuses `null` for each of `names`: fields that `null` would not clear.
     pub fn refuse_nulls(&mut self, names: &[&str]) {
         for name in names {

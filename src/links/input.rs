@@ -164,7 +164,9 @@ impl LinkInput {
         };
         match (&input.url, &input.target) {
             (Some(_), Some(_)) => fields.error("target", "url_and_target", "give either url or target, not both"),
-            (None, None) => fields.error("url", "url_or_target", "give either url or target"),
+            (None, None) if !fields.has_error("url") && !fields.has_error("target") => {
+                fields.error("url", "url_or_target", "give either url or target")
+            }
             (Some(_), None) if input.title.is_none() => fields.error("title", "required", "is required with url"),
             _ => {}
         }

@@ -304,7 +304,7 @@ pub async fn replace_publication(
 /// Patch a publication
 ///
 /// A JSON Merge Patch (RFC 7396): members given replace the current ones,
-/// `null` resets one to its default. Sent as `application/merge-patch+json`
+/// `null` clears one that can be empty. Sent as `application/merge-patch+json`
 /// or `application/json`. Honours `If-Match`.
 #[utoipa::path(
     tag = "publications",

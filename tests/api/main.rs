@@ -6,6 +6,7 @@ mod helpers;
 mod categories;
 mod category_writes;
 mod cli;
+mod contract;
 mod counts;
 mod cursor;
 mod errors;

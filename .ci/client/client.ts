@@ -1,0 +1,87 @@
+// A partner's client, generated from the committed OpenAPI document
+// (openapi-typescript types, openapi-fetch calls): it must type-check under
+// --strict and work against a live server. Usage:
+//   PARUTION_URL=http://127.0.0.1:8080 PARUTION_TOKEN=prt_… node dist/client.js
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema.js";
+
+type Problem = components["schemas"]["Problem"];
+
+const baseUrl = process.env.PARUTION_URL ?? "http://127.0.0.1:8080";
+const token = process.env.PARUTION_TOKEN;
+if (!token) throw new Error("PARUTION_TOKEN must hold an API token");
+
+const api = createClient<paths>({ baseUrl });
+const editor = { Authorization: `Bearer ${token}` };
+
+function check(condition: boolean, what: string): asserts condition {
+  if (!condition) throw new Error(`failed: ${what}`);
+  console.log(`ok: ${what}`);
+}
+
+function problemCode(error: Problem | undefined): string | undefined {
+  return error?.code;
+}
+
+// List, with facets for filter chips.
+const list = await api.GET("/api/v1/publications", {
+  params: { query: { per_page: 2, facets: "category,year,language" } },
+});
+check(list.data !== undefined, "the list answers");
+const page = list.data;
+check(page.data.length === 2 && page.pagination.total >= 3, "a page of 2 among all publications");
+check((page.facets?.category?.length ?? 0) > 0, "facets come with the page");
+
+// Follow the cursor to the next page.
+const cursor = page.pagination.next_cursor;
+check(typeof cursor === "string", "a next cursor");
+// Every other parameter stays as it was; only the position changes.
+const next = await api.GET("/api/v1/publications", {
+  params: { query: { per_page: 2, facets: "category,year,language", cursor } },
+});
+check(next.data !== undefined && next.data.data.length >= 1, "the cursor gives the next page");
+const seen = new Set(page.data.map((item) => item.id));
+check(next.data.data.every((item) => !seen.has(item.id)), "no item repeats across pages");
+
+// Search, accent-insensitive, with facets.
+const search = await api.GET("/api/v1/publications", {
+  params: { query: { q: "developpeurs", facets: "category" } },
+});
+const found = search.data?.data[0];
+check(found !== undefined && found.title.startsWith("Concertation"), "a search finds the seed article");
+
+// Read one, with its ETag.
+const read = await api.GET("/api/v1/publications/{ref}", {
+  params: { path: { ref: found.slug } },
+  headers: editor,
+});
+check(read.data !== undefined, "the publication reads");
+const etag = read.response.headers.get("ETag");
+check(etag !== null, "the answer has an ETag");
+
+// A JSON Merge Patch of `summary` alone, with If-Match.
+const patched = await api.PATCH("/api/v1/publications/{ref}", {
+  params: { path: { ref: found.slug }, header: { "If-Match": etag } },
+  headers: { ...editor, "Content-Type": "application/merge-patch+json" },
+  body: { summary: "Un résumé revu par un client généré." },
+});
+check(patched.data?.summary === "Un résumé revu par un client généré.", "PATCH changes only the summary");
+check(patched.data.title === read.data.title, "the title stays");
+
+// The same If-Match again is stale: a typed problem.
+const stale = await api.PATCH("/api/v1/publications/{ref}", {
+  params: { path: { ref: found.slug }, header: { "If-Match": etag } },
+  headers: { ...editor, "Content-Type": "application/merge-patch+json" },
+  body: { summary: "Perdu" },
+});
+check(stale.response.status === 412, "a stale If-Match is a 412");
+check(problemCode(stale.error) === "PRECONDITION_FAILED", "the 412 is a typed problem");
+
+// An unknown slug: a typed 404 problem.
+const missing = await api.GET("/api/v1/publications/{ref}", { params: { path: { ref: "inconnue" } } });
+check(missing.response.status === 404 && problemCode(missing.error) === "NOT_FOUND", "a 404 is a typed problem");
+
+// The category tree, for navigation.
+const tree = await api.GET("/api/v1/categories", { params: { query: { tree: true } } });
+check((tree.data?.data[0]?.children?.length ?? 0) > 0, "the tree nests categories");
+console.log("the generated client works");
