@@ -31,7 +31,8 @@ impl IfMatch {
         // write is refused (412) rather than made without its condition.
         let values: Vec<&str> = headers.iter().filter_map(|value| value.to_str().ok()).collect();
         let tags: Vec<&str> = values.iter().flat_map(|value| value.split(',')).map(str::trim).collect();
-        if tags.contains(&"*") {
+        // `*` stands alone (RFC 9110); in a list it is malformed.
+        if tags == ["*"] {
             return Ok(Self::Any);
         }
         // Weak tags never match: If-Match compares strongly (RFC 9110).

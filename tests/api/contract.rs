@@ -150,7 +150,7 @@ async fn unknown_members_are_refused_on_every_resource(backend: Backend) {
 async fn a_malformed_if_match_matches_no_version(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let token = app.token();
-    for value in ["0", "null", "3-abc", "W/\"1-x\""] {
+    for value in ["0", "null", "3-abc", "W/\"1-x\"", "*, \"9\"", "\"9\", *"] {
         let answer = app
             .call(
                 TestRequest::patch()
