@@ -22,7 +22,7 @@ pub struct JsonObject(pub Map<String, Value>);
 
 /// A JSON Merge Patch (RFC 7396), sent as `application/merge-patch+json`
 /// or `application/json`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct MergePatch(pub Map<String, Value>);
 
 fn media_type(request: &HttpRequest) -> Option<String> {

@@ -70,6 +70,28 @@ pub struct DatabaseSettings {
     /// How many database connections to keep open.
     #[arg(long, env = "PARUTION_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
+    /// How many seconds a request may wait for a free database connection
+    /// before a 503.
+    #[arg(long, env = "PARUTION_POOL_TIMEOUT", default_value_t = 30)]
+    pub pool_timeout: u64,
+    /// How many milliseconds a write may wait for the write lock before a
+    /// 503.
+    #[arg(long, env = "PARUTION_LOCK_TIMEOUT_MS", default_value_t = 5000)]
+    pub lock_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    /// The settings for `url`, with the defaults.
+    pub fn new(database_url: DatabaseUrl) -> Self {
+        Self { database_url, pool_size: 10, pool_timeout: 30, lock_timeout_ms: 5000 }
+    }
+
+    pub fn waits(&self) -> crate::db::Waits {
+        crate::db::Waits {
+            connection: std::time::Duration::from_secs(self.pool_timeout.max(1)),
+            lock: std::time::Duration::from_millis(self.lock_timeout_ms.max(1)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Args)]

@@ -121,8 +121,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("invalid fields: {0:?}")]
     ValidationFailed(Vec<FieldError>),
-    #[error("the database is unavailable: {0}")]
+    /// The database cannot answer now: the detail, for the client, says why.
+    #[error("{0}")]
     Unavailable(String),
+    /// A write lost a race with another process's writes (a deadlock, a
+    /// serialisation failure): tried again, then a 503.
+    #[error("the write lost a race with another: {0}")]
+    Contention(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -137,8 +142,10 @@ impl ApiError {
         Self::NotFound(format!("no {resource} has the id or slug '{reference}'"))
     }
 
-    pub fn unavailable(cause: impl fmt::Display) -> Self {
-        Self::Unavailable(cause.to_string())
+    /// The database cannot be reached: `cause` is logged, not sent.
+    pub fn unreachable(cause: impl fmt::Display) -> Self {
+        log::warn!("the database cannot be reached: {cause}");
+        Self::Unavailable("the database cannot be reached; try again shortly".into())
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {
@@ -159,7 +166,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::ValidationFailed(_) => ErrorCode::ValidationFailed,
-            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Unavailable(_) | Self::Contention(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -190,7 +197,8 @@ impl ApiError {
                 let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
                 (format!("{method} is not allowed here; allowed: {}", allowed.join(", ")), Vec::new())
             }
-            Self::Unavailable(_) => ("the database cannot be reached; try again shortly".into(), Vec::new()),
+            Self::Unavailable(detail) => (detail.clone(), Vec::new()),
+            Self::Contention(_) => ("the write met other writes and could not finish; try again".into(), Vec::new()),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), Vec::new()),
         };
         Problem {
@@ -212,6 +220,24 @@ impl From<diesel::result::Error> for ApiError {
             // A race that the checks before the write could not see.
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::Conflict("a resource with the same slug or name already exists".into())
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Contention(info.message().to_owned())
+            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::unreachable(info.message()),
+            Error::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::Contention(info.message().to_owned())
+            }
+            // SQLite's busy timeout, PostgreSQL's lock timeout: the write
+            // lock stayed taken longer than a write may wait.
+            Error::DatabaseError(_, info)
+                if info.message().contains("database is locked") || info.message().contains("lock timeout") =>
+            {
+                log::warn!("a write waited for the lock in vain: {}", info.message());
+                Self::Unavailable("the database is busy with other writes; try again shortly".into())
             }
             other => Self::Internal(other.to_string()),
         }
@@ -247,7 +273,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -265,6 +291,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::Contention(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parution""#));

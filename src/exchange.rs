@@ -16,13 +16,17 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use crate::categories::input::CategoryInput;
 use crate::categories::queries as category_queries;
 use crate::db::schema::{categories, links, publication_categories, publications};
 use crate::db::{self, DbConnection};
-use crate::domain::html::is_plain_text;
-use crate::domain::{Status, is_language_tag, is_slug};
+use crate::domain::{Status, is_slug};
+use crate::error::ApiError;
 use crate::links::dto::LinkRel;
+use crate::links::input::LinkInput;
+use crate::publications::input::PublicationInput;
 use crate::slug_history::{self, Kind};
 
 /// Lines written in one transaction.
@@ -249,65 +253,84 @@ pub struct ImportReport {
     pub links: usize,
 }
 
-/// Checks one line on its own: what a database is not needed to judge.
-/// The rules are those of the API's writes.
-fn check(line: &Line) -> Result<(), String> {
-    let slug = |slug: &str| {
-        if is_slug(slug) { Ok(()) } else { Err(format!("'{slug}' is not a slug (lowercase letters, digits, hyphens)")) }
-    };
-    let plain = |field: &str, text: &str| {
-        if is_plain_text(text) && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            Ok(())
-        } else {
-            Err(format!("{field} must be plain text, without HTML tags or control characters"))
+/// What a refused line says: each field at fault and why.
+fn describe(error: ApiError) -> String {
+    match error {
+        ApiError::ValidationFailed(errors) => {
+            let faults: Vec<String> = errors.iter().map(|error| format!("{} {}", error.field, error.message)).collect();
+            faults.join("; ")
         }
-    };
+        other => other.to_string(),
+    }
+}
+
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(object) => object,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Checks one line on its own, with the very rules of the API's writes
+/// (the same input types read it), so that a file cannot store what a
+/// PATCH would later refuse.
+fn check(line: &Line) -> Result<(), String> {
     let former = |current: &str, former: &[String]| {
         former.iter().try_for_each(|old| {
-            slug(old)?;
-            if old == current { Err(format!("'{old}' is the current slug, not a former one")) } else { Ok(()) }
+            if !is_slug(old) {
+                Err(format!("former slug '{old}' is not a slug (lowercase letters, digits, hyphens)"))
+            } else if old == current {
+                Err(format!("'{old}' is the current slug, not a former one"))
+            } else {
+                Ok(())
+            }
         })
     };
     match line {
         Line::Category(category) => {
-            slug(&category.slug)?;
+            CategoryInput::from_json(object(json!({
+                "slug": category.slug,
+                "name": category.name,
+                "description": category.description,
+                "parent_id": category.parent,
+                "position": category.position,
+            })))
+            .map_err(describe)?;
             former(&category.slug, &category.former_slugs)?;
-            if category.name.trim().is_empty() {
-                return Err("a category needs a name".into());
-            }
-            plain("name", &category.name)?;
-            plain("description", category.description.as_deref().unwrap_or_default())?;
             if category.parent.as_deref() == Some(category.slug.as_str()) {
                 return Err("a category cannot be its own parent".into());
             }
         }
         Line::Publication(publication) => {
-            slug(&publication.slug)?;
+            PublicationInput::from_json(object(json!({
+                "slug": publication.slug,
+                "title": publication.title,
+                "summary": publication.summary,
+                "body": publication.body,
+                "status": publication.status,
+                "language": publication.language,
+                "published_at": publication.published_at,
+                "authors": publication.authors,
+                "categories": publication.categories,
+            })))
+            .map_err(describe)?;
             former(&publication.slug, &publication.former_slugs)?;
-            if publication.title.trim().is_empty() {
-                return Err("a publication needs a title".into());
-            }
-            plain("title", &publication.title)?;
-            plain("summary", &publication.summary)?;
-            for author in &publication.authors {
-                plain("an author", author)?;
-            }
-            if !is_language_tag(&publication.language) {
-                return Err(format!("'{}' is not a BCP 47 language tag", publication.language));
-            }
             if publication.status == Status::Published && publication.published_at.is_none() {
                 return Err("a published publication needs published_at".into());
             }
-            for link in &publication.links {
-                match (&link.url, &link.target) {
-                    (Some(url), None)
-                        if url::Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "http" | "https")) => {}
-                    (None, Some(target)) if target != &publication.slug => {}
-                    _ => {
-                        return Err(
-                            "each link needs either an http(s) url or another publication's slug as target".into()
-                        );
-                    }
+            for (index, link) in publication.links.iter().enumerate() {
+                LinkInput::from_json(object(json!({
+                    "rel": link.rel,
+                    "title": link.title,
+                    "url": link.url,
+                    "target": link.target,
+                    "media_type": link.media_type,
+                    "hreflang": link.hreflang,
+                    "position": link.position,
+                })))
+                .map_err(|error| format!("links[{index}]: {}", describe(error)))?;
+                if link.target.as_deref() == Some(publication.slug.as_str()) {
+                    return Err(format!("links[{index}]: a publication cannot link to itself"));
                 }
             }
         }
@@ -315,60 +338,114 @@ fn check(line: &Line) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads the lines of `input` one at a time: (line number, line).
+fn lines(input: impl BufRead) -> impl Iterator<Item = Result<(usize, Line), String>> {
+    input.lines().enumerate().filter_map(|(index, text)| {
+        let number = index + 1;
+        match text {
+            Err(error) => Some(Err(format!("line {number}: cannot be read: {error}"))),
+            Ok(text) if text.trim().is_empty() => None,
+            Ok(text) => {
+                Some(serde_json::from_str::<Line>(&text).map_err(|error| format!("line {number}: {error}")).and_then(
+                    |line| check(&line).map(|()| (number, line)).map_err(|error| format!("line {number}: {error}")),
+                ))
+            }
+        }
+    })
+}
+
 /// Imports JSON Lines from `input`. `progress` is told of each line written.
+///
+/// The file is read three times, one line at a time, so memory stays
+/// bounded whatever its size: once to check every line (a malformed file
+/// writes nothing), once to write categories and publications, once to
+/// write links (a link may point further down the file). Standard input is
+/// kept in a temporary file for the later readings.
 pub fn import(
     connection: &mut DbConnection,
     input: impl BufRead,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ImportReport, String> {
-    // Read and check every line first: a malformed file writes nothing.
-    let mut lines = Vec::new();
-    for (index, text) in input.lines().enumerate() {
-        let number = index + 1;
-        let text = text.map_err(|error| format!("line {number}: cannot be read: {error}"))?;
-        if text.trim().is_empty() {
-            continue;
+    let spool = Spool::new()?;
+    let mut total = 0u64;
+    {
+        let mut copy = std::io::BufWriter::new(spool.create()?);
+        for (index, text) in input.lines().enumerate() {
+            let text = text.map_err(|error| format!("line {}: cannot be read: {error}", index + 1))?;
+            writeln!(copy, "{text}").map_err(|error| format!("cannot keep the input: {error}"))?;
         }
-        let line: Line = serde_json::from_str(&text).map_err(|error| format!("line {number}: {error}"))?;
-        check(&line).map_err(|error| format!("line {number}: {error}"))?;
-        lines.push((number, line));
+        copy.flush().map_err(|error| format!("cannot keep the input: {error}"))?;
     }
-    let total = lines.len() as u64 * 2;
+    for line in lines(spool.open()?) {
+        line?;
+        total += 2;
+    }
     let mut done = 0;
     let mut report = ImportReport::default();
     // What a failed batch leaves: nothing of it, everything before it.
-    let unwritten = |batch: &[(usize, Line)], fault: Fault| {
-        let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
+    let unwritten = |first: usize, last: usize, fault: Fault| {
         format!("{} (nothing of lines {first} to {last} was written; the lines before them were)", fault.0)
     };
-    for batch in lines.chunks(BATCH) {
-        db::write_transaction(connection, |connection| {
-            for (number, line) in batch {
-                upsert(connection, line, &mut report).map_err(|error| Fault(format!("line {number}: {error}")))?;
+    for links in [false, true] {
+        let mut batch: Vec<(usize, Line)> = Vec::with_capacity(BATCH);
+        let mut reader = lines(spool.open()?).peekable();
+        while reader.peek().is_some() {
+            batch.clear();
+            while batch.len() < BATCH
+                && let Some(line) = reader.next()
+            {
+                batch.push(line?);
             }
-            Ok::<_, Fault>(())
-        })
-        .map_err(|fault| unwritten(batch, fault))?;
-        done += batch.len() as u64;
-        progress(done, total);
-    }
-    // Links last: their targets may come after them in the file.
-    for batch in lines.chunks(BATCH) {
-        db::write_transaction(connection, |connection| {
-            for (number, line) in batch {
-                if let Line::Publication(publication) = line {
-                    report.links += replace_links(connection, publication)
-                        .map_err(|error| Fault(format!("line {number}: {error}")))?;
+            let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
+            db::write_transaction(connection, |connection| {
+                for (number, line) in &batch {
+                    let written = match (links, line) {
+                        (false, line) => upsert(connection, line, &mut report),
+                        (true, Line::Publication(publication)) => {
+                            replace_links(connection, publication).map(|count| report.links += count)
+                        }
+                        (true, Line::Category(_)) => Ok(()),
+                    };
+                    written.map_err(|error| Fault(format!("line {number}: {error}")))?;
                 }
-            }
-            Ok::<_, Fault>(())
-        })
-        .map_err(|fault| unwritten(batch, fault))?;
-        done += batch.len() as u64;
-        progress(done, total);
+                Ok::<_, Fault>(())
+            })
+            .map_err(|fault| unwritten(first, last, fault))?;
+            done += batch.len() as u64;
+            progress(done, total);
+        }
     }
     db::optimize(connection).map_err(|error| format!("cannot refresh the planner's statistics: {error}"))?;
     Ok(report)
+}
+
+/// A temporary copy of the input, removed when dropped.
+struct Spool(std::path::PathBuf);
+
+impl Spool {
+    fn new() -> Result<Self, String> {
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).map_err(|error| format!("cannot name a temporary file: {error}"))?;
+        let name: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        Ok(Self(std::env::temp_dir().join(format!("parution-import-{name}.jsonl"))))
+    }
+
+    fn create(&self) -> Result<std::fs::File, String> {
+        std::fs::File::create(&self.0)
+            .map_err(|error| format!("cannot keep the input in {}: {error}", self.0.display()))
+    }
+
+    fn open(&self) -> Result<std::io::BufReader<std::fs::File>, String> {
+        std::fs::File::open(&self.0)
+            .map(std::io::BufReader::new)
+            .map_err(|error| format!("cannot read {} again: {error}", self.0.display()))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn id_of_publication(connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
@@ -400,6 +477,18 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
             );
             let id = match id_of_category(connection, &category.slug).map_err(database)? {
                 Some(id) => {
+                    // Checked on the tree as it is now, inside the write
+                    // lock: moving a category under its own descendant
+                    // would make a cycle.
+                    if let Some(parent_id) = parent_id
+                        && category_queries::tree(connection).map_err(database)?.would_cycle(id, parent_id)
+                    {
+                        return Err(format!(
+                            "the category '{}' cannot move under '{}', one of its own descendants",
+                            category.slug,
+                            category.parent.as_deref().unwrap_or_default()
+                        ));
+                    }
                     diesel::update(categories::table.find(id)).set(values).execute(connection).map_err(database)?;
                     report.categories_updated += 1;
                     id

@@ -64,7 +64,7 @@ pub async fn health(_: NoQuery) -> HttpResponse {
 #[get("/ready")]
 pub async fn ready(pool: web::Data<Pool>, _: NoQuery) -> Result<HttpResponse, ApiError> {
     let revision =
-        db::run(&pool, |connection| db::catalogue_revision(connection).map_err(ApiError::unavailable)).await?;
+        db::run(&pool, |connection| db::catalogue_revision(connection).map_err(ApiError::unreachable)).await?;
     let readiness = Readiness { status: "ready", catalogue_revision: revision };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(readiness))
 }

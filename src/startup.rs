@@ -38,7 +38,7 @@ pub enum Demo {
 /// when asked.
 pub fn prepare(settings: &DatabaseSettings, demo: Demo) -> Result<Pool, String> {
     let url = &settings.database_url;
-    let pool = db::connect(url, settings.pool_size)?;
+    let pool = db::connect(url, settings.pool_size, settings.waits())?;
     let mut connection = pool.get().map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))?;
     let was_new = db::migrate(&mut connection)?;
     let indexed =

@@ -183,11 +183,9 @@ pub async fn create_category(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let input = CategoryInput::from_json(body.0)?;
-    let detail = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let id = writes::create(connection, input)?;
-            detail(connection, None, &Reference::Id(id))
-        })
+    let detail = db::write(&pool, move |connection| {
+        let id = writes::create(connection, input.clone())?;
+        detail(connection, None, &Reference::Id(id))
     })
     .await?;
     let id = detail.category.id;
@@ -226,13 +224,11 @@ pub async fn replace_category(
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
     let input = CategoryInput::from_json(body.0)?;
-    let detail = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let id = target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::replace(connection, reference, &if_match, input)
-            })?;
-            detail(connection, None, &Reference::Id(id))
-        })
+    let detail = db::write(&pool, move |connection| {
+        let id = target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::replace(connection, reference, &if_match, input.clone())
+        })?;
+        detail(connection, None, &Reference::Id(id))
     })
     .await?;
     log::info!("token {} replaced category {}", editor.token_id, detail.category.id);
@@ -273,13 +269,11 @@ pub async fn patch_category(
     _: NoQuery,
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    let detail = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let id = target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::patch(connection, reference, &if_match, body)
-            })?;
-            detail(connection, None, &Reference::Id(id))
-        })
+    let detail = db::write(&pool, move |connection| {
+        let id = target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::patch(connection, reference, &if_match, body.clone())
+        })?;
+        detail(connection, None, &Reference::Id(id))
     })
     .await?;
     log::info!("token {} patched category {}", editor.token_id, detail.category.id);
@@ -317,11 +311,9 @@ pub async fn delete_category(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let deleted = target.reference.clone();
-    db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::delete(connection, reference, &if_match)
-            })
+    db::write(&pool, move |connection| {
+        target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::delete(connection, reference, &if_match)
         })
     })
     .await?;

@@ -17,7 +17,7 @@ use super::queries::CategoryRow;
 
 /// A category as written (POST, PUT). Only `name` is required; an absent
 /// field takes its default, so a PUT replaces the whole category.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct CategoryInput {
     /// Unique: lowercase letters, digits and hyphens. When absent, a new
     /// category gets one made from its name and an existing one keeps its

@@ -43,12 +43,14 @@ struct CountRow {
 }
 
 /// For every category, how many published publications are filed under it
-/// or under any of its descendants (each counted once).
+/// or under any of its descendants (each counted once). `UNION`, not
+/// `UNION ALL`: a pair already reached is not walked again, so even a cycle
+/// in a damaged database cannot make the walk endless.
 pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>> {
     let rows: Vec<CountRow> = diesel::sql_query(
         "WITH RECURSIVE subtree (root_id, category_id) AS ( \
              SELECT id, id FROM categories \
-             UNION ALL \
+             UNION \
              SELECT subtree.root_id, categories.id FROM categories \
              JOIN subtree ON categories.parent_id = subtree.category_id \
          ) \

@@ -39,15 +39,24 @@ impl CategoryTree {
         self.children.get(&parent).into_iter().flatten().map(|&at| &self.rows[at])
     }
 
-    /// The category and all its descendants.
+    /// The category and all its descendants. Each is visited once, so even
+    /// a cycle in a damaged database ends the walk.
     pub fn subtree_ids(&self, id: i32) -> Vec<i32> {
         let mut ids = vec![id];
+        let mut seen = std::collections::HashSet::from([id]);
         let mut next = 0;
         while next < ids.len() {
-            ids.extend(self.children(Some(ids[next])).map(|row| row.id));
+            let children: Vec<i32> = self.children(Some(ids[next])).map(|row| row.id).collect();
+            ids.extend(children.into_iter().filter(|child| seen.insert(*child)));
             next += 1;
         }
         ids
+    }
+
+    /// Whether giving `id` the parent `parent` would make a cycle: `parent`
+    /// is `id` itself or one of its descendants.
+    pub fn would_cycle(&self, id: i32, parent: i32) -> bool {
+        self.subtree_ids(id).contains(&parent)
     }
 
     /// The ancestors of a category, from the root down to its parent.

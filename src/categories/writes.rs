@@ -107,7 +107,7 @@ fn changes(
                 invalid("parent_id", "unknown_category", format!("no category has the id or slug '{reference}'"))
             })?;
             if let Some(current) = current
-                && tree.subtree_ids(current.id).contains(&parent.id)
+                && tree.would_cycle(current.id, parent.id)
             {
                 return Err(invalid(
                     "parent_id",

@@ -124,26 +124,41 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// Per-connection settings of SQLite. Writers wait for the lock instead of
-/// failing at once; `synchronous = FULL` makes every answered commit survive
-/// a crash of the process or of the machine.
+/// Per-connection settings. Writers wait for the write lock at most the
+/// lock timeout, then answer 503 (SQLite's `busy_timeout`, PostgreSQL's
+/// `lock_timeout`). On SQLite, `synchronous = FULL` makes every answered
+/// commit survive a crash of the process or of the machine.
 #[derive(Debug)]
-struct SqliteSettings;
+struct ConnectionSettings {
+    lock_timeout: Duration,
+}
 
-impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSettings {
+impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
-        if let DbConnection::Sqlite(connection) = connection {
-            connection
-                .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-                .map_err(r2d2::Error::QueryError)?;
+        let milliseconds = self.lock_timeout.as_millis();
+        match connection {
+            DbConnection::Sqlite(connection) => connection.batch_execute(&format!(
+                "PRAGMA busy_timeout = {milliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+            )),
+            DbConnection::Postgresql(connection) => {
+                connection.batch_execute(&format!("SET lock_timeout = {milliseconds}"))
+            }
         }
-        Ok(())
+        .map_err(r2d2::Error::QueryError)
     }
+}
+
+/// How long a request may wait: for a pooled connection, and for the write
+/// lock.
+#[derive(Clone, Copy, Debug)]
+pub struct Waits {
+    pub connection: Duration,
+    pub lock: Duration,
 }
 
 /// Opens a pool of `size` connections. A SQLite file and its folder are
 /// created when missing, and the file is put in WAL mode (which persists).
-pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
+pub fn connect(url: &DatabaseUrl, size: u32, waits: Waits) -> Result<Pool, String> {
     if url.backend == Backend::Sqlite {
         if let Some(folder) = Path::new(&url.target).parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
@@ -154,8 +169,8 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
     }
     r2d2::Pool::builder()
         .max_size(size.max(1))
-        .connection_timeout(Duration::from_secs(5))
-        .connection_customizer(Box::new(SqliteSettings))
+        .connection_timeout(waits.connection)
+        .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
         .build(ConnectionManager { url: url.clone() })
         .map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))
 }
@@ -226,6 +241,17 @@ pub fn backend(connection: &DbConnection) -> Backend {
     }
 }
 
+/// A pooled connection, or the 503 that says how long was waited.
+fn connection(pool: &Pool) -> Result<PooledConnection, ApiError> {
+    pool.get().map_err(|error| {
+        log::warn!("no database connection: {error}");
+        ApiError::Unavailable(format!(
+            "no database connection was free within {} s; try again shortly",
+            pool.connection_timeout().as_secs()
+        ))
+    })
+}
+
 /// Runs `query` on a pooled connection in actix's blocking thread pool, so
 /// no async worker ever waits on the database.
 pub async fn run<T, F>(pool: &Pool, query: F) -> Result<T, ApiError>
@@ -235,18 +261,52 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut connection = pool.get().map_err(ApiError::unavailable)?;
+        let mut connection = connection(&pool)?;
         query(&mut connection)
     })
     .await
     .map_err(ApiError::internal)?
 }
 
-/// Runs `write` in a transaction that may write. On SQLite it begins
-/// `IMMEDIATE`, taking the write lock at once: a transaction that read
-/// first and then tried to write could otherwise fail at once when another
-/// writer got there in between. On PostgreSQL, writes compare `version` in
-/// their `WHERE`, so the second of two racing writers updates nothing.
+/// How many times a write that lost a race with another process's writes
+/// (a deadlock, a serialisation failure) is tried in all.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Runs `write` in a write transaction on a pooled connection, off the
+/// async workers. A write that lost a race with another process's writes
+/// is tried again, a bounded number of times, then answered 503 with
+/// `Retry-After`; `write` must therefore be repeatable (clone its input).
+pub async fn write<T, F>(pool: &Pool, mut write: F) -> Result<T, ApiError>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut connection = connection(&pool)?;
+        let mut attempt = 1;
+        loop {
+            match write_transaction(&mut connection, &mut write) {
+                Err(ApiError::Contention(cause)) if attempt < WRITE_ATTEMPTS => {
+                    log::info!("write attempt {attempt} lost a race ({cause}); trying again");
+                    std::thread::sleep(Duration::from_millis(10 << attempt));
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Runs `write` in a transaction that may write, taking the catalogue's
+/// lock first: every write takes its locks in one order (the catalogue,
+/// then rows), so no two writes can deadlock, and checks that span rows
+/// (a category move, a free slug) see no concurrent change. On SQLite,
+/// `BEGIN IMMEDIATE` is that lock (the database's single writer lock); on
+/// PostgreSQL it is the catalogue revision row, which every write updates
+/// anyway. Waiting for it is bounded by the lock timeout.
 pub fn write_transaction<T, E, F>(connection: &mut DbConnection, write: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -255,7 +315,16 @@ where
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     match connection {
         DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
-        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+        DbConnection::Postgresql(inner) => {
+            AnsiTransactionManager::begin_transaction(inner)?;
+            let locked = diesel::sql_query("SELECT revision FROM catalogue_revision WHERE id = 1 FOR UPDATE")
+                .execute(inner)
+                .map(drop);
+            if let Err(error) = locked {
+                let _ = AnsiTransactionManager::rollback_transaction(inner);
+                return Err(error.into());
+            }
+        }
     }
     let outcome = write(connection);
     let end = match (connection, outcome.is_ok()) {

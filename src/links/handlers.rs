@@ -143,13 +143,11 @@ pub async fn create_publication_link(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let input = LinkInput::from_json(body.0)?;
-    let (publication_id, link) = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let (publication_id, id) = target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::create(connection, reference, input)
-            })?;
-            Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
-        })
+    let (publication_id, link) = db::write(&pool, move |connection| {
+        let (publication_id, id) = target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::create(connection, reference, input.clone())
+        })?;
+        Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
     })
     .await?;
     log::info!("token {} added link {} to publication {publication_id}", editor.token_id, link.id);
@@ -193,13 +191,11 @@ pub async fn patch_publication_link(
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
     let id = link_id(&request)?;
-    let (publication_id, link) = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let publication_id = target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::patch(connection, reference, id, &if_match, body)
-            })?;
-            Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
-        })
+    let (publication_id, link) = db::write(&pool, move |connection| {
+        let publication_id = target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::patch(connection, reference, id, &if_match, body.clone())
+        })?;
+        Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
     })
     .await?;
     log::info!("token {} patched link {id} of publication {publication_id}", editor.token_id);
@@ -237,11 +233,9 @@ pub async fn delete_publication_link(
 ) -> Result<HttpResponse, ApiError> {
     let id = link_id(&request)?;
     let publication = target.reference.clone();
-    db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::delete(connection, reference, id, &if_match)
-            })
+    db::write(&pool, move |connection| {
+        target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::delete(connection, reference, id, &if_match)
         })
     })
     .await?;

@@ -18,7 +18,7 @@ use super::dto::LinkRel;
 use super::queries::LinkRow;
 
 /// A link as written: exactly one of `url` and `target`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct LinkInput {
     /// Default `related`.
     #[serde(default)]

@@ -244,11 +244,9 @@ pub async fn create_publication(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let input = PublicationInput::from_json(body.0)?;
-    let publication = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let id = writes::create(connection, input)?;
-            detail(connection, id)
-        })
+    let publication = db::write(&pool, move |connection| {
+        let id = writes::create(connection, input.clone())?;
+        detail(connection, id)
     })
     .await?;
     let id = publication.summary.id;
@@ -288,13 +286,11 @@ pub async fn replace_publication(
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
     let input = PublicationInput::from_json(body.0)?;
-    let publication = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let id = target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::replace(connection, reference, &if_match, input)
-            })?;
-            detail(connection, id)
-        })
+    let publication = db::write(&pool, move |connection| {
+        let id = target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::replace(connection, reference, &if_match, input.clone())
+        })?;
+        detail(connection, id)
     })
     .await?;
     log::info!("token {} replaced publication {}", editor.token_id, publication.summary.id);
@@ -335,13 +331,11 @@ pub async fn patch_publication(
     _: NoQuery,
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    let publication = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            let id = target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::patch(connection, reference, &if_match, body)
-            })?;
-            detail(connection, id)
-        })
+    let publication = db::write(&pool, move |connection| {
+        let id = target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::patch(connection, reference, &if_match, body.clone())
+        })?;
+        detail(connection, id)
     })
     .await?;
     log::info!("token {} patched publication {}", editor.token_id, publication.summary.id);
@@ -376,11 +370,9 @@ pub async fn delete_publication(
     _: NoQuery,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id = db::run(&pool, move |connection| {
-        db::write_transaction(connection, |connection| {
-            target.resolve(connection, Access::Editor, |connection, reference| {
-                writes::delete(connection, reference, &if_match)
-            })
+    let id = db::write(&pool, move |connection| {
+        target.resolve(connection, Access::Editor, |connection, reference| {
+            writes::delete(connection, reference, &if_match)
         })
     })
     .await?;

@@ -18,7 +18,7 @@ use super::queries::PublicationRecord;
 
 /// A publication as written (POST, PUT). Only `title` is required; an
 /// absent field takes its default, so a PUT replaces the whole publication.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PublicationInput {
     /// Unique: lowercase letters, digits and hyphens. When absent, a new
     /// publication gets one made from its title (`Études & publications` →

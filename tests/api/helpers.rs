@@ -222,7 +222,7 @@ impl TestApp {
 }
 
 pub fn settings(url: &str) -> DatabaseSettings {
-    DatabaseSettings { database_url: url.parse().expect("a valid database URL"), pool_size: 4 }
+    DatabaseSettings { pool_size: 4, ..DatabaseSettings::new(url.parse().expect("a valid database URL")) }
 }
 
 /// 09:00 UTC on a day of 2025.

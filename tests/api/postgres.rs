@@ -187,7 +187,12 @@ fn two_replicas_on_one_database_see_each_change_at_once() {
     }
     assert_eq!(replicas[1].get("/api/v1/publications")["pagination"]["total"], 0, "PostgreSQL is not seeded");
 
-    let pool = parution::db::connect(&url.parse().unwrap(), 1).unwrap();
+    let pool = parution::db::connect(
+        &url.parse().unwrap(),
+        1,
+        parution::config::DatabaseSettings::new(url.parse().unwrap()).waits(),
+    )
+    .unwrap();
     insert_publication(&mut pool.get().unwrap(), NewPublication { slug: "partagee", ..Default::default() });
 
     for replica in &replicas {
