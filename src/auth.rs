@@ -51,6 +51,10 @@ fn bearer(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.trim().to_owned()))
 }
 
+/// Tokens whose use is being recorded now.
+static RECORDING: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<i32>>> =
+    std::sync::LazyLock::new(Default::default);
+
 async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> {
     let Some(token) = bearer(&request)? else {
         return Ok(None);
@@ -59,11 +63,24 @@ async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> 
         .app_data::<web::Data<Pool>>()
         .ok_or_else(|| ApiError::internal("the database pool is not configured"))?
         .clone();
-    let token_id = db::run(&pool, move |connection| Ok(tokens::authenticate(connection, &token)?)).await?;
-    match token_id {
-        Some(token_id) => Ok(Some(Editor { token_id })),
-        None => Err(ApiError::Unauthorized("the API token is unknown or revoked".into())),
+    let recognised = db::run(&pool, move |connection| Ok(tokens::authenticate(connection, &token)?)).await?;
+    let Some(recognised) = recognised else {
+        return Err(ApiError::Unauthorized("the API token is unknown or revoked".into()));
+    };
+    if recognised.use_to_record
+        && RECORDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(recognised.id)
+    {
+        // Recorded apart from the answer, once at a time per token: the
+        // answer never waits for this write.
+        actix_web::rt::spawn(async move {
+            let id = recognised.id;
+            if let Err(error) = db::run(&pool, move |connection| Ok(tokens::record_use(connection, id)?)).await {
+                log::debug!("the use of token {id} was not recorded: {error}");
+            }
+            RECORDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id);
+        });
     }
+    Ok(Some(Editor { token_id: recognised.id }))
 }
 
 impl FromRequest for Editor {

@@ -4,11 +4,17 @@
 //! catalogue, while the catalogue changes rarely. Each is kept under the
 //! catalogue revision it was computed at; the revision (bumped by a trigger
 //! on every write, whichever process or tool made it) is read with every
-//! request, and a new one empties the cache. So an answer is never staler
+//! request, and a newer one empties the cache. So an answer is never staler
 //! than the revision its request read, and replicas need not talk.
+//!
+//! One cache serves every worker of a process. When several requests miss
+//! the same entry together, one computes it and the others wait for it
+//! (single flight) instead of each scanning. A request that read an older
+//! revision than the cache holds (a late reader) computes its own answer and
+//! leaves the cache alone: the cache never goes back to an older revision.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use diesel::QueryResult;
 
@@ -18,6 +24,10 @@ use crate::publications::queries::FacetCounts;
 /// queries cannot grow the cache without bound.
 const MAX_ENTRIES: usize = 10_000;
 
+/// One entry: empty until computed; its lock is held while computing, so
+/// that the others who want it wait rather than compute it again.
+type Slot<T> = Arc<Mutex<Option<T>>>;
+
 #[derive(Default)]
 pub struct CountCache {
     state: Mutex<State>,
@@ -26,35 +36,47 @@ pub struct CountCache {
 #[derive(Default)]
 struct State {
     revision: i64,
-    totals: HashMap<String, i64>,
-    category_counts: Option<Arc<HashMap<i32, i64>>>,
-    facets: HashMap<String, Arc<FacetCounts>>,
+    totals: HashMap<String, Slot<i64>>,
+    category_counts: Slot<Arc<HashMap<i32, i64>>>,
+    facets: HashMap<String, Slot<Arc<FacetCounts>>>,
 }
 
-impl State {
-    /// Forgets everything computed at an older revision.
-    fn at(&mut self, revision: i64) -> &mut Self {
-        if self.revision != revision || self.totals.len() + self.facets.len() > MAX_ENTRIES {
-            *self = Self { revision, ..Self::default() };
-        }
-        self
-    }
+/// Locks a mutex; a panic while holding it leaves plain data behind: use it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl CountCache {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves plain data behind: use it.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The state at `revision`, or `None` when the cache already holds a
+    /// newer one (the caller read an older revision).
+    fn at(&self, revision: i64) -> Option<MutexGuard<'_, State>> {
+        let mut state = lock(&self.state);
+        if revision < state.revision {
+            return None;
+        }
+        if revision > state.revision || state.totals.len() + state.facets.len() > MAX_ENTRIES {
+            *state = State { revision, ..State::default() };
+        }
+        Some(state)
+    }
+
+    /// The value in `slot`, computed by the first who wants it.
+    fn fill<T: Clone>(slot: Slot<T>, compute: impl FnOnce() -> QueryResult<T>) -> QueryResult<T> {
+        let mut value = lock(&slot);
+        if let Some(value) = value.as_ref() {
+            return Ok(value.clone());
+        }
+        let computed = compute()?;
+        *value = Some(computed.clone());
+        Ok(computed)
     }
 
     /// The total of the list `key` names, computed once per revision.
     pub fn total(&self, revision: i64, key: &str, compute: impl FnOnce() -> QueryResult<i64>) -> QueryResult<i64> {
-        if let Some(total) = self.state().at(revision).totals.get(key) {
-            return Ok(*total);
-        }
-        let total = compute()?;
-        self.state().at(revision).totals.insert(key.to_owned(), total);
-        Ok(total)
+        let Some(mut state) = self.at(revision) else { return compute() };
+        let slot = state.totals.entry(key.to_owned()).or_default().clone();
+        drop(state);
+        Self::fill(slot, compute)
     }
 
     /// Every category's publication count, computed once per revision.
@@ -63,12 +85,10 @@ impl CountCache {
         revision: i64,
         compute: impl FnOnce() -> QueryResult<HashMap<i32, i64>>,
     ) -> QueryResult<Arc<HashMap<i32, i64>>> {
-        if let Some(counts) = &self.state().at(revision).category_counts {
-            return Ok(counts.clone());
-        }
-        let counts = Arc::new(compute()?);
-        self.state().at(revision).category_counts = Some(counts.clone());
-        Ok(counts)
+        let Some(state) = self.at(revision) else { return compute().map(Arc::new) };
+        let slot = state.category_counts.clone();
+        drop(state);
+        Self::fill(slot, || compute().map(Arc::new))
     }
 
     /// The facets of the list `key` names, computed once per revision.
@@ -78,11 +98,54 @@ impl CountCache {
         key: &str,
         compute: impl FnOnce() -> QueryResult<FacetCounts>,
     ) -> QueryResult<Arc<FacetCounts>> {
-        if let Some(facets) = self.state().at(revision).facets.get(key) {
-            return Ok(facets.clone());
+        let Some(mut state) = self.at(revision) else { return compute().map(Arc::new) };
+        let slot = state.facets.entry(key.to_owned()).or_default().clone();
+        drop(state);
+        Self::fill(slot, || compute().map(Arc::new))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn concurrent_misses_compute_once() {
+        let cache = Arc::new(CountCache::default());
+        let computed = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, computed) = (cache.clone(), computed.clone());
+                std::thread::spawn(move || {
+                    cache.total(7, "list", || {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Ok(42)
+                    })
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap().unwrap(), 42);
         }
-        let facets = Arc::new(compute()?);
-        self.state().at(revision).facets.insert(key.to_owned(), facets.clone());
-        Ok(facets)
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_late_reader_never_takes_the_cache_back() {
+        let cache = CountCache::default();
+        assert_eq!(cache.total(5, "list", || Ok(50)).unwrap(), 50);
+        assert_eq!(cache.total(4, "list", || Ok(40)).unwrap(), 40, "the late reader gets its own revision's count");
+        assert_eq!(cache.total(5, "list", || Ok(99)).unwrap(), 50, "the newer entry is still there");
+        assert_eq!(cache.total(6, "list", || Ok(60)).unwrap(), 60);
+    }
+
+    #[test]
+    fn a_failed_computation_is_not_kept() {
+        let cache = CountCache::default();
+        assert!(cache.total(1, "list", || Err(diesel::result::Error::NotFound)).is_err());
+        assert_eq!(cache.total(1, "list", || Ok(3)).unwrap(), 3);
     }
 }

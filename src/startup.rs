@@ -1,8 +1,6 @@
 //! Building the application: the database (pool, migrations, demo content),
 //! the routes, and the HTTP server. `app` is shared by `serve` and the tests.
 
-use std::sync::Arc;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -144,11 +142,32 @@ async fn openapi_json(_: NoQuery, document: web::Data<ServedDocument>) -> Repres
     Represented::bytes("application/json", document.bytes.clone(), Access::Public).modified_at(document.since)
 }
 
+/// What every worker of a process shares: the pool, the count cache, the
+/// settings and what is derived from the document once.
+#[derive(Clone)]
+pub struct Shared {
+    pool: web::Data<Pool>,
+    http: web::Data<HttpSettings>,
+    cache: web::Data<CountCache>,
+    known: web::Data<KnownPaths>,
+    served: web::Data<ServedDocument>,
+}
+
+impl Shared {
+    pub fn new(pool: Pool, document: &OpenApi, http: HttpSettings) -> Self {
+        Self {
+            pool: web::Data::new(pool),
+            http: web::Data::new(http),
+            cache: web::Data::new(CountCache::default()),
+            known: web::Data::new(KnownPaths::new(document)),
+            served: web::Data::new(ServedDocument::new(document)),
+        }
+    }
+}
+
 /// The application: routes, documentation, error handlers and middleware.
 pub fn app(
-    pool: Pool,
-    document: Arc<OpenApi>,
-    settings: HttpSettings,
+    shared: Shared,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -158,15 +177,13 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let known = web::Data::new(KnownPaths::new(&document));
-    let served = web::Data::new(ServedDocument::new(&document));
-    let cors = http::cors::policy(&settings);
+    let cors = http::cors::policy(&shared.http);
     App::new()
-        .app_data(web::Data::new(pool))
-        .app_data(web::Data::new(settings))
-        .app_data(served)
-        .app_data(web::Data::new(CountCache::default()))
-        .app_data(known)
+        .app_data(shared.pool)
+        .app_data(shared.http)
+        .app_data(shared.served)
+        .app_data(shared.cache)
+        .app_data(shared.known)
         .app_data(
             web::PathConfig::default().error_handler(|_, request| {
                 ApiError::NotFound(format!("no route has the path {}", request.path())).into()
@@ -198,9 +215,8 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let demo = if settings.demo { Demo::Always } else { Demo::IntoNewSqlite };
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
-    let document = Arc::new(openapi::document());
-    let http = settings.http.clone();
-    let mut server = HttpServer::new(move || app(pool.clone(), document.clone(), http.clone()));
+    let shared = Shared::new(pool, &openapi::document(), settings.http.clone());
+    let mut server = HttpServer::new(move || app(shared.clone()));
     if let Some(workers) = settings.workers {
         server = server.workers(workers.max(1));
     }

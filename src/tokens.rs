@@ -19,6 +19,15 @@ const PREFIX: &str = "prt_";
 /// a token does not turn every request into a write.
 const LAST_USE_PRECISION: TimeDelta = TimeDelta::minutes(1);
 
+/// A token that was recognised.
+#[derive(Clone, Copy, Debug)]
+pub struct Recognised {
+    pub id: i32,
+    /// Its `last_used_at` is older than the precision kept: the caller
+    /// should record this use (apart from the answer, see `record_use`).
+    pub use_to_record: bool,
+}
+
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
 pub struct TokenRow {
@@ -78,7 +87,7 @@ pub fn revoke(connection: &mut DbConnection, name: &str) -> QueryResult<bool> {
 }
 
 /// The id of the live token that `presented` is, if it is one.
-pub fn authenticate(connection: &mut DbConnection, presented: &str) -> QueryResult<Option<i32>> {
+pub fn authenticate(connection: &mut DbConnection, presented: &str) -> QueryResult<Option<Recognised>> {
     let Some((key, secret)) = presented.strip_prefix(PREFIX).and_then(|rest| rest.split_once('_')) else {
         return Ok(None);
     };
@@ -94,8 +103,12 @@ pub fn authenticate(connection: &mut DbConnection, presented: &str) -> QueryResu
         return Ok(None);
     }
     let now = db::now();
-    if last_used_at.is_none_or(|at| now - at >= LAST_USE_PRECISION) {
-        diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(Some(now))).execute(connection)?;
-    }
-    Ok(Some(id))
+    Ok(Some(Recognised { id, use_to_record: last_used_at.is_none_or(|at| now - at >= LAST_USE_PRECISION) }))
+}
+
+/// Records that token `id` was used now. A read must not wait for it (it
+/// is a write, which may queue behind an import): callers run it apart.
+pub fn record_use(connection: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(Some(db::now()))).execute(connection)?;
+    Ok(())
 }

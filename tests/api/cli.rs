@@ -29,11 +29,11 @@ async fn migrate_creates_the_schema_without_demo_content() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let pool = parution::startup::prepare(&crate::helpers::settings(&url), parution::startup::Demo::Never).unwrap();
     let document = std::sync::Arc::new(parution::openapi::document());
-    let app = actix_web::test::init_service(parution::startup::app(
+    let app = actix_web::test::init_service(parution::startup::app(parution::startup::Shared::new(
         pool,
-        document,
+        &document,
         parution::config::HttpSettings::default(),
-    ))
+    )))
     .await;
     let request = actix_web::test::TestRequest::get().uri("/api/v1/publications").to_request();
     let body: serde_json::Value = actix_web::test::call_and_read_body_json(&app, request).await;

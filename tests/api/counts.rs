@@ -1,8 +1,6 @@
 //! Totals, facets and category counts are kept between requests: they must
 //! follow every change, whichever way it reaches the database.
 
-use std::sync::Arc;
-
 use actix_web::test::{self, TestRequest};
 use serde_json::{Value, json};
 
@@ -15,11 +13,11 @@ async fn kept_counts_follow_every_change(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let token = app.token();
     // One application for every request, so that what it keeps is reused.
-    let service = test::init_service(parution::startup::app(
+    let service = test::init_service(parution::startup::app(parution::startup::Shared::new(
         app.pool.clone(),
-        Arc::new(parution::openapi::document()),
+        &parution::openapi::document(),
         parution::config::HttpSettings::default(),
-    ))
+    )))
     .await;
     let get = |uri: &'static str| {
         let service = &service;

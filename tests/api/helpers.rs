@@ -212,7 +212,12 @@ impl TestApp {
     }
 
     pub async fn call(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(startup::app(self.pool.clone(), self.document.clone(), self.http.clone())).await;
+        let app = test::init_service(startup::app(startup::Shared::new(
+            self.pool.clone(),
+            &self.document,
+            self.http.clone(),
+        )))
+        .await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();

@@ -37,11 +37,11 @@ async fn ready_answers_503_when_the_database_is_unreachable() {
         .connection_timeout(Duration::from_millis(300))
         .build_unchecked(parution::db::ConnectionManager::new(url));
     let document = std::sync::Arc::new(parution::openapi::document());
-    let app = actix_web::test::init_service(parution::startup::app(
+    let app = actix_web::test::init_service(parution::startup::app(parution::startup::Shared::new(
         pool,
-        document,
+        &document,
         parution::config::HttpSettings::default(),
-    ))
+    )))
     .await;
 
     let response =

@@ -353,11 +353,11 @@ async fn concurrent_patches_with_the_same_if_match_let_exactly_one_win(backend: 
     let created = create(&app, &token, json!({"title": "Course"})).await;
     let uri = format!("/api/v1/publications/{}", created["id"]);
     let document = std::sync::Arc::new(parution::openapi::document());
-    let service = actix_web::test::init_service(parution::startup::app(
+    let service = actix_web::test::init_service(parution::startup::app(parution::startup::Shared::new(
         app.pool.clone(),
-        document,
+        &document,
         parution::config::HttpSettings::default(),
-    ))
+    )))
     .await;
 
     let requests = (0..16).map(|number| {

@@ -12,7 +12,11 @@ async fn head_answers_the_get_headers_without_a_body() {
     let pool = app.pool.clone();
     let document = Arc::new(parution::openapi::document());
     let server = HttpServer::new(move || {
-        parution::startup::app(pool.clone(), document.clone(), parution::config::HttpSettings::default())
+        parution::startup::app(parution::startup::Shared::new(
+            pool.clone(),
+            &document,
+            parution::config::HttpSettings::default(),
+        ))
     })
     .workers(1)
     .bind("127.0.0.1:0")
