@@ -51,9 +51,22 @@ fn bearer(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.trim().to_owned()))
 }
 
-/// Tokens whose use is being recorded now.
-static RECORDING: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<i32>>> =
+/// Tokens whose use is being recorded now, by their public lookup part.
+static RECORDING: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
     std::sync::LazyLock::new(Default::default);
+
+fn recording() -> std::sync::MutexGuard<'static, std::collections::HashSet<String>> {
+    RECORDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes a token out of `RECORDING` when its recording ends, done or not.
+struct Recording(String);
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        recording().remove(&self.0);
+    }
+}
 
 async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> {
     let Some(token) = bearer(&request)? else {
@@ -63,13 +76,13 @@ async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> 
         .app_data::<web::Data<Pool>>()
         .ok_or_else(|| ApiError::internal("the database pool is not configured"))?
         .clone();
+    let lookup: String = token.chars().take(tokens::LOOKUP_LENGTH).collect();
     let recognised = db::run(&pool, move |connection| Ok(tokens::authenticate(connection, &token)?)).await?;
     let Some(recognised) = recognised else {
         return Err(ApiError::Unauthorized("the API token is unknown or revoked".into()));
     };
-    if recognised.use_to_record
-        && RECORDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(recognised.id)
-    {
+    if recognised.use_to_record && recording().insert(lookup.clone()) {
+        let guard = Recording(lookup);
         // Recorded apart from the answer, once at a time per token: the
         // answer never waits for this write.
         actix_web::rt::spawn(async move {
@@ -77,7 +90,7 @@ async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> 
             if let Err(error) = db::run(&pool, move |connection| Ok(tokens::record_use(connection, id)?)).await {
                 log::debug!("the use of token {id} was not recorded: {error}");
             }
-            RECORDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id);
+            drop(guard);
         });
     }
     Ok(Some(Editor { token_id: recognised.id }))

@@ -15,6 +15,9 @@ use crate::db::{self, DbConnection};
 
 const PREFIX: &str = "prt_";
 
+/// The public start of a token: its prefix and lookup key.
+pub const LOOKUP_LENGTH: usize = PREFIX.len() + 16;
+
 /// `last_used_at` is written at most this often per token, so reading with
 /// a token does not turn every request into a write.
 const LAST_USE_PRECISION: TimeDelta = TimeDelta::minutes(1);

@@ -34,6 +34,11 @@ impl CategoryTree {
         }
     }
 
+    /// Every category's slug.
+    pub fn slugs(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(|row| row.slug.as_str())
+    }
+
     /// The direct children of a category (`None`: the roots), in order.
     pub fn children(&self, parent: Option<i32>) -> impl Iterator<Item = &CategoryRow> {
         self.children.get(&parent).into_iter().flatten().map(|&at| &self.rows[at])

@@ -131,7 +131,7 @@ fn changes(
         (None, Some(current)) => current.slug.clone(),
         (None, None) => {
             let base = slug::slugify(&input.name).unwrap_or_else(|| "categorie".to_owned());
-            slug::candidates(&base).find(|candidate| !taken(candidate)).unwrap_or_else(|| base.clone())
+            slug::first_free(&base, &tree.slugs().map(str::to_owned).collect::<Vec<_>>())
         }
     };
     Ok(CategoryChanges { slug, name: input.name, description: input.description, parent_id, position: input.position })

@@ -31,15 +31,35 @@ pub fn slugify(title: &str) -> Option<String> {
     (!slug.is_empty()).then_some(slug)
 }
 
-/// `base`, then `base-2`, `base-3`…: the candidates when `base` is taken.
-pub fn candidates(base: &str) -> impl Iterator<Item = String> + use<> {
-    let base = base.to_owned();
-    std::iter::once(base.clone()).chain((2..).map(move |number| format!("{base}-{number}")))
+/// The first free slug made from `base`: `base`, or `base-N` with N the
+/// lowest number above those `taken` (slugs starting with `base`) uses.
+pub fn first_free(base: &str, taken: &[String]) -> String {
+    if !taken.iter().any(|slug| slug == base) {
+        return base.to_owned();
+    }
+    let highest = taken
+        .iter()
+        .filter_map(|slug| slug.strip_prefix(base)?.strip_prefix('-')?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(1);
+    format!("{base}-{}", highest.max(1) + 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_free_slug_follows_the_highest_number() {
+        let taken = |slugs: &[&str]| slugs.iter().map(|slug| slug.to_string()).collect::<Vec<_>>();
+        assert_eq!(first_free("rapport", &taken(&[])), "rapport");
+        assert_eq!(first_free("rapport", &taken(&["rapport-annuel"])), "rapport");
+        assert_eq!(first_free("rapport", &taken(&["rapport"])), "rapport-2");
+        assert_eq!(
+            first_free("rapport", &taken(&["rapport", "rapport-2", "rapport-annuel", "rapport-9"])),
+            "rapport-10"
+        );
+    }
 
     #[test]
     fn french_titles_give_readable_slugs() {

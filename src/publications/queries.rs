@@ -406,6 +406,18 @@ impl PublicationChanges {
     }
 }
 
+/// The slugs that are `base` or start with `base-` (an index range).
+pub fn slugs_from(connection: &mut DbConnection, base: &str) -> QueryResult<Vec<String>> {
+    publications::table
+        .filter(
+            publications::slug
+                .eq(base)
+                .or(publications::slug.ge(format!("{base}-")).and(publications::slug.lt(format!("{base}.")))),
+        )
+        .select(publications::slug)
+        .load(connection)
+}
+
 /// Whether a publication other than `except` has `slug`.
 pub fn slug_taken(connection: &mut DbConnection, slug: &str, except: Option<i32>) -> QueryResult<bool> {
     let mut query = publications::table.filter(publications::slug.eq(slug)).into_boxed();

@@ -113,15 +113,9 @@ fn changes(
         }
         (None, Some(current)) => current.row.slug.clone(),
         (None, None) => {
+            // One query however many publications share the title.
             let base = slug::slugify(&input.title).unwrap_or_else(|| "publication".to_owned());
-            let mut chosen = None;
-            for candidate in slug::candidates(&base) {
-                if !queries::slug_taken(connection, &candidate, None)? {
-                    chosen = Some(candidate);
-                    break;
-                }
-            }
-            chosen.unwrap_or(base)
+            slug::first_free(&base, &queries::slugs_from(connection, &base)?)
         }
     };
 
