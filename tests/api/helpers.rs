@@ -163,8 +163,15 @@ impl TestApp {
 
     /// An app over a new database prepared as `serve` would with `demo`.
     pub fn start(backend: Backend, demo: Demo) -> Self {
+        Self::start_with(backend, demo, |_| {})
+    }
+
+    /// The same, with database settings changed by `change`.
+    pub fn start_with(backend: Backend, demo: Demo, change: impl FnOnce(&mut DatabaseSettings)) -> Self {
         let (url, scratch) = scratch_database(backend);
-        let pool = startup::prepare(&settings(&url), demo).expect("the test database is prepared");
+        let mut database = settings(&url);
+        change(&mut database);
+        let pool = startup::prepare(&database, demo).expect("the test database is prepared");
         Self {
             url,
             pool,

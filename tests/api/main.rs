@@ -12,6 +12,7 @@ mod cursor;
 mod errors;
 mod exchange;
 mod http;
+mod integrity;
 mod link_writes;
 mod links;
 mod openapi;
