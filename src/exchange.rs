@@ -354,29 +354,50 @@ fn lines(input: impl BufRead) -> impl Iterator<Item = Result<(usize, Line), Stri
     })
 }
 
-/// Imports JSON Lines from `input`. `progress` is told of each line written.
-///
-/// The file is read three times, one line at a time, so memory stays
-/// bounded whatever its size: once to check every line (a malformed file
-/// writes nothing), once to write categories and publications, once to
-/// write links (a link may point further down the file). Standard input is
-/// kept in a temporary file for the later readings.
-pub fn import(
-    connection: &mut DbConnection,
-    input: impl BufRead,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<ImportReport, String> {
-    let spool = Spool::new()?;
-    let mut total = 0u64;
-    {
+/// Where an import reads from: a file, read again for each pass, or a
+/// stream (standard input), kept in a temporary file meanwhile.
+pub enum Source {
+    File(std::path::PathBuf),
+    Spooled(Spool),
+}
+
+impl Source {
+    /// Keeps `input` in a temporary file, to be read as often as needed.
+    pub fn spooled(input: impl BufRead) -> Result<Self, String> {
+        let spool = Spool::new()?;
         let mut copy = std::io::BufWriter::new(spool.create()?);
         for (index, text) in input.lines().enumerate() {
             let text = text.map_err(|error| format!("line {}: cannot be read: {error}", index + 1))?;
             writeln!(copy, "{text}").map_err(|error| format!("cannot keep the input: {error}"))?;
         }
         copy.flush().map_err(|error| format!("cannot keep the input: {error}"))?;
+        Ok(Self::Spooled(spool))
     }
-    for line in lines(spool.open()?) {
+
+    fn open(&self) -> Result<std::io::BufReader<std::fs::File>, String> {
+        let path = match self {
+            Self::File(path) => path,
+            Self::Spooled(spool) => &spool.0,
+        };
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))
+    }
+}
+
+/// Imports JSON Lines from `source`. `progress` is told of each line written.
+///
+/// The input is read three times, one line at a time, so memory stays
+/// bounded whatever its size: once to check every line (a malformed file
+/// writes nothing), once to write categories and publications, once to
+/// write links (a link may point further down the file).
+pub fn import(
+    connection: &mut DbConnection,
+    source: &Source,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ImportReport, String> {
+    let mut total = 0u64;
+    for line in lines(source.open()?) {
         line?;
         total += 2;
     }
@@ -388,7 +409,7 @@ pub fn import(
     };
     for links in [false, true] {
         let mut batch: Vec<(usize, Line)> = Vec::with_capacity(BATCH);
-        let mut reader = lines(spool.open()?).peekable();
+        let mut reader = lines(source.open()?).peekable();
         while reader.peek().is_some() {
             batch.clear();
             while batch.len() < BATCH
@@ -420,7 +441,7 @@ pub fn import(
 }
 
 /// A temporary copy of the input, removed when dropped.
-struct Spool(std::path::PathBuf);
+pub struct Spool(std::path::PathBuf);
 
 impl Spool {
     fn new() -> Result<Self, String> {
@@ -433,12 +454,6 @@ impl Spool {
     fn create(&self) -> Result<std::fs::File, String> {
         std::fs::File::create(&self.0)
             .map_err(|error| format!("cannot keep the input in {}: {error}", self.0.display()))
-    }
-
-    fn open(&self) -> Result<std::io::BufReader<std::fs::File>, String> {
-        std::fs::File::open(&self.0)
-            .map(std::io::BufReader::new)
-            .map_err(|error| format!("cannot read {} again: {error}", self.0.display()))
     }
 }
 

@@ -85,18 +85,18 @@ fn export(database: &parution::config::DatabaseSettings) -> Result<(), String> {
 }
 
 fn import(file: &std::path::Path, database: &parution::config::DatabaseSettings) -> Result<(), String> {
-    use std::io::BufRead;
-    let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    use parution::exchange::Source;
+    let source = if file.as_os_str() == "-" {
+        Source::spooled(std::io::stdin().lock())?
     } else {
-        let opened = std::fs::File::open(file).map_err(|error| format!("cannot open {}: {error}", file.display()))?;
-        Box::new(std::io::BufReader::new(opened))
+        std::fs::File::open(file).map_err(|error| format!("cannot open {}: {error}", file.display()))?;
+        Source::File(file.to_owned())
     };
     let pool = startup::prepare(database, Demo::Never)?;
     let connection = &mut pool.get().map_err(|error| error.to_string())?;
     // The bar shows on a terminal only; in a pipe or a log it stays silent.
     let bar = indicatif::ProgressBar::new(0);
-    let report = parution::exchange::import(connection, input, |done, total| {
+    let report = parution::exchange::import(connection, &source, |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     });

@@ -110,12 +110,20 @@ pub fn index_missing(connection: &mut DbConnection) -> QueryResult<usize> {
         DbConnection::Sqlite(_) => "rowid",
         DbConnection::Postgresql(_) => "publication_id",
     };
-    let missing: Vec<Unindexed> = diesel::sql_query(format!(
-        "SELECT id, title, summary, body FROM publications WHERE id NOT IN (SELECT {key} FROM publication_search)"
-    ))
-    .load(connection)?;
-    for publication in &missing {
-        index(connection, publication.id, &publication.title, &publication.summary, &publication.body)?;
+    // In batches, so that memory stays bounded whatever the catalogue's size.
+    let mut indexed = 0;
+    let mut after = 0;
+    loop {
+        let missing: Vec<Unindexed> = diesel::sql_query(format!(
+            "SELECT id, title, summary, body FROM publications \
+             WHERE id > {after} AND id NOT IN (SELECT {key} FROM publication_search) ORDER BY id LIMIT 500"
+        ))
+        .load(connection)?;
+        let Some(last) = missing.last() else { return Ok(indexed) };
+        after = last.id;
+        for publication in &missing {
+            index(connection, publication.id, &publication.title, &publication.summary, &publication.body)?;
+        }
+        indexed += missing.len();
     }
-    Ok(missing.len())
 }

@@ -19,7 +19,8 @@ fn export(app: &TestApp) -> Vec<u8> {
 }
 
 fn import(app: &TestApp, input: &[u8]) -> Result<parution::exchange::ImportReport, String> {
-    parution::exchange::import(&mut app.connection(), input, |_, _| {})
+    let source = parution::exchange::Source::spooled(input)?;
+    parution::exchange::import(&mut app.connection(), &source, |_, _| {})
 }
 
 /// The demo content, plus a draft, a sub-category and links of every kind.

@@ -64,7 +64,8 @@ async fn opposite_concurrent_moves_let_exactly_one_win_and_leave_writes_free(bac
 }
 
 fn import(app: &TestApp, input: &str) -> Result<parution::exchange::ImportReport, String> {
-    parution::exchange::import(&mut app.connection(), input.as_bytes(), |_, _| {})
+    let source = parution::exchange::Source::spooled(input.as_bytes())?;
+    parution::exchange::import(&mut app.connection(), &source, |_, _| {})
 }
 
 const TIMES: &str = r#""created_at":"2025-12-01T09:00:00Z","updated_at":"2025-12-01T09:00:00Z","version":1"#;
