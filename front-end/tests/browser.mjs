@@ -1,0 +1,183 @@
+// The reference front end in a real browser (Debian's Chromium, driven by
+// playwright-core): the seed page rebuilt from the API, the listing with
+// search, facets and "load more", a not-found page, an old slug, and the
+// API down. Every page: no console error, no failed request, no serious or
+// critical axe-core violation. Screenshots go to test-results/.
+//
+//   API_URL=http://127.0.0.1:8080 FRONT_URL=http://127.0.0.1:4173 PARUTION_TOKEN=prt_… node tests/browser.mjs
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const api = process.env.API_URL ?? "http://127.0.0.1:8080";
+const front = process.env.FRONT_URL ?? "http://127.0.0.1:4173";
+const token = process.env.PARUTION_TOKEN;
+if (!token) throw new Error("PARUTION_TOKEN must hold an API token");
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+mkdirSync("test-results", { recursive: true });
+
+const SEED = "concertation-fournisseurs-ia-ayants-droit";
+const TITLE =
+  "Concertation entre fournisseurs d’IA et ayants droit : un espace de dialogue et de négociation structuré mais un partage de la valeur encore insuffisant";
+let failures = 0;
+function check(condition, what) {
+  console.log(`${condition ? "ok" : "FAILED"}: ${what}`);
+  if (!condition) failures += 1;
+}
+
+async function write(method, path, body) {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+// Enough publications for a second page of ten.
+const listed = await (await fetch(`${api}/api/v1/publications?per_page=1`)).json();
+for (let index = listed.pagination.total; index < 14; index += 1) {
+  await write("POST", "/api/v1/publications", {
+    title: `Étude de démonstration n° ${index + 1}`,
+    summary: "Une publication pour parcourir les pages.",
+    status: "published",
+    published_at: `2024-0${(index % 9) + 1}-15T09:00:00Z`,
+    categories: ["etudes-publications"],
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+/** Opens a page and watches it; `expected` lists console messages the test itself causes. */
+async function visit(name, path, { width = 1280, expected = [] } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "fr-FR" });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && !expected.some((text) => message.text().includes(text))) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  await page.goto(`${front}${path}`);
+  await page.waitForSelector("main h1");
+  const done = async () => {
+    await page.addScriptTag({ content: axeSource });
+    const results = await page.evaluate(async () => await window.axe.run(document));
+    const serious = results.violations.filter((violation) => ["serious", "critical"].includes(violation.impact));
+    for (const violation of serious) problems.push(`axe ${violation.impact}: ${violation.id} (${violation.nodes.length})`);
+    await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
+    check(problems.length === 0, `${name}: no console error, failed request or serious axe violation ${problems.join("; ")}`);
+    await context.close();
+  };
+  return { page, done };
+}
+
+// The seed page, rebuilt.
+{
+  const { page, done } = await visit("publication", `/publications/${SEED}`);
+  await page.waitForSelector("article .body blockquote");
+  const crumbs = await page.locator("nav.breadcrumb li").allInnerTexts();
+  check(crumbs.length === 2 && /accueil/i.test(crumbs[0]) && /études & publications/i.test(crumbs[1]), `breadcrumb: ${crumbs.join(" › ")}`);
+  check((await page.locator("h1").innerText()) === TITLE, "the exact title");
+  check((await page.locator("article time").innerText()) === "05/12/2025", "the date as the page shows it");
+  const labels = (await page.locator("ul.labels li").allInnerTexts()).map((label) => label.toLowerCase());
+  check(labels.includes("études & publications") && labels.includes("veille industrie phonographique"), `labels: ${labels}`);
+  check((await page.locator(".lead").innerText()).startsWith("Le 2 juin dernier"), "the lead");
+  check((await page.locator("blockquote").innerText()).includes("Je veux redire"), "the quotation");
+  const related = await page.locator("aside.related li a").allInnerTexts();
+  check(
+    related.some((title) => title.startsWith("Prévenir en amont les violences")) &&
+      related.some((title) => title.startsWith("L’emploi dans les lieux et organisations de concerts")),
+    `related: ${related.join(" | ")}`,
+  );
+  check((await page.getAttribute("html", "lang")) === "fr", "the document's language");
+  await done();
+}
+
+// Following a related link.
+{
+  const { page, done } = await visit("related", `/publications/${SEED}`);
+  await page.waitForSelector("aside.related a");
+  const target = page.locator("aside.related a").first();
+  const title = await target.innerText();
+  await target.click();
+  await page.waitForFunction((expected) => document.querySelector("main h1")?.textContent === expected, title);
+  check(new URL(page.url()).pathname.startsWith("/publications/") && !page.url().includes(SEED), `a related link opens ${page.url()}`);
+  await done();
+}
+
+// The listing: search, a facet chip, the next page by cursor; on a phone.
+{
+  const { page, done } = await visit("listing", "/", { width: 390 });
+  await page.getByLabel("Rechercher une publication").fill("developpeurs");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get("q") === "developpeurs");
+  await page.waitForSelector("ol.results li");
+  const found = await page.locator("ol.results h2").allInnerTexts();
+  check(found.includes(TITLE), "a search for developpeurs finds the article");
+  await done();
+}
+{
+  const { page, done } = await visit("facets", "/");
+  await page.waitForSelector("button.chip");
+  const chip = page.locator(".facet[aria-label='Années'] button.chip").first();
+  const promised = Number(await chip.getAttribute("data-count"));
+  await chip.click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.has("year"));
+  await page.waitForFunction((count) => document.querySelector(".count")?.textContent?.startsWith(`${count} publication`), promised);
+  check((await page.locator("ol.results li").count()) === Math.min(promised, 10), `the chip promised ${promised}, the list holds them`);
+  await done();
+}
+{
+  const { page, done } = await visit("load-more", "/");
+  await page.waitForSelector("ol.results li");
+  const first = await page.locator("ol.results li").count();
+  await page.getByRole("button", { name: "Charger plus de publications" }).click();
+  await page.waitForFunction((count) => document.querySelectorAll("ol.results li").length > count, first);
+  const titles = await page.locator("ol.results h2").allInnerTexts();
+  check(first === 10 && titles.length > 10 && new Set(titles).size === titles.length, `load more: ${first} then ${titles.length}, none twice`);
+  await done();
+}
+
+// Not found; an old slug; the API down.
+{
+  // Chromium itself logs the API's 404 answer: expected here, not an error of the page.
+  const { page, done } = await visit("not-found", "/publications/inconnue", { expected: ["404 (Not Found)"] });
+  check((await page.locator("h1").innerText()) === "Page introuvable", "an unknown slug shows a not-found page");
+  await done();
+}
+{
+  await write("PATCH", "/api/v1/publications/emploi-lieux-concerts-wallonie-bruxelles", { slug: "emploi-concerts-wallonie-bruxelles" });
+  const { page, done } = await visit("old-slug", "/publications/emploi-lieux-concerts-wallonie-bruxelles");
+  await page.waitForFunction(() => location.pathname === "/publications/emploi-concerts-wallonie-bruxelles");
+  check((await page.locator("h1").innerText()).startsWith("L’emploi dans les lieux"), "an old slug ends on the new URL");
+  await done();
+}
+{
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.route(`${api}/**`, (route) => route.abort());
+  await page.goto(`${front}/`);
+  await page.waitForSelector("main [role=alert]");
+  check((await page.locator("main [role=alert]").innerText()).includes("injoignable"), "the API down shows a clear message");
+  await page.screenshot({ path: "test-results/api-down.png" });
+  await context.close();
+}
+
+await browser.close();
+console.log(failures === 0 ? "the front end works in a real browser" : `${failures} check(s) failed`);
+process.exit(failures === 0 ? 0 : 1);
