@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a synthetic catalogue as JSON Lines that `parution import` reads:
-a two-level category tree and N publications with French titles, summaries
+a two-level tree of 40 categories and N publications with French titles, summaries
 and bodies, dates over 25 years, 10 % drafts, a few links each.
 
 Usage: generate.py N > catalogue.jsonl   (deterministic for a given N)
@@ -47,11 +47,11 @@ def main():
     filler = vocabulary(rng, 20000)
     rng.shuffle(filler)
     stamp = "2025-01-01T00:00:00Z"
-    roots = [f"theme-{r}" for r in range(5)]
+    roots = [f"theme-{r}" for r in range(8)]
     categories = []
     for root in roots:
         categories.append((root, None))
-        categories.extend((f"{root}-{c}", root) for c in range(3))
+        categories.extend((f"{root}-{c}", root) for c in range(4))
     out = sys.stdout
     for slug, parent in categories:
         out.write(json.dumps({

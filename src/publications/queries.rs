@@ -194,45 +194,47 @@ fn seek<'a>(
 ) -> publications::BoxedQuery<'a, MultiBackend> {
     use publications::{id, published_at, sort_title, updated_at};
     type Condition = Box<dyn BoxableExpression<publications::table, MultiBackend, SqlType = Nullable<Bool>>>;
-    /// After (at, cursor id) by published_at, nulls last.
-    fn after_published(at: Option<NaiveDateTime>, cursor_id: i32, descending: bool) -> Condition {
-        match (at, descending) {
-            (Some(at), true) => Box::new(
-                published_at.lt(at).or(published_at.eq(at).and(id.lt(cursor_id))).or(published_at.is_null().nullable()),
-            ),
-            (Some(at), false) => Box::new(
-                published_at.gt(at).or(published_at.eq(at).and(id.gt(cursor_id))).or(published_at.is_null().nullable()),
-            ),
-            (None, true) => Box::new(published_at.is_null().and(id.lt(cursor_id)).nullable()),
-            (None, false) => Box::new(published_at.is_null().and(id.gt(cursor_id)).nullable()),
-        }
+    /// After (at, cursor id) by published_at, nulls last. Written as a
+    /// range (`published_at <= at`) narrowed by a filter, so the date index
+    /// starts at the cursor whatever its depth; the dateless rows are added
+    /// only when the list can hold some (drafts, archived).
+    fn after_published(at: Option<NaiveDateTime>, cursor_id: i32, descending: bool, dateless: bool) -> Condition {
+        let dated: Condition = match (at, descending) {
+            (Some(at), true) => Box::new(published_at.le(at).and(published_at.lt(at).or(id.lt(cursor_id)))),
+            (Some(at), false) => Box::new(published_at.ge(at).and(published_at.gt(at).or(id.gt(cursor_id)))),
+            (None, true) => return Box::new(published_at.is_null().and(id.lt(cursor_id)).nullable()),
+            (None, false) => return Box::new(published_at.is_null().and(id.gt(cursor_id)).nullable()),
+        };
+        if dateless { Box::new(dated.or(published_at.is_null().nullable())) } else { dated }
     }
+    // Only published publications are sure to have a date.
+    let dateless = filter.statuses.iter().any(|status| *status != Status::Published);
     let cursor_id = cursor.id;
     match (&cursor.key, sort) {
-        (Key::Published(at), Sort::PublishedAsc) => query.filter(after_published(*at, cursor_id, false)),
-        (Key::Published(at), _) => query.filter(after_published(*at, cursor_id, true)),
+        (Key::Published(at), Sort::PublishedAsc) => query.filter(after_published(*at, cursor_id, false, dateless)),
+        (Key::Published(at), _) => query.filter(after_published(*at, cursor_id, true, dateless)),
         (Key::Title(title), Sort::TitleDesc) => {
-            query.filter(sort_title.lt(title.clone()).or(sort_title.eq(title.clone()).and(id.lt(cursor_id))))
+            query.filter(sort_title.le(title.clone()).and(sort_title.lt(title.clone()).or(id.lt(cursor_id))))
         }
         (Key::Title(title), _) => {
-            query.filter(sort_title.gt(title.clone()).or(sort_title.eq(title.clone()).and(id.gt(cursor_id))))
+            query.filter(sort_title.ge(title.clone()).and(sort_title.gt(title.clone()).or(id.gt(cursor_id))))
         }
         (Key::Updated(at), Sort::UpdatedDesc) => {
-            query.filter(updated_at.lt(*at).or(updated_at.eq(*at).and(id.lt(cursor_id))))
+            query.filter(updated_at.le(*at).and(updated_at.lt(*at).or(id.lt(cursor_id))))
         }
-        (Key::Updated(at), _) => query.filter(updated_at.gt(*at).or(updated_at.eq(*at).and(id.gt(cursor_id)))),
+        (Key::Updated(at), _) => query.filter(updated_at.ge(*at).and(updated_at.gt(*at).or(id.gt(cursor_id)))),
         (Key::Relevance(title_match, at), _) => match &filter.search {
             // Title matches come first: after a match, the non-matches all
             // follow; after a non-match, only non-matches do.
             Some(search) if *title_match => query.filter(
                 diesel::dsl::not(search::matches(backend, Field::Title, search))
                     .nullable()
-                    .or(after_published(*at, cursor_id, true)),
+                    .or(after_published(*at, cursor_id, true, dateless)),
             ),
             Some(search) => query
                 .filter(diesel::dsl::not(search::matches(backend, Field::Title, search)))
-                .filter(after_published(*at, cursor_id, true)),
-            None => query.filter(after_published(*at, cursor_id, true)),
+                .filter(after_published(*at, cursor_id, true, dateless)),
+            None => query.filter(after_published(*at, cursor_id, true, dateless)),
         },
     }
 }

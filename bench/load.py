@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""The benchmark: a deterministic catalogue of N publications, imported with
+`parution import`, served by the release binary and measured with wrk at
+64 connections. Each query runs hot (one URL) and spread (rotating over
+10 000 slugs, every category, 200 words of varied frequency); figures are
+requests/s, p50, p99 and errors, each with its ratio to /health measured in
+the same run. Also: import time, start-up time, RSS idle and under load.
+
+    python3 bench/load.py --binary target/release/parution [--size 100000]
+        [--database-url postgres://…] [--seconds 10] [--smoke]
+
+`--smoke` (small N, one second a run) only proves that it still runs.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import generate  # noqa: E402
+
+
+def wrk(port, path, seconds, connections, paths_file=None):
+    """Runs wrk; returns requests/s, p50 and p99 in ms, and error count."""
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    env = dict(os.environ)
+    if paths_file:
+        command += ["-s", os.path.join(os.path.dirname(__file__), "spread.lua")]
+        env["PATHS_FILE"] = paths_file
+    output = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, env=env,
+                            check=True).stdout
+
+    def latency(label):
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return rate, latency(50), latency(99), errors + (int(non_2xx.group(1)) if non_2xx else 0)
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
+        return json.load(response)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--port", type=int, default=58110)
+    parser.add_argument("--smoke", action="store_true")
+    arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.size, arguments.seconds = min(arguments.size, 2000), 1
+    work = tempfile.mkdtemp(prefix="parution-bench-")
+    database = arguments.database_url or f"sqlite://{work}/bench.db"
+    env = dict(os.environ, PARUTION_DATABASE_URL=database, RUST_LOG="warn")
+
+    catalogue = f"{work}/catalogue.jsonl"
+    with open(catalogue, "w") as out:
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "generate.py"), str(arguments.size)],
+                       stdout=out, check=True)
+    started = time.monotonic()
+    subprocess.run([arguments.binary, "import", catalogue], env=env, check=True, stderr=subprocess.DEVNULL)
+    import_seconds = time.monotonic() - started
+    import_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    started = time.monotonic()
+    server = subprocess.Popen([arguments.binary, "serve"], env=dict(env, PARUTION_BIND=f"127.0.0.1:{arguments.port}"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{arguments.port}/ready").read()
+            break
+        except OSError:
+            time.sleep(0.01)
+    startup_seconds = time.monotonic() - started
+    rss_idle = rss_mib(server.pid)
+
+    # The same vocabulary, in the same order, as the catalogue's.
+    rng = random.Random(arguments.size)
+    filler = generate.vocabulary(rng, 20000)
+    rng.shuffle(filler)
+    words = [filler[int(1.04 ** rank) - 1] for rank in range(200)]
+    categories = [f"theme-{root}" for root in range(8)] + [f"theme-{r}-{c}" for r in range(8) for c in range(4)]
+    # Drafts answer 404 without a token: spread details use published ones.
+    with open(catalogue) as lines:
+        published = [line["slug"] for line in map(json.loads, lines)
+                     if line["type"] == "publication" and line["status"] == "published"]
+    slugs = random.Random(1).sample(published, min(10_000, len(published)))
+    depth = 200 if arguments.smoke else 4000
+    cursor_path = "/api/v1/publications?per_page=20"
+    first = get(arguments.port, cursor_path)
+    cursor = first["pagination"]["next_cursor"]
+    for _ in range(depth // 20 - 1):
+        cursor = get(arguments.port, f"{cursor_path}&cursor={cursor}")["pagination"]["next_cursor"]
+    deep = f"{cursor_path}&cursor={cursor}"
+
+    def listed(paths):
+        handle, name = tempfile.mkstemp(dir=work, suffix=".paths")
+        with os.fdopen(handle, "w") as file:
+            file.write("\n".join(paths) + "\n")
+        return name
+
+    queries = [
+        ("/health", "/health", None),
+        ("list in a category", "/api/v1/publications?category=theme-1",
+         listed([f"/api/v1/publications?category={slug}" for slug in categories])),
+        ("detail by slug", f"/api/v1/publications/{slugs[0]}", listed([f"/api/v1/publications/{slug}" for slug in slugs])),
+        ("search", f"/api/v1/publications?q={words[0]}", listed([f"/api/v1/publications?q={word}" for word in words])),
+        ("category tree", "/api/v1/categories?tree=true", None),
+        ("cursor, first page", cursor_path, None),
+        (f"cursor, depth {depth}", deep, None),
+    ]
+    rows = []
+    peak = rss_idle
+    for name, hot, spread in queries:
+        for mode, path, paths_file in (("hot", hot, None), ("spread", hot, spread)):
+            if mode == "spread" and spread is None:
+                continue
+            rate, p50, p99, errors = wrk(arguments.port, path, arguments.seconds, 64, paths_file)
+            peak = max(peak, rss_mib(server.pid))
+            rows.append((name, mode, rate, p50, p99, errors))
+    unloaded = []
+    for name, hot, spread in queries:
+        if spread:
+            rate, p50, p99, errors = wrk(arguments.port, hot, arguments.seconds, 1, spread)
+            unloaded.append((name, p50, p99, errors))
+    server.terminate()
+    server.wait()
+
+    health = rows[0][2]
+    print(f"== {arguments.size} publications on {database.split(':')[0]}: import {import_seconds:.1f} s "
+          f"(peak RSS {import_rss:.0f} MiB), ready in {startup_seconds * 1000:.0f} ms, "
+          f"RSS {rss_idle:.1f} MiB idle, {peak:.1f} MiB peak under load")
+    print(f"{'query':<22} {'mode':<7} {'req/s':>9} {'× /health':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, mode, rate, p50, p99, errors in rows:
+        print(f"{name:<22} {mode:<7} {rate:>9.0f} {rate / health:>10.2f} {p50:>8.2f} {p99:>8.2f} {errors:>7}")
+    print("unloaded (1 connection, spread):")
+    for name, p50, p99, errors in unloaded:
+        print(f"  {name:<20} p50 {p50:.2f} ms, p99 {p99:.2f} ms, errors {errors}")
+    failed = sum(row[5] for row in rows) + sum(row[3] for row in unloaded)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
