@@ -17,7 +17,10 @@
 //!
 //! `Last-Modified` is when the catalogue last changed (a time the database
 //! keeps, never the clock at answer time): never earlier than the change
-//! that made these bytes, so `If-Modified-Since` never hides one.
+//! that made these bytes, so `If-Modified-Since` never hides one. Content
+//! that becomes visible at an instant without a write (scheduled
+//! publishing) will have to raise it to that instant; the `ETag`, a hash of
+//! the bytes, needs nothing.
 
 use actix_web::http::header::{self, HeaderName, HeaderValue, HttpDate};
 use actix_web::http::{Method, StatusCode};
