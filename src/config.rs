@@ -106,6 +106,10 @@ pub struct ServeSettings {
     pub workers: Option<usize>,
     #[command(flatten)]
     pub http: HttpSettings,
+    /// On SIGTERM or SIGINT: how many seconds requests in flight may take to
+    /// finish before the server stops anyway.
+    #[arg(long, env = "PARUTION_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
     /// Load the demo content at start-up if absent. A new SQLite database
     /// always gets it; PostgreSQL only when this is given.
     #[arg(long)]

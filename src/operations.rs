@@ -51,7 +51,8 @@ pub async fn health(_: NoQuery) -> HttpResponse {
 
 /// Readiness probe
 ///
-/// Answers 200 when the database is reachable, 503 otherwise.
+/// Answers 200 when the database is reachable, 503 otherwise, and 503 as
+/// soon as the server starts shutting down.
 #[utoipa::path(
     tag = "operations",
     security(()),
@@ -62,7 +63,14 @@ pub async fn health(_: NoQuery) -> HttpResponse {
     )
 )]
 #[get("/ready")]
-pub async fn ready(pool: web::Data<Pool>, _: NoQuery) -> Result<HttpResponse, ApiError> {
+pub async fn ready(
+    pool: web::Data<Pool>,
+    draining: web::Data<crate::startup::Draining>,
+    _: NoQuery,
+) -> Result<HttpResponse, ApiError> {
+    if draining.is_on() {
+        return Err(ApiError::Unavailable("the server is shutting down; send requests to another replica".into()));
+    }
     let revision =
         db::run(&pool, |connection| db::catalogue_revision(connection).map_err(ApiError::unreachable)).await?;
     let readiness = Readiness { status: "ready", catalogue_revision: revision };

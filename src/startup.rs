@@ -151,6 +151,7 @@ pub struct Shared {
     cache: web::Data<CountCache>,
     known: web::Data<KnownPaths>,
     served: web::Data<ServedDocument>,
+    draining: web::Data<Draining>,
 }
 
 impl Shared {
@@ -161,7 +162,13 @@ impl Shared {
             cache: web::Data::new(CountCache::default()),
             known: web::Data::new(KnownPaths::new(document)),
             served: web::Data::new(ServedDocument::new(document)),
+            draining: web::Data::new(Draining::default()),
         }
+    }
+
+    /// Whether the server shuts down: shared by every worker.
+    pub fn draining(&self) -> &Draining {
+        &self.draining
     }
 }
 
@@ -184,6 +191,7 @@ pub fn app(
         .app_data(shared.served)
         .app_data(shared.cache)
         .app_data(shared.known)
+        .app_data(shared.draining)
         .app_data(
             web::PathConfig::default().error_handler(|_, request| {
                 ApiError::NotFound(format!("no route has the path {}", request.path())).into()
@@ -216,7 +224,13 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
     let shared = Shared::new(pool, &openapi::document(), settings.http.clone());
-    let mut server = HttpServer::new(move || app(shared.clone()));
+    let draining = shared.draining.clone();
+    // The draining flag is shared with the workers' /ready.
+    let mut server = HttpServer::new(move || app(shared.clone()))
+        .shutdown_timeout(settings.shutdown_timeout)
+        // Signals are handled below, so that /ready can say "draining"
+        // before the listener closes.
+        .disable_signals();
     if let Some(workers) = settings.workers {
         server = server.workers(workers.max(1));
     }
@@ -226,5 +240,39 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
         settings.bind,
         settings.database.database_url.redacted()
     );
-    server.run().await.map_err(|error| error.to_string())
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        stopping().await;
+        draining.start();
+        log::info!("stopping: new connections are refused, requests in flight may finish");
+        handle.stop(true).await;
+    });
+    server.await.map_err(|error| error.to_string())
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn stopping() {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        log::error!("cannot listen for stop signals");
+        return std::future::pending().await;
+    };
+    futures_util::future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
+}
+
+/// Whether the server is shutting down: `/ready` then answers 503, so that
+/// load balancers stop sending to it.
+#[derive(Default)]
+pub struct Draining(std::sync::atomic::AtomicBool);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

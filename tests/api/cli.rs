@@ -99,3 +99,60 @@ fn the_access_log_names_the_request_id() {
     let logged = logged.expect("an access log line").unwrap();
     assert!(logged.contains("request_id=log-check-7"), "{logged}");
 }
+
+/// SIGTERM: the server stops accepting at once, lets a request in flight
+/// finish, and exits cleanly.
+#[test]
+fn a_stop_signal_finishes_the_request_in_flight_and_refuses_new_ones() {
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
+
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("stop.db");
+    let url = format!("sqlite://{}", path.display());
+    let created =
+        parution().args(["token", "create", "--name", "stop"]).env("PARUTION_DATABASE_URL", &url).output().unwrap();
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let mut server = parution()
+        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
+        .args(["--lock-timeout-ms", "20000", "--shutdown-timeout", "20"])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    log.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).unwrap().unwrap();
+
+    // A write that waits for a lock held here: in flight when the signal comes.
+    let mut holder = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let in_flight = std::thread::spawn(move || {
+        let body = r#"{"name": "Pendant l'arrêt"}"#;
+        let headers = format!(
+            "Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        crate::helpers::exchange_with_body(address, "POST", "/api/v1/categories", &headers, body)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let stopped = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(stopped.success());
+
+    let refused = (0..40).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        TcpStream::connect(address).is_err()
+    });
+    holder.batch_execute("COMMIT").unwrap();
+    let (head, _body) = in_flight.join().unwrap();
+    let status = server.wait().unwrap();
+
+    assert!(refused, "new connections are refused once the signal came");
+    assert!(head.starts_with("HTTP/1.1 201"), "the request in flight finished: {head} {_body}");
+    assert!(status.success(), "a clean exit: {status}");
+}

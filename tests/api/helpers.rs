@@ -363,9 +363,20 @@ pub fn exchange(address: std::net::SocketAddr, method: &str, path: &str) -> (Str
 
 /// The same, with extra header lines (each ending in CRLF).
 pub fn exchange_with(address: std::net::SocketAddr, method: &str, path: &str, headers: &str) -> (String, String) {
+    exchange_with_body(address, method, path, headers, "")
+}
+
+/// The same, with a body.
+pub fn exchange_with_body(
+    address: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (String, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).expect("the server accepts connections");
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n");
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n{body}");
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).unwrap();

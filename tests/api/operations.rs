@@ -53,3 +53,30 @@ async fn ready_answers_503_when_the_database_is_unreachable() {
     assert_eq!(body["code"], "UNAVAILABLE");
     assert!(!body.to_string().contains("127.0.0.1"), "the cause stays in the log");
 }
+
+#[actix_web::test]
+async fn ready_answers_503_as_soon_as_the_server_drains() {
+    let app = crate::helpers::TestApp::new(crate::helpers::Backend::Sqlite).await;
+    let shared = parution::startup::Shared::new(
+        app.pool.clone(),
+        &parution::openapi::document(),
+        parution::config::HttpSettings::default(),
+    );
+    let service = actix_web::test::init_service(parution::startup::app(shared.clone())).await;
+    let ready = || actix_web::test::TestRequest::get().uri("/ready").to_request();
+    assert_eq!(actix_web::test::call_service(&service, ready()).await.status(), 200);
+
+    shared.draining().start();
+
+    let response = actix_web::test::call_service(&service, ready()).await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = actix_web::test::read_body_json(response).await;
+    assert!(body["detail"].as_str().unwrap().contains("shutting down"), "{body}");
+    assert_eq!(
+        actix_web::test::call_service(&service, actix_web::test::TestRequest::get().uri("/health").to_request())
+            .await
+            .status(),
+        200,
+        "still alive"
+    );
+}
