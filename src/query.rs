@@ -96,6 +96,19 @@ impl QueryParams {
         }
     }
 
+    /// Every value of a repeatable text parameter: none empty, at most
+    /// `max` of them.
+    pub fn texts(&self, name: &str, max: usize) -> Result<Vec<String>, ApiError> {
+        let values = self.all(name);
+        if values.contains(&"") {
+            return Err(ApiError::invalid_parameter(name, "empty", "must not be empty"));
+        }
+        if values.len() > max {
+            return Err(ApiError::invalid_parameter(name, "too_many", format!("may be given at most {max} times")));
+        }
+        Ok(values.into_iter().map(str::to_owned).collect())
+    }
+
     /// A non-empty text parameter, or `None` when absent.
     pub fn text(&self, name: &str) -> Result<Option<&str>, ApiError> {
         match self.single(name)? {

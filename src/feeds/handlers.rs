@@ -116,14 +116,7 @@ impl Entries {
 
 async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) -> Result<Entries, ApiError> {
     let params = QueryParams::parse(request.query_string(), &["category", "language"])?;
-    let categories: Vec<String> = params.all("category").into_iter().map(str::to_owned).collect();
-    if categories.len() > MAX_CATEGORIES {
-        return Err(ApiError::invalid_parameter(
-            "category",
-            "too_many",
-            format!("may be given at most {MAX_CATEGORIES} times"),
-        ));
-    }
+    let categories = params.texts("category", MAX_CATEGORIES)?;
     let language = params.language("language")?;
     let (records, bodies, state) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;

@@ -37,6 +37,12 @@ pub const MAX_URI_LENGTH: usize = 16 * 1024;
 /// stay hidden behind it.
 const NOT_FOUND_MAX_AGE: u32 = 5;
 
+/// How long anonymous reads and redirects may be cached, from the app's
+/// settings.
+pub fn max_age(settings: Option<&web::Data<HttpSettings>>) -> u32 {
+    settings.map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age)
+}
+
 /// Marks a tiny body so that `Compress`, which runs outside this, leaves it
 /// as it is; `finish` removes the mark before the answer leaves.
 pub fn skip_tiny_bodies<S, B>(
@@ -69,9 +75,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let max_age = request
-        .app_data::<web::Data<HttpSettings>>()
-        .map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age);
+    let max_age = max_age(request.app_data::<web::Data<HttpSettings>>());
     let preflight =
         request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let uri = request.uri();

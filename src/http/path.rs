@@ -22,8 +22,8 @@ const REF_SEGMENT: usize = 4;
 pub struct PathRef {
     pub reference: Reference,
     kind: Kind,
-    /// The path's segments and query, to build the current URL.
-    segments: Vec<String>,
+    /// The path and query, to build the current URL when redirecting.
+    path: String,
     query: String,
     keep_method: bool,
 }
@@ -39,8 +39,7 @@ impl FromRequest for PathRef {
 
 impl PathRef {
     fn from_path(request: &HttpRequest) -> Result<Self, ApiError> {
-        let segments: Vec<String> = request.path().split('/').map(str::to_owned).collect();
-        let kind = match segments.get(REF_SEGMENT - 1).map(String::as_str) {
+        let kind = match request.path().split('/').nth(REF_SEGMENT - 1) {
             Some("categories") => Kind::Category,
             _ => Kind::Publication,
         };
@@ -49,7 +48,7 @@ impl PathRef {
         Ok(Self {
             reference,
             kind,
-            segments,
+            path: request.path().to_owned(),
             query: request.query_string().to_owned(),
             keep_method: !matches!(*request.method(), Method::GET | Method::HEAD),
         })
@@ -78,9 +77,9 @@ impl PathRef {
     }
 
     fn moved_to(&self, slug: &str) -> ApiError {
-        let mut segments = self.segments.clone();
+        let mut segments: Vec<&str> = self.path.split('/').collect();
         if let Some(segment) = segments.get_mut(REF_SEGMENT) {
-            *segment = slug.to_owned();
+            *segment = slug;
         }
         let mut location = segments.join("/");
         if !self.query.is_empty() {

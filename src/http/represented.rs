@@ -137,9 +137,7 @@ impl Responder for Represented {
     type Body = actix_web::body::BoxBody;
 
     fn respond_to(self, request: &HttpRequest) -> HttpResponse {
-        let max_age = request
-            .app_data::<web::Data<HttpSettings>>()
-            .map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age);
+        let max_age = super::max_age(request.app_data::<web::Data<HttpSettings>>());
         let read = self.status == StatusCode::OK && matches!(*request.method(), Method::GET | Method::HEAD);
         let status = if read && self.not_modified(request) { StatusCode::NOT_MODIFIED } else { self.status };
         let mut response = HttpResponse::build(status);

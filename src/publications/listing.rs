@@ -135,17 +135,7 @@ impl PublicationListQuery {
     fn parse(query: &str) -> Result<Self, ApiError> {
         let params = QueryParams::parse(query, Self::PARAMETERS)?;
         let page = PageRequest::from_params(&params)?;
-        let category = params.all("category");
-        if category.contains(&"") {
-            return Err(ApiError::invalid_parameter("category", "empty", "must not be empty"));
-        }
-        if category.len() > MAX_CATEGORIES {
-            return Err(ApiError::invalid_parameter(
-                "category",
-                "too_many",
-                format!("may be given at most {MAX_CATEGORIES} times"),
-            ));
-        }
+        let category = params.texts("category", MAX_CATEGORIES)?;
         let q = params.text("q")?.map(str::to_owned);
         if let Some(q) = &q
             && q.chars().count() > crate::search::MAX_QUERY_LENGTH
@@ -229,7 +219,7 @@ impl PublicationListQuery {
             facets,
             position,
             q,
-            category: category.into_iter().map(str::to_owned).collect(),
+            category,
             language: params.language("language")?,
             status,
             published_after: instant(&params, "published_after", false)?,
