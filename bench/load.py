@@ -68,7 +68,7 @@ def main():
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--database-url")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--port", type=int, default=58110)
+    parser.add_argument("--port", type=int, default=28110)
     parser.add_argument("--smoke", action="store_true")
     arguments = parser.parse_args()
     if arguments.smoke:

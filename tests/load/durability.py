@@ -26,7 +26,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--port", type=int, default=58090)
+    parser.add_argument("--port", type=int, default=28090)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--writers", type=int, default=8)
     arguments = parser.parse_args()

@@ -36,7 +36,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--port", type=int, default=58091)
+    parser.add_argument("--port", type=int, default=28091)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=64)
     arguments = parser.parse_args()
