@@ -131,14 +131,24 @@ pub struct HttpSettings {
     /// Without it, feeds link to the API.
     #[arg(long, env = "PARUTION_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// How many MiB of encoded answers to anonymous reads the server keeps
+    /// until the catalogue changes (0: none).
+    #[arg(long, env = "PARUTION_RESPONSE_CACHE_MB", default_value_t = HttpSettings::DEFAULT_RESPONSE_CACHE_MB)]
+    pub response_cache_mb: u64,
 }
 
 impl HttpSettings {
     pub const DEFAULT_MAX_AGE: u32 = 60;
+    pub const DEFAULT_RESPONSE_CACHE_MB: u64 = 64;
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), cache_max_age: Self::DEFAULT_MAX_AGE, public_url: None }
+        Self {
+            cors_origins: Vec::new(),
+            cache_max_age: Self::DEFAULT_MAX_AGE,
+            public_url: None,
+            response_cache_mb: Self::DEFAULT_RESPONSE_CACHE_MB,
+        }
     }
 }

@@ -4,7 +4,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::{Compress, Logger};
+use actix_web::middleware::{Compress, Logger, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::NaiveDateTime;
 use utoipa::openapi::OpenApi;
@@ -18,6 +18,7 @@ use crate::config::{DatabaseSettings, HttpSettings, ServeSettings};
 use crate::db::{self, Backend, Pool};
 use crate::error::ApiError;
 use crate::http::represented::Represented;
+use crate::http::response_cache::ResponseCache;
 use crate::query::NoQuery;
 use crate::{categories, demo, feeds, http, links, openapi, operations, publications};
 
@@ -142,13 +143,14 @@ async fn openapi_json(_: NoQuery, document: web::Data<ServedDocument>) -> Repres
     Represented::bytes("application/json", document.bytes.clone(), Access::Public).modified_at(document.since)
 }
 
-/// What every worker of a process shares: the pool, the count cache, the
-/// settings and what is derived from the document once.
+/// What every worker of a process shares: the pool, the count and
+/// response caches, the settings and what is derived from the document once.
 #[derive(Clone)]
 pub struct Shared {
     pool: web::Data<Pool>,
     http: web::Data<HttpSettings>,
     cache: web::Data<CountCache>,
+    responses: web::Data<ResponseCache>,
     known: web::Data<KnownPaths>,
     served: web::Data<ServedDocument>,
     draining: web::Data<Draining>,
@@ -157,6 +159,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(pool: Pool, document: &OpenApi, http: HttpSettings) -> Self {
         Self {
+            responses: web::Data::new(ResponseCache::new(pool.clone(), http.response_cache_mb)),
             pool: web::Data::new(pool),
             http: web::Data::new(http),
             cache: web::Data::new(CountCache::default()),
@@ -164,6 +167,13 @@ impl Shared {
             served: web::Data::new(ServedDocument::new(document)),
             draining: web::Data::new(Draining::default()),
         }
+    }
+
+    /// The same, answering with other HTTP settings (the caches stay
+    /// shared).
+    pub fn with_http(mut self, http: HttpSettings) -> Self {
+        self.http = web::Data::new(http);
+        self
     }
 
     /// Whether the server shuts down: shared by every worker.
@@ -190,6 +200,7 @@ pub fn app(
         .app_data(shared.http)
         .app_data(shared.served)
         .app_data(shared.cache)
+        .app_data(shared.responses)
         .app_data(shared.known)
         .app_data(shared.draining)
         .app_data(
@@ -210,6 +221,7 @@ pub fn app(
             }
             service.call(request)
         })
+        .wrap(from_fn(http::response_cache::middleware))
         .wrap_fn(http::skip_tiny_bodies)
         .wrap(Compress::default())
         .wrap(cors)

@@ -8,6 +8,7 @@
 
 pub mod schema;
 pub mod search;
+pub mod watch;
 
 use std::path::Path;
 use std::str::FromStr;

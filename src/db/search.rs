@@ -3,6 +3,11 @@
 //! GIN index on PostgreSQL. Both index the same terms, made in Rust by
 //! `crate::search`, and match the same way: every group of a query, phrases
 //! as adjacent terms.
+//!
+//! A search narrows a list in one of two ways ([`Drive`]): through the
+//! index's matches, whose cost grows with how many publications match, or
+//! by walking the list in its order and asking the index about each row
+//! until the page is full, whose cost grows with how few do.
 
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
@@ -14,47 +19,120 @@ use super::{DbConnection, MultiBackend};
 use crate::search::{Document, SearchQuery, sort_key};
 
 /// Which terms a query looks at.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Field {
     /// The title only.
     Title,
     /// Title, summary and body.
+    #[default]
     All,
 }
 
+/// How a search narrows a list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Drive {
+    /// The index gives its matches, then the list reads, sorts and pages
+    /// them: for terms few publications hold.
+    #[default]
+    Matches,
+    /// The list is read in its order (an index range) until the page is
+    /// full, each row checked against the matches, read once into a set:
+    /// for terms that are neither rare nor everywhere.
+    OrderInMatches,
+    /// The list is read in its order, each row checked against the index
+    /// itself: for terms most publications hold, whose matches cost more
+    /// to read than the few rows a page needs.
+    OrderProbing,
+}
+
 /// Publications that match `query` in `field`, as a filter on any query
-/// whose FROM clause holds `publications`.
+/// whose FROM clause holds `publications`, in the form `drive` asks for.
 pub fn matches<QS: 'static>(
     backend: super::Backend,
     field: Field,
     query: &SearchQuery,
+    drive: Drive,
 ) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
-    match backend {
-        super::Backend::Sqlite => {
-            let column = match field {
-                Field::Title => "title_terms",
-                Field::All => "all_terms",
-            };
-            Box::new(
-                sql::<Bool>("publications.id IN (SELECT rowid FROM publication_search WHERE publication_search MATCH ")
-                    .bind::<Text, _>(query.to_fts5(column))
-                    .sql(")"),
-            )
-        }
-        super::Backend::Postgres => {
-            let column = match field {
-                Field::Title => "title_vector",
-                Field::All => "all_vector",
-            };
-            Box::new(
-                sql::<Bool>(&format!(
-                    "publications.id IN (SELECT publication_id FROM publication_search WHERE {column} @@ to_tsquery('simple', "
-                ))
-                .bind::<Text, _>(query.to_tsquery())
-                .sql("))"),
-            )
-        }
+    // A unary plus keeps the planner from reading the list by the match
+    // set's ids: the list's order index must lead.
+    let id = match drive {
+        Drive::Matches => "publications.id",
+        Drive::OrderInMatches | Drive::OrderProbing => "+publications.id",
+    };
+    let (prefix, term) = match (backend, drive) {
+        (super::Backend::Sqlite, Drive::Matches | Drive::OrderInMatches) => (
+            format!("{id} IN (SELECT rowid FROM publication_search WHERE publication_search MATCH "),
+            query.to_fts5(sqlite_column(field)),
+        ),
+        (super::Backend::Sqlite, Drive::OrderProbing) => (
+            "EXISTS (SELECT 1 FROM publication_search WHERE publication_search.rowid = publications.id \
+             AND publication_search MATCH "
+                .to_owned(),
+            query.to_fts5(sqlite_column(field)),
+        ),
+        (super::Backend::Postgres, Drive::Matches | Drive::OrderInMatches) => (
+            format!(
+                "{id} IN (SELECT publication_id FROM publication_search WHERE {} @@ to_tsquery('simple', ",
+                postgres_column(field)
+            ),
+            query.to_tsquery(),
+        ),
+        (super::Backend::Postgres, Drive::OrderProbing) => (
+            format!(
+                "EXISTS (SELECT 1 FROM publication_search WHERE publication_search.publication_id = publications.id \
+                 AND {} @@ to_tsquery('simple', ",
+                postgres_column(field)
+            ),
+            query.to_tsquery(),
+        ),
+    };
+    let close = if backend == super::Backend::Postgres { "))" } else { ")" };
+    Box::new(sql::<Bool>(&prefix).bind::<Text, _>(term).sql(close))
+}
+
+fn sqlite_column(field: Field) -> &'static str {
+    match field {
+        Field::Title => "title_terms",
+        Field::All => "all_terms",
     }
+}
+
+fn postgres_column(field: Field) -> &'static str {
+    match field {
+        Field::Title => "title_vector",
+        Field::All => "all_vector",
+    }
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
+
+/// How many publications, whatever their status, match `query`, counted up
+/// to `cap`: what reading its matches costs, read no further than needed
+/// to tell.
+pub fn breadth(connection: &mut DbConnection, query: &SearchQuery, cap: i64) -> QueryResult<i64> {
+    let field = Field::All;
+    let counted = match connection {
+        DbConnection::Sqlite(_) => diesel::sql_query(
+            "SELECT count(*) AS count FROM (SELECT rowid FROM publication_search \
+             WHERE publication_search MATCH $1 LIMIT $2) AS matched",
+        )
+        .bind::<Text, _>(query.to_fts5(sqlite_column(field)))
+        .bind::<diesel::sql_types::BigInt, _>(cap)
+        .get_result::<Counted>(connection)?,
+        DbConnection::Postgresql(_) => diesel::sql_query(format!(
+            "SELECT count(*) AS count FROM (SELECT 1 FROM publication_search \
+             WHERE {} @@ to_tsquery('simple', $1) LIMIT $2) AS matched",
+            postgres_column(field)
+        ))
+        .bind::<Text, _>(query.to_tsquery())
+        .bind::<diesel::sql_types::BigInt, _>(cap)
+        .get_result::<Counted>(connection)?,
+    };
+    Ok(counted.count)
 }
 
 /// The year of a publication's `published_at`, in each backend's SQL.

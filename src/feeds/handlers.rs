@@ -125,13 +125,10 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
             within_category_ids: None,
             language,
             statuses: vec![Status::Published],
-            published_after: None,
-            published_before: None,
-            updated_after: None,
-            search: None,
+            ..PublicationFilter::default()
         };
         let newest = Position::Page(PageRequest { page: 1, per_page: FEED_LENGTH });
-        let (records, _) = queries::page(connection, &filter, Sort::PublishedDesc, &newest)?;
+        let (records, _) = queries::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
         let ids: Vec<i32> = records.iter().map(|record| record.row.id).collect();
         let bodies = queries::bodies(connection, &ids)?;
         Ok((records, bodies, state))

@@ -24,6 +24,7 @@
 
 use actix_web::http::header::{self, HeaderName, HeaderValue, HttpDate};
 use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,10 +38,11 @@ use crate::error::ApiError;
 const JSON: &str = "application/json";
 
 /// A represented resource, ready to be answered.
+#[derive(Clone)]
 pub struct Represented {
     status: StatusCode,
     content_type: &'static str,
-    body: Vec<u8>,
+    body: Bytes,
     /// The entity tag, without its quotes.
     tag: String,
     last_modified: Option<NaiveDateTime>,
@@ -66,7 +68,7 @@ impl Represented {
             status: StatusCode::OK,
             content_type,
             tag: digest(&body),
-            body,
+            body: body.into(),
             last_modified: None,
             access,
             headers: Vec::new(),
@@ -96,6 +98,12 @@ impl Represented {
             self.headers.push((name, value));
         }
         self
+    }
+
+    /// How many bytes it takes to keep.
+    pub fn weight(&self) -> usize {
+        let headers: usize = self.headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+        self.body.len() + self.tag.len() + headers + std::mem::size_of::<Self>()
     }
 
     /// The `ETag` header's value.
@@ -140,7 +148,12 @@ impl Responder for Represented {
         let max_age = super::max_age(request.app_data::<web::Data<HttpSettings>>());
         let read = self.status == StatusCode::OK && matches!(*request.method(), Method::GET | Method::HEAD);
         let status = if read && self.not_modified(request) { StatusCode::NOT_MODIFIED } else { self.status };
+        // What anybody may be given, the response cache may keep.
+        let shareable = read && self.access == Access::Public;
         let mut response = HttpResponse::build(status);
+        if shareable {
+            response.extensions_mut().insert(Shareable(self.clone()));
+        }
         response.insert_header((header::ETAG, self.etag()));
         if let Some(modified) = self.last_modified {
             let modified = std::time::SystemTime::from(modified.and_utc());
@@ -164,3 +177,7 @@ impl Responder for Represented {
         response.content_type(self.content_type).body(self.body)
     }
 }
+
+/// A copy of an answer anybody may be given, left on the response for the
+/// response cache.
+pub struct Shareable(pub Represented);

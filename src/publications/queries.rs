@@ -10,7 +10,7 @@ use diesel::sql_types::{Bool, Nullable};
 use crate::auth::Access;
 use crate::categories::dto::CategorySummary;
 use crate::db::schema::{categories, links, publication_categories, publications};
-use crate::db::search::{self, Field};
+use crate::db::search::{self, Drive, Field};
 use crate::db::{self, Backend, DbConnection, MultiBackend};
 use crate::domain::{Reference, Status};
 use crate::links::dto::LinkRel;
@@ -50,7 +50,7 @@ pub struct PublicationRecord {
 }
 
 /// What a list is restricted to. Every field narrows it (AND).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct PublicationFilter {
     /// Any of these categories (descendants already expanded).
     pub category_ids: Option<Vec<i32>>,
@@ -66,6 +66,14 @@ pub struct PublicationFilter {
     /// `updated_at` at or after this time.
     pub updated_after: Option<NaiveDateTime>,
     pub search: Option<SearchQuery>,
+    /// Where the search looks: everywhere, or the title only (the first
+    /// part of relevance order).
+    pub search_field: Field,
+    /// Leaves out what the search matches in the title (the second part
+    /// of relevance order).
+    pub without_title_matches: bool,
+    /// How the search narrows the list.
+    pub drive: Drive,
 }
 
 /// The orders a list can come in; ties always break on `id`.
@@ -105,9 +113,9 @@ macro_rules! narrowed {
     ($query:expr, $filter:expr, $backend:expr) => {{
         let filter: &PublicationFilter = $filter;
         let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
-        let mut query = if filter.search.is_some() {
-            // With a search, its few matches must drive the query, not the
-            // status index (which a planner without statistics prefers):
+        let mut query = if filter.search.is_some() && filter.drive == Drive::Matches {
+            // When the search's few matches drive the query, the status
+            // index must not (a planner without statistics prefers it):
             // `status || ''` cannot use that index. The statuses are fixed
             // words, written inline.
             let quoted: Vec<String> = statuses.iter().map(|status| format!("'{status}'")).collect();
@@ -140,7 +148,10 @@ macro_rules! narrowed {
             query = query.filter(publications::updated_at.ge(after));
         }
         if let Some(search) = &filter.search {
-            query = query.filter(search::matches($backend, Field::All, search));
+            query = query.filter(search::matches($backend, filter.search_field, search, filter.drive));
+            if filter.without_title_matches {
+                query = query.filter(diesel::dsl::not(search::matches($backend, Field::Title, search, filter.drive)));
+            }
         }
         query
     }};
@@ -153,33 +164,26 @@ fn filtered(filter: &PublicationFilter, backend: Backend) -> publications::Boxed
 /// Orders a query; drafts without `published_at` come last in both
 /// directions, on both backends. Only a list that may hold drafts orders
 /// on `published_at IS NULL`: without it, the ordering is the one of the
-/// `(status, published_at, id)` index and needs no sort.
+/// `(status, published_at, id)` index and needs no sort. Relevance is read
+/// in two parts (see [`relevance_rows`]), each newest first.
 fn sorted<'a>(
     query: publications::BoxedQuery<'a, MultiBackend>,
     sort: Sort,
     filter: &PublicationFilter,
-    backend: Backend,
 ) -> publications::BoxedQuery<'a, MultiBackend> {
     use publications::{id, published_at, sort_title, updated_at};
     let drafts = filter.statuses.contains(&Status::Draft);
     match sort {
-        Sort::PublishedDesc if drafts => query.order((published_at.is_null(), published_at.desc(), id.desc())),
-        Sort::PublishedDesc => query.order((published_at.desc(), id.desc())),
+        Sort::PublishedDesc | Sort::Relevance if drafts => {
+            query.order((published_at.is_null(), published_at.desc(), id.desc()))
+        }
+        Sort::PublishedDesc | Sort::Relevance => query.order((published_at.desc(), id.desc())),
         Sort::PublishedAsc if drafts => query.order((published_at.is_null(), published_at.asc(), id.asc())),
         Sort::PublishedAsc => query.order((published_at.asc(), id.asc())),
         Sort::TitleAsc => query.order((sort_title.asc(), id.asc())),
         Sort::TitleDesc => query.order((sort_title.desc(), id.desc())),
         Sort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
         Sort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
-        Sort::Relevance => match &filter.search {
-            Some(search) => query.order((
-                search::matches(backend, Field::Title, search).desc(),
-                published_at.is_null(),
-                published_at.desc(),
-                id.desc(),
-            )),
-            None => query.order((published_at.is_null(), published_at.desc(), id.desc())),
-        },
     }
 }
 
@@ -190,7 +194,6 @@ fn seek<'a>(
     sort: Sort,
     cursor: &Cursor,
     filter: &PublicationFilter,
-    backend: Backend,
 ) -> publications::BoxedQuery<'a, MultiBackend> {
     use publications::{id, published_at, sort_title, updated_at};
     type Condition = Box<dyn BoxableExpression<publications::table, MultiBackend, SqlType = Nullable<Bool>>>;
@@ -223,19 +226,8 @@ fn seek<'a>(
             query.filter(updated_at.le(*at).and(updated_at.lt(*at).or(id.lt(cursor_id))))
         }
         (Key::Updated(at), _) => query.filter(updated_at.ge(*at).and(updated_at.gt(*at).or(id.gt(cursor_id)))),
-        (Key::Relevance(title_match, at), _) => match &filter.search {
-            // Title matches come first: after a match, the non-matches all
-            // follow; after a non-match, only non-matches do.
-            Some(search) if *title_match => query.filter(
-                diesel::dsl::not(search::matches(backend, Field::Title, search))
-                    .nullable()
-                    .or(after_published(*at, cursor_id, true, dateless)),
-            ),
-            Some(search) => query
-                .filter(diesel::dsl::not(search::matches(backend, Field::Title, search)))
-                .filter(after_published(*at, cursor_id, true, dateless)),
-            None => query.filter(after_published(*at, cursor_id, true, dateless)),
-        },
+        // Within one part of relevance order, which the filter selects.
+        (Key::Relevance(_, at), _) => query.filter(after_published(*at, cursor_id, true, dateless)),
     }
 }
 
@@ -246,6 +238,18 @@ pub enum Position {
     After(Cursor, i64),
 }
 
+/// How a search's page is read, chosen from what its terms cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchPlan {
+    /// How the matches in every field are read.
+    pub all: Drive,
+    /// How the title matches are read (the first part of relevance order).
+    pub title: Drive,
+    /// How many title matches the list holds: where the second part of
+    /// relevance order starts (needed past the first page only).
+    pub title_total: Option<i64>,
+}
+
 /// One page of the filtered list in `sort` order, and the cursor after the
 /// page when more follows.
 pub fn page(
@@ -253,19 +257,24 @@ pub fn page(
     filter: &PublicationFilter,
     sort: Sort,
     position: &Position,
+    plan: &SearchPlan,
 ) -> QueryResult<(Vec<SummaryRecord>, Option<Cursor>)> {
-    let backend = db::backend(connection);
-    let (query, per_page) = match position {
-        Position::Page(page) => {
-            (sorted(filtered(filter, backend), sort, filter, backend).offset(page.offset()), page.per_page)
-        }
-        Position::After(cursor, per_page) => {
-            (sorted(seek(filtered(filter, backend), sort, cursor, filter, backend), sort, filter, backend), *per_page)
-        }
+    let per_page = match position {
+        Position::Page(page) => page.per_page,
+        Position::After(_, per_page) => *per_page,
+    };
+    let start = match position {
+        Position::Page(page) => Start::Offset(page.offset()),
+        Position::After(cursor, _) => Start::After(cursor.clone()),
     };
     // One more than a page tells whether another page follows.
-    let mut rows: Vec<(SummaryRow, String)> =
-        query.limit(per_page + 1).select((SummaryRow::as_select(), publications::sort_title)).load(connection)?;
+    let mut rows = match (sort, &filter.search) {
+        (Sort::Relevance, Some(_)) => relevance_rows(connection, filter, start, per_page + 1, plan)?,
+        _ => {
+            let filter = PublicationFilter { drive: plan.all, ..filter.clone() };
+            rows(connection, &filter, sort, &start, per_page + 1)?
+        }
+    };
     let more = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
     let next = rows
@@ -274,6 +283,75 @@ pub fn page(
         .map(|(row, sort_title)| Cursor::after(row, sort_title, sort, filter.search.as_ref()));
     let rows = rows.into_iter().map(|(row, _)| row).collect();
     Ok((with_categories(connection, rows)?, next))
+}
+
+/// Where rows start: after so many, or after a cursor.
+enum Start {
+    Offset(i64),
+    After(Cursor),
+}
+
+/// At most `limit` rows of the filtered list in `sort` order from `start`.
+fn rows(
+    connection: &mut DbConnection,
+    filter: &PublicationFilter,
+    sort: Sort,
+    start: &Start,
+    limit: i64,
+) -> QueryResult<Vec<(SummaryRow, String)>> {
+    let backend = db::backend(connection);
+    let query = match start {
+        Start::Offset(offset) => sorted(filtered(filter, backend), sort, filter).offset(*offset),
+        Start::After(cursor) => sorted(seek(filtered(filter, backend), sort, cursor, filter), sort, filter),
+    };
+    query.limit(limit).select((SummaryRow::as_select(), publications::sort_title)).load(connection)
+}
+
+/// Relevance order is two ranges read one after the other: the title
+/// matches, newest first, then the other matches, newest first. Each is
+/// read only as far as the page needs, so a page costs what its rows do,
+/// not what every match would.
+fn relevance_rows(
+    connection: &mut DbConnection,
+    filter: &PublicationFilter,
+    start: Start,
+    limit: i64,
+    plan: &SearchPlan,
+) -> QueryResult<Vec<(SummaryRow, String)>> {
+    let titles = PublicationFilter { search_field: Field::Title, drive: plan.title, ..filter.clone() };
+    let others = PublicationFilter { without_title_matches: true, drive: plan.all, ..filter.clone() };
+    // Where each part starts; the first is skipped when the page starts
+    // in the second.
+    let (first, second) = match start {
+        Start::Offset(0) => (Some(Start::Offset(0)), Start::Offset(0)),
+        Start::Offset(offset) => {
+            let title_total = match plan.title_total {
+                Some(total) => total,
+                None => count(connection, &titles)?,
+            };
+            if offset < title_total {
+                (Some(Start::Offset(offset)), Start::Offset(0))
+            } else {
+                (None, Start::Offset(offset - title_total))
+            }
+        }
+        Start::After(cursor) => {
+            let Key::Relevance(title_match, at) = cursor.key else {
+                return Ok(Vec::new());
+            };
+            let within = Start::After(Cursor { key: Key::Published(at), id: cursor.id });
+            if title_match { (Some(within), Start::Offset(0)) } else { (None, within) }
+        }
+    };
+    let mut found = match &first {
+        Some(start) => rows(connection, &titles, Sort::PublishedDesc, start, limit)?,
+        None => Vec::new(),
+    };
+    let missing = limit - found.len() as i64;
+    if missing > 0 {
+        found.extend(rows(connection, &others, Sort::PublishedDesc, &second, missing)?);
+    }
+    Ok(found)
 }
 
 /// How many publications the filtered list holds.

@@ -2,7 +2,6 @@
 //! PostgreSQL, the app built exactly as `serve` builds it, and fixtures
 //! written straight into the database.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::http::header::HeaderMap;
@@ -65,6 +64,9 @@ impl Drop for Scratch {
     }
 }
 
+/// The OpenAPI document, made once for every test.
+static DOCUMENT: std::sync::LazyLock<OpenApi> = std::sync::LazyLock::new(parution::openapi::document);
+
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
 /// The URL of a new, empty database on `backend`.
@@ -110,7 +112,9 @@ pub struct TestApp {
     pub pool: Pool,
     /// How the app behaves towards browsers and caches; tests may change it.
     pub http: HttpSettings,
-    document: Arc<OpenApi>,
+    /// What every request's app shares, caches included, as the workers of
+    /// one server do.
+    shared: startup::Shared,
     // Dropped last: the database outlives the pool.
     _scratch: Scratch,
 }
@@ -172,13 +176,8 @@ impl TestApp {
         let mut database = settings(&url);
         change(&mut database);
         let pool = startup::prepare(&database, demo).expect("the test database is prepared");
-        Self {
-            url,
-            pool,
-            http: HttpSettings::default(),
-            document: Arc::new(parution::openapi::document()),
-            _scratch: scratch,
-        }
+        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, HttpSettings::default());
+        Self { url, pool, http: HttpSettings::default(), shared, _scratch: scratch }
     }
 
     pub fn connection(&self) -> db::PooledConnection {
@@ -219,12 +218,7 @@ impl TestApp {
     }
 
     pub async fn call(&self, request: TestRequest) -> Answer {
-        let app = test::init_service(startup::app(startup::Shared::new(
-            self.pool.clone(),
-            &self.document,
-            self.http.clone(),
-        )))
-        .await;
+        let app = test::init_service(startup::app(self.shared.clone().with_http(self.http.clone()))).await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();

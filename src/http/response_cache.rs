@@ -1,0 +1,210 @@
+//! Answers kept until the catalogue changes.
+//!
+//! Anonymous reads of the API are kept whole (the encoded bytes, their
+//! `ETag` and headers, as [`Represented`] made them) under the request's
+//! host, path and query string, and under the catalogue revision their
+//! request read first. Every request reads the revision again
+//! ([`CatalogueWatch`], one read for all the requests that arrived during
+//! the previous one), so a kept answer is served only while nothing has
+//! changed: never staler than the counter, whichever process wrote. A
+//! newer revision empties the cache; an answer computed at an older one
+//! than the cache holds is not kept.
+//!
+//! One cache serves every worker of a process, bounded in bytes: past the
+//! bound, the least recently used quarter goes. Requests with a token are
+//! never kept nor served from here (editors see drafts, and always read
+//! their own writes from the database). The `ETag` and `304` come from the
+//! kept [`Represented`], so the HTTP layer's validators are the cache's.
+//!
+//! Content that will become visible at an instant without a write
+//! (scheduled publishing) will need entries that expire at that instant.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, Responder, web};
+
+use super::represented::{Represented, Shareable};
+use crate::db::Pool;
+use crate::db::watch::CatalogueWatch;
+
+/// The paths whose answers are kept: the API's reads.
+const CACHED_PREFIX: &str = "/api/v1/";
+
+pub struct ResponseCache {
+    /// The most bytes kept; 0 turns the cache off.
+    budget: usize,
+    watch: Arc<CatalogueWatch>,
+    store: Mutex<Store>,
+}
+
+#[derive(Default)]
+struct Store {
+    revision: i64,
+    bytes: usize,
+    /// Counts uses, to tell the least recently used.
+    clock: u64,
+    entries: HashMap<String, Entry>,
+}
+
+struct Entry {
+    answer: Represented,
+    weight: usize,
+    used: u64,
+}
+
+impl ResponseCache {
+    pub fn new(pool: Pool, budget_mib: u64) -> Self {
+        Self {
+            budget: usize::try_from(budget_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            watch: Arc::new(CatalogueWatch::new(pool)),
+            store: Mutex::default(),
+        }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The answer kept for `key` at `revision`.
+    fn get(&self, revision: i64, key: &str) -> Option<Represented> {
+        let mut store = self.store();
+        if store.revision != revision {
+            return None;
+        }
+        store.clock += 1;
+        let now = store.clock;
+        let entry = store.entries.get_mut(key)?;
+        entry.used = now;
+        Some(entry.answer.clone())
+    }
+
+    /// Keeps `answer` for `key`, computed after reading `revision`.
+    fn put(&self, revision: i64, key: String, answer: Represented) {
+        let weight = answer.weight() + key.len();
+        if weight > self.budget / 4 {
+            return;
+        }
+        let mut store = self.store();
+        if revision < store.revision {
+            return;
+        }
+        if revision > store.revision {
+            *store = Store { revision, ..Store::default() };
+        }
+        store.clock += 1;
+        let used = store.clock;
+        store.bytes += weight;
+        if let Some(replaced) = store.entries.insert(key, Entry { answer, weight, used }) {
+            store.bytes -= replaced.weight;
+        }
+        if store.bytes > self.budget {
+            store.evict(self.budget / 4 * 3);
+        }
+    }
+
+    /// How many bytes it holds now.
+    pub fn bytes(&self) -> usize {
+        self.store().bytes
+    }
+}
+
+impl Store {
+    /// Drops the least recently used entries until at most `target` bytes
+    /// are kept.
+    fn evict(&mut self, target: usize) {
+        let mut uses: Vec<(u64, String)> = self.entries.iter().map(|(key, entry)| (entry.used, key.clone())).collect();
+        uses.sort_unstable();
+        for (_, key) in uses {
+            if self.bytes <= target {
+                break;
+            }
+            if let Some(entry) = self.entries.remove(&key) {
+                self.bytes -= entry.weight;
+            }
+        }
+    }
+}
+
+/// The key of a request whose answer may be kept: anonymous reads of the
+/// API. Host and scheme are part of it (feeds write them into their ids).
+fn key(request: &ServiceRequest) -> Option<String> {
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
+    if !read || !request.path().starts_with(CACHED_PREFIX) || request.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    let connection = request.connection_info();
+    Some(format!("{}://{}{}?{}", connection.scheme(), connection.host(), request.path(), request.query_string()))
+}
+
+/// Serves kept answers, and keeps new ones.
+pub async fn middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, Error> {
+    let cache = request.app_data::<web::Data<ResponseCache>>().filter(|cache| cache.budget > 0).cloned();
+    let Some((cache, key)) = cache.and_then(|cache| Some((cache, key(&request)?))) else {
+        return Ok(next.call(request).await?.map_into_left_body());
+    };
+    let Some(state) = cache.watch.current().await else {
+        return Ok(next.call(request).await?.map_into_left_body());
+    };
+    if let Some(answer) = cache.get(state.revision, &key) {
+        let (request, _) = request.into_parts();
+        let response = answer.respond_to(&request);
+        return Ok(ServiceResponse::new(request, response).map_into_right_body());
+    }
+    let mut response = next.call(request).await?;
+    if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
+        let shareable = response.response_mut().extensions_mut().remove::<Shareable>();
+        if let Some(Shareable(answer)) = shareable {
+            cache.put(state.revision, key, answer);
+        }
+    }
+    Ok(response.map_into_left_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Access;
+
+    fn cache(budget_mib: u64) -> ResponseCache {
+        let url: crate::db::DatabaseUrl = "sqlite://:memory:".parse().unwrap();
+        let pool = crate::db::connect(&url, 1, crate::config::DatabaseSettings::new(url.clone()).waits()).unwrap();
+        ResponseCache::new(pool, budget_mib)
+    }
+
+    fn answer(size: usize) -> Represented {
+        Represented::bytes("application/json", vec![b'x'; size], Access::Public)
+    }
+
+    #[test]
+    fn a_newer_revision_empties_it_and_an_older_one_is_not_kept() {
+        let cache = cache(1);
+        cache.put(3, "a".into(), answer(10));
+        assert!(cache.get(3, "a").is_some());
+        assert!(cache.get(4, "a").is_none(), "a kept answer is never served at another revision");
+        cache.put(4, "b".into(), answer(10));
+        assert!(cache.get(3, "a").is_none());
+        cache.put(3, "a".into(), answer(10));
+        assert!(cache.get(4, "a").is_none(), "an answer from an older revision is not kept");
+        assert!(cache.get(4, "b").is_some());
+    }
+
+    #[test]
+    fn it_keeps_within_its_budget_and_drops_the_least_recently_used() {
+        let cache = cache(1);
+        for index in 0..100 {
+            cache.put(1, format!("k{index}"), answer(20_000));
+            assert!(cache.get(1, "k0").is_some(), "the entry used all along stays");
+        }
+        assert!(cache.bytes() <= 1024 * 1024);
+        assert!(cache.get(1, "k1").is_none(), "an entry unused since it came went first");
+        assert!(cache.get(1, "k99").is_some());
+    }
+}
