@@ -7,7 +7,7 @@ requests/s, p50, p99 and errors, each with its ratio to /health measured in
 the same run. Also: import time, start-up time, RSS idle and under load.
 
     python3 bench/load.py --binary target/release/parution [--size 100000]
-        [--database-url postgres://…] [--seconds 10] [--smoke]
+        [--database-url postgres://…] [--seconds 10] [--response-cache-mb N] [--smoke]
 
 `--smoke` (small N, one second a run) only proves that it still runs.
 """
@@ -70,12 +70,16 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--port", type=int, default=28110)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--response-cache-mb", type=int,
+                        help="the server's response cache (default: the server's own); 0 measures the database side")
     arguments = parser.parse_args()
     if arguments.smoke:
         arguments.size, arguments.seconds = min(arguments.size, 2000), 1
     work = tempfile.mkdtemp(prefix="parution-bench-")
     database = arguments.database_url or f"sqlite://{work}/bench.db"
     env = dict(os.environ, PARUTION_DATABASE_URL=database, RUST_LOG="warn")
+    if arguments.response_cache_mb is not None:
+        env["PARUTION_RESPONSE_CACHE_MB"] = str(arguments.response_cache_mb)
 
     catalogue = f"{work}/catalogue.jsonl"
     with open(catalogue, "w") as out:
@@ -153,7 +157,8 @@ def main():
         server.wait()
 
     health = rows[0][2]
-    print(f"== {arguments.size} publications on {database.split(':')[0]}: import {import_seconds:.1f} s "
+    cache = "" if arguments.response_cache_mb is None else f", response cache {arguments.response_cache_mb} MiB"
+    print(f"== {arguments.size} publications on {database.split(':')[0]}{cache}: import {import_seconds:.1f} s "
           f"(peak RSS {import_rss:.0f} MiB), ready in {startup_seconds * 1000:.0f} ms, "
           f"RSS {rss_idle:.1f} MiB idle, {peak:.1f} MiB peak under load")
     print(f"{'query':<22} {'mode':<7} {'req/s':>9} {'× /health':>10} {'p50 ms':>8} {'p99 ms':>8} {'timeouts':>9} {'non-2xx':>8}")

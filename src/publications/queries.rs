@@ -74,6 +74,10 @@ pub struct PublicationFilter {
     pub without_title_matches: bool,
     /// How the search narrows the list.
     pub drive: Drive,
+    /// Whether every row is read (a count) rather than the first of an
+    /// order: then the filings of the categories asked for lead, instead
+    /// of each row's filing being checked in the list's order.
+    pub counting: bool,
 }
 
 /// The orders a list can come in; ties always break on `id`.
@@ -123,17 +127,23 @@ macro_rules! narrowed {
         } else {
             $query.filter(publications::status.eq_any(statuses))
         };
-        // EXISTS, correlated on the publication: a list in date order stops
-        // after one page of matches instead of gathering every match first.
-        // An alias keeps it valid in a query that joins the filing table.
-        // The ids are integers read from the database, written inline.
+        // To list, EXISTS, correlated on the publication: a list in date
+        // order stops after one page of matches instead of gathering every
+        // match first. To count, the filings lead: only the rows filed there
+        // are read. An alias keeps it valid in a query that joins the filing
+        // table. The ids are integers read from the database, written inline.
         for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
             let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
             let ids = if ids.is_empty() { "NULL".to_owned() } else { ids.join(", ") };
-            query = query.filter(diesel::dsl::sql::<Bool>(&format!(
-                "EXISTS (SELECT 1 FROM publication_categories AS filed \
-                 WHERE filed.publication_id = publications.id AND filed.category_id IN ({ids}))"
-            )));
+            query = query.filter(diesel::dsl::sql::<Bool>(&if filter.counting {
+                format!("publications.id IN (SELECT filed.publication_id FROM publication_categories AS filed \
+                         WHERE filed.category_id IN ({ids}))")
+            } else {
+                format!(
+                    "EXISTS (SELECT 1 FROM publication_categories AS filed \
+                     WHERE filed.publication_id = publications.id AND filed.category_id IN ({ids}))"
+                )
+            }));
         }
         if let Some(language) = &filter.language {
             query = query.filter(publications::language.eq(language));
@@ -357,7 +367,8 @@ fn relevance_rows(
 /// How many publications the filtered list holds.
 pub fn count(connection: &mut DbConnection, filter: &PublicationFilter) -> QueryResult<i64> {
     let backend = db::backend(connection);
-    filtered(filter, backend).count().get_result(connection)
+    let filter = PublicationFilter { counting: true, ..filter.clone() };
+    filtered(&filter, backend).count().get_result(connection)
 }
 
 /// A publication that `access` may read, by id or slug.
@@ -591,6 +602,7 @@ pub struct FacetSet {
 pub fn facets(connection: &mut DbConnection, filter: &PublicationFilter, wanted: FacetSet) -> QueryResult<FacetCounts> {
     use diesel::dsl::count_star;
     let backend = db::backend(connection);
+    let filter = &PublicationFilter { counting: true, ..filter.clone() };
     let mut counts = FacetCounts::default();
     if wanted.category {
         let grouped = publications::table
