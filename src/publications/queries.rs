@@ -136,8 +136,10 @@ macro_rules! narrowed {
             let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
             let ids = if ids.is_empty() { "NULL".to_owned() } else { ids.join(", ") };
             query = query.filter(diesel::dsl::sql::<Bool>(&if filter.counting {
-                format!("publications.id IN (SELECT filed.publication_id FROM publication_categories AS filed \
-                         WHERE filed.category_id IN ({ids}))")
+                format!(
+                    "publications.id IN (SELECT filed.publication_id FROM publication_categories AS filed \
+                         WHERE filed.category_id IN ({ids}))"
+                )
             } else {
                 format!(
                     "EXISTS (SELECT 1 FROM publication_categories AS filed \
