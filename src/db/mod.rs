@@ -211,14 +211,17 @@ const MIGRATION_LOCK: i64 = 0x7061_7275_7469_6f6e;
 /// Refreshes the planner's statistics where they are missing or stale, so
 /// that, for instance, a search is driven by its few matches rather than by
 /// the status index. SQLite samples (analysis_limit) to stay quick on a
-/// large file; PostgreSQL's autovacuum does the same in time, and ANALYZE
-/// does it now.
+/// large file; PostgreSQL's autovacuum does the same in time, and VACUUM
+/// ANALYZE does it now.
 pub fn optimize(connection: &mut DbConnection) -> QueryResult<()> {
     match connection {
         DbConnection::Sqlite(connection) => {
             connection.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
         }
-        DbConnection::Postgresql(connection) => connection.batch_execute("ANALYZE"),
+        // VACUUM also marks the pages all rows of which are visible, which
+        // index-only scans (the counts) need: after a bulk load, without
+        // it, every count reads the table.
+        DbConnection::Postgresql(connection) => connection.batch_execute("VACUUM ANALYZE"),
     }
 }
 

@@ -110,11 +110,10 @@ struct Counted {
     count: i64,
 }
 
-/// How many publications, whatever their status, match `query`, counted up
-/// to `cap`: what reading its matches costs, read no further than needed
-/// to tell.
-pub fn breadth(connection: &mut DbConnection, query: &SearchQuery, cap: i64) -> QueryResult<i64> {
-    let field = Field::All;
+/// How many publications, whatever their status, match `query` in
+/// `field`, counted up to `cap`: what reading its matches costs, read no
+/// further than needed to tell.
+pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery, cap: i64) -> QueryResult<i64> {
     let counted = match connection {
         DbConnection::Sqlite(_) => diesel::sql_query(
             "SELECT count(*) AS count FROM (SELECT rowid FROM publication_search \

@@ -120,12 +120,15 @@ fn plan_search(
 ) -> Result<(i64, SearchPlan, Drive), ApiError> {
     let unsearched = PublicationFilter { search: None, ..filter.clone() };
     let size = cache.total(revision, &format!("{key} unsearched"), || queries::count(connection, &unsearched))?;
-    let breadth = cache.total(revision, &format!("breadth {:?}", search.groups), || {
-        db::search::breadth(connection, search, BREADTH_CAP)
-    })?;
+    let mut breadth = |field: Field| {
+        cache.total(revision, &format!("breadth {field:?} {:?}", search.groups), || {
+            db::search::breadth(connection, field, search, BREADTH_CAP)
+        })
+    };
+    let breadth_all = breadth(Field::All)?;
     // Counting reads every match: looked up one by one, or found in the
     // whole list read in order.
-    let counting = if breadth.saturating_mul(MATCH_LOOKUP) > size.saturating_mul(ROW_IN_SET) {
+    let counting = if breadth_all.saturating_mul(MATCH_LOOKUP) > size.saturating_mul(ROW_IN_SET) {
         Drive::OrderInMatches
     } else {
         Drive::Matches
@@ -140,7 +143,7 @@ fn plan_search(
         Position::After(_, per_page) => per_page + 1,
     };
     // Reading the matches costs their whole doclist: at least the list's.
-    let read = breadth.max(total).saturating_mul(MATCH_READ);
+    let read = breadth_all.max(total).saturating_mul(MATCH_READ);
     let drive = |matching: i64| {
         // In order, `needed` matches take this many rows of the list.
         let walked = (needed.saturating_mul(size) / matching.max(1)).min(size);

@@ -1,0 +1,1 @@
+ALTER TABLE publications RESET (toast_tuple_target);
