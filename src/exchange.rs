@@ -29,8 +29,14 @@ use crate::links::input::LinkInput;
 use crate::publications::input::PublicationInput;
 use crate::slug_history::{self, Kind};
 
-/// Lines written in one transaction.
-const BATCH: usize = 500;
+/// Lines written in one transaction: few commits, so that the pages every
+/// row touches (indexes, the revision) are written once per batch, not once
+/// per few rows.
+const BATCH: usize = 5000;
+
+/// SQLite's page cache while importing, in KiB: a batch's changed pages
+/// stay in memory until its commit instead of spilling to the log midway.
+const IMPORT_CACHE_KIB: i64 = 65_536;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -338,18 +344,23 @@ fn check(line: &Line) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads the lines of `input` one at a time: (line number, line).
-fn lines(input: impl BufRead) -> impl Iterator<Item = Result<(usize, Line), String>> {
-    input.lines().enumerate().filter_map(|(index, text)| {
+/// Reads the lines of `input` one at a time: (line number, line), each
+/// checked when `checked` (the first pass), only parsed after it.
+fn lines(input: impl BufRead, checked: bool) -> impl Iterator<Item = Result<(usize, Line), String>> {
+    input.lines().enumerate().filter_map(move |(index, text)| {
         let number = index + 1;
         match text {
             Err(error) => Some(Err(format!("line {number}: cannot be read: {error}"))),
             Ok(text) if text.trim().is_empty() => None,
-            Ok(text) => {
-                Some(serde_json::from_str::<Line>(&text).map_err(|error| format!("line {number}: {error}")).and_then(
-                    |line| check(&line).map(|()| (number, line)).map_err(|error| format!("line {number}: {error}")),
-                ))
-            }
+            Ok(text) => Some(
+                serde_json::from_str::<Line>(&text)
+                    .map_err(|error| format!("line {number}: {error}"))
+                    .and_then(|line| if checked { check(&line).map(|()| line) } else { Ok(line) })
+                    .map(|line| (number, line))
+                    .map_err(
+                        |error| if error.starts_with("line ") { error } else { format!("line {number}: {error}") },
+                    ),
+            ),
         }
     })
 }
@@ -397,44 +408,74 @@ pub fn import(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ImportReport, String> {
     let mut total = 0u64;
-    for line in lines(source.open()?) {
+    for line in lines(source.open()?, true) {
         line?;
         total += 2;
     }
     let mut done = 0;
     let mut report = ImportReport::default();
+    let mut known = KnownCategories::default();
+    if let DbConnection::Sqlite(sqlite) = connection {
+        diesel::connection::SimpleConnection::batch_execute(
+            sqlite,
+            &format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"),
+        )
+        .map_err(|error| error.to_string())?;
+    }
     // What a failed batch leaves: nothing of it, everything before it.
     let unwritten = |first: usize, last: usize, fault: Fault| {
         format!("{} (nothing of lines {first} to {last} was written; the lines before them were)", fault.0)
     };
     for links in [false, true] {
-        let mut batch: Vec<(usize, Line)> = Vec::with_capacity(BATCH);
-        let mut reader = lines(source.open()?).peekable();
-        while reader.peek().is_some() {
-            batch.clear();
-            while batch.len() < BATCH
-                && let Some(line) = reader.next()
-            {
-                batch.push(line?);
-            }
-            let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
-            db::write_transaction(connection, |connection| {
-                for (number, line) in &batch {
-                    let written = match (links, line) {
-                        (false, line) => upsert(connection, line, &mut report),
-                        (true, Line::Publication(publication)) => {
-                            replace_links(connection, publication).map(|count| report.links += count)
-                        }
-                        (true, Line::Category(_)) => Ok(()),
-                    };
-                    written.map_err(|error| Fault(format!("line {number}: {error}")))?;
+        let reader = lines(source.open()?, false);
+        // A second thread reads and prepares lines (JSON, the body's
+        // cleaning, the search terms) while this one writes.
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(BATCH);
+            scope.spawn(move || {
+                for line in reader {
+                    let line = line.map(|(number, line)| {
+                        let prepared = if links { None } else { Prepared::new(&line) };
+                        (number, line, prepared)
+                    });
+                    if sender.send(line).is_err() {
+                        break;
+                    }
                 }
-                Ok::<_, Fault>(())
-            })
-            .map_err(|fault| unwritten(first, last, fault))?;
-            done += batch.len() as u64;
-            progress(done, total);
-        }
+            });
+            let mut reader = receiver.into_iter().peekable();
+            let mut batch = Vec::with_capacity(BATCH);
+            while reader.peek().is_some() {
+                batch.clear();
+                while batch.len() < BATCH
+                    && let Some(line) = reader.next()
+                {
+                    batch.push(line?);
+                }
+                let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
+                db::write_transaction(connection, |connection| {
+                    for (number, line, prepared) in &batch {
+                        let written = match (line, prepared) {
+                            (Line::Publication(publication), _) if links => {
+                                replace_links(connection, publication).map(|count| report.links += count)
+                            }
+                            (Line::Category(_), _) if links => Ok(()),
+                            (line, prepared) => upsert(connection, line, prepared.as_ref(), &mut known, &mut report),
+                        };
+                        written.map_err(|error| Fault(format!("line {number}: {error}")))?;
+                    }
+                    Ok::<_, Fault>(())
+                })
+                .map_err(|fault| unwritten(first, last, fault))?;
+                done += batch.len() as u64;
+                progress(done, total);
+            }
+            Ok::<_, String>(())
+        })?;
+    }
+    if let DbConnection::Sqlite(sqlite) = connection {
+        diesel::connection::SimpleConnection::batch_execute(sqlite, "PRAGMA cache_size = -2000")
+            .map_err(|error| error.to_string())?;
     }
     db::optimize(connection).map_err(|error| format!("cannot refresh the planner's statistics: {error}"))?;
     Ok(report)
@@ -471,12 +512,52 @@ fn id_of_category(connection: &mut DbConnection, slug: &str) -> QueryResult<Opti
     categories::table.filter(categories::slug.eq(slug)).select(categories::id).first(connection).optional()
 }
 
-fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport) -> Result<(), String> {
+/// The ids of the categories an import has met, by slug: a catalogue has
+/// few categories and many publications filed under them.
+#[derive(Default)]
+struct KnownCategories(HashMap<String, i32>);
+
+impl KnownCategories {
+    fn id(&mut self, connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
+        if let Some(id) = self.0.get(slug) {
+            return Ok(Some(*id));
+        }
+        let id = id_of_category(connection, slug)?;
+        if let Some(id) = id {
+            self.0.insert(slug.to_owned(), id);
+        }
+        Ok(id)
+    }
+}
+
+/// What a publication line needs beside its fields: its body cleaned and
+/// its search terms, made off the writing thread.
+struct Prepared {
+    body: String,
+    document: crate::search::Document,
+}
+
+impl Prepared {
+    fn new(line: &Line) -> Option<Self> {
+        let Line::Publication(publication) = line else { return None };
+        let body = crate::domain::html::sanitize(&publication.body);
+        let document = crate::search::Document::new(&publication.title, &publication.summary, &body);
+        Some(Self { body, document })
+    }
+}
+
+fn upsert(
+    connection: &mut DbConnection,
+    line: &Line,
+    prepared: Option<&Prepared>,
+    known: &mut KnownCategories,
+    report: &mut ImportReport,
+) -> Result<(), String> {
     let database = |error: diesel::result::Error| error.to_string();
     match line {
         Line::Category(category) => {
             let parent_id = match &category.parent {
-                Some(parent) => Some(id_of_category(connection, parent).map_err(database)?.ok_or_else(|| {
+                Some(parent) => Some(known.id(connection, parent).map_err(database)?.ok_or_else(|| {
                     format!("the parent category '{parent}' is neither in the database nor earlier in the file")
                 })?),
                 None => None,
@@ -522,7 +603,7 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
         Line::Publication(publication) => {
             let mut category_ids = Vec::new();
             for slug in &publication.categories {
-                let id = id_of_category(connection, slug).map_err(database)?.ok_or_else(|| {
+                let id = known.id(connection, slug).map_err(database)?.ok_or_else(|| {
                     format!("the category '{slug}' is neither in the database nor earlier in the file")
                 })?;
                 if !category_ids.contains(&id) {
@@ -530,11 +611,12 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
                 }
             }
             let authors = serde_json::to_string(&publication.authors).map_err(|error| error.to_string())?;
-            let body = crate::domain::html::sanitize(&publication.body);
+            let prepared = prepared.ok_or("the line was not prepared")?;
+            let body = &prepared.body;
             let values = (
                 publications::title.eq(&publication.title),
                 publications::summary.eq(&publication.summary),
-                publications::body.eq(&body),
+                publications::body.eq(body),
                 publications::status.eq(publication.status.as_str()),
                 publications::language.eq(&publication.language),
                 publications::published_at.eq(publication.published_at.map(|at| at.naive_utc())),
@@ -543,22 +625,27 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
                 publications::updated_at.eq(publication.updated_at.naive_utc()),
                 publications::version.eq(publication.version),
             );
-            let id = match id_of_publication(connection, &publication.slug).map_err(database)? {
+            let (id, created) = match id_of_publication(connection, &publication.slug).map_err(database)? {
                 Some(id) => {
                     diesel::update(publications::table.find(id)).set(values).execute(connection).map_err(database)?;
                     diesel::delete(publication_categories::table.filter(publication_categories::publication_id.eq(id)))
                         .execute(connection)
                         .map_err(database)?;
                     report.publications_updated += 1;
-                    id
+                    (id, false)
                 }
                 None => {
                     report.publications_created += 1;
-                    diesel::insert_into(publications::table)
-                        .values((publications::slug.eq(&publication.slug), values))
+                    let id = diesel::insert_into(publications::table)
+                        .values((
+                            publications::slug.eq(&publication.slug),
+                            publications::sort_title.eq(crate::search::sort_key(&publication.title)),
+                            values,
+                        ))
                         .returning(publications::id)
                         .get_result(connection)
-                        .map_err(database)?
+                        .map_err(database)?;
+                    (id, true)
                 }
             };
             for (position, category_id) in category_ids.into_iter().enumerate() {
@@ -571,7 +658,11 @@ fn upsert(connection: &mut DbConnection, line: &Line, report: &mut ImportReport)
                     .execute(connection)
                     .map_err(database)?;
             }
-            db::search::index(connection, id, &publication.title, &publication.summary, &body).map_err(database)?;
+            if created {
+                db::search::index_new(connection, id, &prepared.document).map_err(database)?;
+            } else {
+                db::search::index(connection, id, &publication.title, &publication.summary, body).map_err(database)?;
+            }
             remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)
                 .map_err(database)?;
         }

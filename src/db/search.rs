@@ -144,25 +144,30 @@ pub fn year_published(backend: super::Backend) -> diesel::expression::SqlLiteral
 
 /// Indexes (or indexes again) one publication, and sets its title sort key.
 pub fn index(connection: &mut DbConnection, id: i32, title: &str, summary: &str, body: &str) -> QueryResult<()> {
-    let document = Document::new(title, summary, body);
     diesel::update(publications::table.find(id))
         .set(publications::sort_title.eq(sort_key(title)))
         .execute(connection)?;
-    let (delete, insert) = match connection {
-        DbConnection::Sqlite(_) => (
-            "DELETE FROM publication_search WHERE rowid = $1",
-            "INSERT INTO publication_search (rowid, title_terms, all_terms) VALUES ($1, $2, $3)",
-        ),
-        DbConnection::Postgresql(_) => (
-            "DELETE FROM publication_search WHERE publication_id = $1",
-            "INSERT INTO publication_search (publication_id, title_terms, all_terms) VALUES ($1, $2, $3)",
-        ),
+    let delete = match connection {
+        DbConnection::Sqlite(_) => "DELETE FROM publication_search WHERE rowid = $1",
+        DbConnection::Postgresql(_) => "DELETE FROM publication_search WHERE publication_id = $1",
     };
     diesel::sql_query(delete).bind::<Integer, _>(id).execute(connection)?;
+    index_new(connection, id, &Document::new(title, summary, body))
+}
+
+/// Indexes a publication just inserted, its `sort_title` already set:
+/// there is nothing to replace (ids are never reused).
+pub fn index_new(connection: &mut DbConnection, id: i32, document: &Document) -> QueryResult<()> {
+    let insert = match connection {
+        DbConnection::Sqlite(_) => "INSERT INTO publication_search (rowid, title_terms, all_terms) VALUES ($1, $2, $3)",
+        DbConnection::Postgresql(_) => {
+            "INSERT INTO publication_search (publication_id, title_terms, all_terms) VALUES ($1, $2, $3)"
+        }
+    };
     diesel::sql_query(insert)
         .bind::<Integer, _>(id)
-        .bind::<Text, _>(document.title_terms)
-        .bind::<Text, _>(document.all_terms)
+        .bind::<Text, _>(&document.title_terms)
+        .bind::<Text, _>(&document.all_terms)
         .execute(connection)?;
     Ok(())
 }
