@@ -7,7 +7,7 @@ requests/s, p50, p99 and errors, each with its ratio to /health measured in
 the same run. Also: import time, start-up time, RSS idle and under load.
 
     python3 bench/load.py --binary target/release/parution [--size 100000]
-        [--database-url postgres://…] [--seconds 10] [--response-cache-mb N] [--smoke]
+        [--database-url postgres://…] [--skip-import] [--seconds 10] [--response-cache-mb N] [--smoke]
 
 `--smoke` (small N, one second a run) only proves that it still runs.
 """
@@ -70,6 +70,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--port", type=int, default=28110)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--skip-import", action="store_true",
+                        help="measure a database that already holds the catalogue of this size")
     parser.add_argument("--response-cache-mb", type=int,
                         help="the server's response cache (default: the server's own); 0 measures the database side")
     arguments = parser.parse_args()
@@ -86,7 +88,8 @@ def main():
         subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "generate.py"), str(arguments.size)],
                        stdout=out, check=True)
     started = time.monotonic()
-    subprocess.run([arguments.binary, "import", catalogue], env=env, check=True, stderr=subprocess.DEVNULL)
+    if not arguments.skip_import:
+        subprocess.run([arguments.binary, "import", catalogue], env=env, check=True, stderr=subprocess.DEVNULL)
     import_seconds = time.monotonic() - started
     import_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -158,8 +161,8 @@ def main():
 
     health = rows[0][2]
     cache = "" if arguments.response_cache_mb is None else f", response cache {arguments.response_cache_mb} MiB"
-    print(f"== {arguments.size} publications on {database.split(':')[0]}{cache}: import {import_seconds:.1f} s "
-          f"(peak RSS {import_rss:.0f} MiB), ready in {startup_seconds * 1000:.0f} ms, "
+    imported = "not imported" if arguments.skip_import else f"import {import_seconds:.1f} s (peak RSS {import_rss:.0f} MiB)"
+    print(f"== {arguments.size} publications on {database.split(':')[0]}{cache}: {imported}, ready in {startup_seconds * 1000:.0f} ms, "
           f"RSS {rss_idle:.1f} MiB idle, {peak:.1f} MiB peak under load")
     print(f"{'query':<22} {'mode':<7} {'req/s':>9} {'× /health':>10} {'p50 ms':>8} {'p99 ms':>8} {'timeouts':>9} {'non-2xx':>8}")
     for name, mode, rate, p50, p99, (socket, non_2xx) in rows:

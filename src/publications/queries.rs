@@ -124,6 +124,11 @@ macro_rules! narrowed {
             // words, written inline.
             let quoted: Vec<String> = statuses.iter().map(|status| format!("'{status}'")).collect();
             $query.filter(diesel::dsl::sql::<Bool>(&format!("(publications.status || '') IN ({})", quoted.join(", "))))
+        } else if let [status] = statuses.as_slice() {
+            // One status is an equality, which PostgreSQL walks in the
+            // order of the (status, date) index; `= ANY(…)` would make it
+            // sort every row of the status first.
+            $query.filter(publications::status.eq(*status))
         } else {
             $query.filter(publications::status.eq_any(statuses))
         };
