@@ -14,6 +14,9 @@ pub struct Cli {
     /// Settings of `serve`, which runs when no subcommand is given.
     #[command(flatten)]
     pub serve: ServeSettings,
+    /// How log lines are written: text, or one JSON object a line.
+    #[arg(long, env = "PARUTION_LOG_FORMAT", value_enum, default_value_t, global = true)]
+    pub log_format: crate::logging::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,7 @@ pub mod exchange;
 pub mod feeds;
 pub mod http;
 pub mod links;
+pub mod logging;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;

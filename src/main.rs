@@ -6,7 +6,7 @@ use parution::startup::{self, Demo};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    parution::logging::init(cli.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(settings) => actix_web::rt::System::new().block_on(startup::serve(settings)),
         Command::Migrate(settings) => startup::prepare(&settings, Demo::Never).map(|_| {

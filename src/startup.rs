@@ -4,7 +4,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::{Compress, Logger, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::NaiveDateTime;
 use utoipa::openapi::OpenApi;
@@ -227,7 +227,7 @@ pub fn app(
         .wrap(cors)
         .wrap_fn(http::finish)
         .wrap_fn(http::request_id::middleware)
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i" request_id=%{x-request-id}o"#))
+        .wrap(from_fn(http::access_log::middleware))
 }
 
 /// Runs the HTTP server until it is stopped.

@@ -8,6 +8,7 @@
 //! the routes. Handlers answer represented resources through
 //! [`represented::Represented`], which sets the validators and answers 304.
 
+pub mod access_log;
 pub mod cors;
 pub mod path;
 pub mod represented;

@@ -156,3 +156,64 @@ fn a_stop_signal_finishes_the_request_in_flight_and_refuses_new_ones() {
     assert!(head.starts_with("HTTP/1.1 201"), "the request in flight finished: {head} {_body}");
     assert!(status.success(), "a clean exit: {status}");
 }
+
+/// With `PARUTION_LOG_FORMAT=json`, every line is one JSON object; the
+/// access line carries the request's fields, and no token appears.
+#[test]
+fn json_logs_are_one_object_a_line_with_the_request_fields() {
+    use std::io::{BufRead, BufReader};
+
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("json-log.db").display());
+    let created = parution().args(["token", "--database-url", &url, "create", "--name", "logs"]).output().unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let secret = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let mut server = parution()
+        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
+        .env("RUST_LOG", "info")
+        .env("PARUTION_LOG_FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines().map(|line| line.unwrap());
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let started = line.contains("listens on");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    let headers = format!("X-Request-Id: json-check-1\r\nAuthorization: Bearer {secret}\r\n");
+    let path = "/api/v1/publications/concertation-fournisseurs-ia-ayants-droit";
+    let (head, _) = crate::helpers::exchange_with(address, "GET", path, &headers);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    for line in lines.by_ref() {
+        let access = line.contains("parution::access");
+        seen.push(line);
+        if access {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let records: Vec<serde_json::Value> =
+        seen.iter().map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}"))).collect();
+    for record in &records {
+        for field in ["time", "level", "target", "message"] {
+            assert!(record.get(field).is_some(), "{field} in {record}");
+        }
+    }
+    let access = records.iter().find(|record| record["target"] == "parution::access").expect("an access line");
+    assert_eq!(access["request_id"], "json-check-1");
+    assert_eq!(access["method"], "GET");
+    assert_eq!(access["route"], "/api/v1/publications/{ref}", "the route's template, not the path");
+    assert_eq!(access["status"], 200);
+    assert!(access["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{access}");
+    assert!(access["bytes"].as_u64().is_some_and(|bytes| bytes > 0), "{access}");
+    assert!(seen.iter().all(|line| !line.contains(&secret)), "the token is never logged");
+}

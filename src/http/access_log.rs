@@ -1,0 +1,52 @@
+//! One access log line per request, outermost, so that it sees the final
+//! status, the request id and the whole duration. Besides its message (the
+//! familiar `peer "METHOD target HTTP/1.1" status bytes duration "agent"`)
+//! it carries fields: `request_id`, `method`, `route` (the route's template,
+//! never the raw path: `/api/v1/publications/{ref}`), `status`,
+//! `duration_ms` and `bytes`. Headers are not logged, so no token is.
+
+use std::time::Instant;
+
+use actix_web::Error;
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+
+pub async fn middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    let started = Instant::now();
+    let peer = request.peer_addr().map_or_else(|| "-".to_owned(), |address| address.ip().to_string());
+    let method = request.method().to_string();
+    let target = request.uri().path_and_query().map_or_else(|| request.path().to_owned(), ToString::to_string);
+    let version = request.version();
+    let agent =
+        request.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or("-").to_owned();
+    let response = next.call(request).await?;
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let route = response.request().match_pattern().unwrap_or_else(|| "-".to_owned());
+    let status = response.status().as_u16();
+    let bytes = match response.response().body().size() {
+        BodySize::Sized(size) => size,
+        _ => 0,
+    };
+    let request_id = response
+        .headers()
+        .get(super::request_id::X_REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    log::info!(
+        target: "parution::access",
+        request_id = request_id.as_str(),
+        method = method.as_str(),
+        route = route.as_str(),
+        status = status,
+        duration_ms = (duration_ms * 1000.0).round() / 1000.0,
+        bytes = bytes;
+        "{peer} \"{method} {target} {version:?}\" {status} {bytes} {duration_ms:.3}ms \"{agent}\""
+    );
+    Ok(response)
+}
