@@ -138,6 +138,14 @@ pub struct HttpSettings {
     /// until the catalogue changes (0: none).
     #[arg(long, env = "PARUTION_RESPONSE_CACHE_MB", default_value_t = HttpSettings::DEFAULT_RESPONSE_CACHE_MB)]
     pub response_cache_mb: u64,
+    /// Requests allowed per token, or per client address without one, for
+    /// example 600/min (also /s, /h). Off when not set. Kept per replica.
+    #[arg(long, env = "PARUTION_RATE_LIMIT")]
+    pub rate_limit: Option<crate::http::rate_limit::RateLimit>,
+    /// Proxies whose X-Forwarded-For names the client, comma-separated
+    /// addresses or networks (10.0.0.0/8). Without them, the peer is the client.
+    #[arg(long, env = "PARUTION_TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    pub trusted_proxies: Vec<crate::http::rate_limit::Network>,
 }
 
 impl HttpSettings {
@@ -152,6 +160,8 @@ impl Default for HttpSettings {
             cache_max_age: Self::DEFAULT_MAX_AGE,
             public_url: None,
             response_cache_mb: Self::DEFAULT_RESPONSE_CACHE_MB,
+            rate_limit: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

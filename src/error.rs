@@ -83,6 +83,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Fields of the body are invalid; `errors` lists every one (422).
     ValidationFailed,
+    /// The client sent more requests than the rate limit allows;
+    /// `Retry-After` says when to try again (429).
+    RateLimited,
     /// The database cannot be reached (503).
     Unavailable,
     /// An unexpected fault on the server (500).
@@ -121,6 +124,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("invalid fields: {0:?}")]
     ValidationFailed(Vec<FieldError>),
+    /// Past the rate limit: retry after so many seconds.
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: u64 },
     /// The database cannot answer now: the detail, for the client, says why.
     #[error("{0}")]
     Unavailable(String),
@@ -166,6 +172,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::ValidationFailed(_) => ErrorCode::ValidationFailed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) | Self::Contention(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -197,7 +204,7 @@ impl ApiError {
                 let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
                 (format!("{method} is not allowed here; allowed: {}", allowed.join(", ")), Vec::new())
             }
-            Self::Unavailable(detail) => (detail.clone(), Vec::new()),
+            Self::Unavailable(detail) | Self::RateLimited { detail, .. } => (detail.clone(), Vec::new()),
             Self::Contention(_) => ("the write met other writes and could not finish; try again".into(), Vec::new()),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), Vec::new()),
         };
@@ -273,6 +280,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -294,6 +302,9 @@ impl ResponseError for ApiError {
             }
             Self::Contention(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::RateLimited { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parution""#));
@@ -381,6 +392,28 @@ pub struct UriTooLong(pub Problem);
     )
 )]
 pub struct NotModified;
+
+/// 429: past the rate limit.
+#[derive(ToResponse)]
+#[response(
+    description = "More requests than the rate limit allows (`PARUTION_RATE_LIMIT`, per token or per client address); retry after `Retry-After` seconds.",
+    content_type = "application/problem+json",
+    headers(
+        ("Retry-After" = i64, description = "Seconds until a request is allowed again."),
+        ("RateLimit-Limit" = i64, description = "Requests allowed per window."),
+        ("RateLimit-Remaining" = i64, description = "Requests left now: 0."),
+        ("RateLimit-Reset" = i64, description = "Seconds until a request is allowed again."),
+        ("RateLimit-Policy" = String, description = "The limit and its window in seconds: `600;w=60`."),
+    ),
+    example = json!({
+        "type": "about:blank",
+        "title": "Too Many Requests",
+        "status": 429,
+        "detail": "more than 600 requests in 60 s from this client; retry in 1 s",
+        "code": "RATE_LIMITED"
+    })
+)]
+pub struct TooManyRequests(pub Problem);
 
 /// 503: the database cannot be reached.
 #[derive(ToResponse)]

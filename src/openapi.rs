@@ -12,7 +12,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{
     BadRequest, Conflict, ErrorCode, FieldError, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
-    Problem, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong, ValidationFailed,
+    Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong, ValidationFailed,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,7 @@ use crate::error::{
             Moved,
             NotModified,
             UriTooLong,
+            TooManyRequests,
             BadRequest,
             Unauthorized,
             NotFound,
@@ -112,6 +113,9 @@ impl Modify for HttpBehaviour {
                 [item.get.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.post.as_mut(), item.delete.as_mut()];
             for operation in every.into_iter().flatten() {
                 operation.responses.responses.entry("414".into()).or_insert_with(|| reference("UriTooLong"));
+                if !matches!(path.as_str(), "/health" | "/ready") {
+                    operation.responses.responses.entry("429".into()).or_insert_with(|| reference("TooManyRequests"));
+                }
             }
             let writes = [item.put.as_mut(), item.patch.as_mut(), item.post.as_mut(), item.delete.as_mut()];
             for write in writes.into_iter().flatten() {

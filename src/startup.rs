@@ -17,6 +17,7 @@ use crate::cache::CountCache;
 use crate::config::{DatabaseSettings, HttpSettings, ServeSettings};
 use crate::db::{self, Backend, Pool};
 use crate::error::ApiError;
+use crate::http::rate_limit::Limiter;
 use crate::http::represented::Represented;
 use crate::http::response_cache::ResponseCache;
 use crate::query::NoQuery;
@@ -151,6 +152,7 @@ pub struct Shared {
     http: web::Data<HttpSettings>,
     cache: web::Data<CountCache>,
     responses: web::Data<ResponseCache>,
+    limiter: web::Data<Option<Limiter>>,
     known: web::Data<KnownPaths>,
     served: web::Data<ServedDocument>,
     draining: web::Data<Draining>,
@@ -160,6 +162,7 @@ impl Shared {
     pub fn new(pool: Pool, document: &OpenApi, http: HttpSettings) -> Self {
         Self {
             responses: web::Data::new(ResponseCache::new(pool.clone(), http.response_cache_mb)),
+            limiter: web::Data::new(http.rate_limit.map(|limit| Limiter::new(limit, http.trusted_proxies.clone()))),
             pool: web::Data::new(pool),
             http: web::Data::new(http),
             cache: web::Data::new(CountCache::default()),
@@ -169,8 +172,8 @@ impl Shared {
         }
     }
 
-    /// The same, answering with other HTTP settings (the caches stay
-    /// shared).
+    /// The same, answering with other HTTP settings (the caches and the
+    /// rate limiter stay shared).
     pub fn with_http(mut self, http: HttpSettings) -> Self {
         self.http = web::Data::new(http);
         self
@@ -201,6 +204,7 @@ pub fn app(
         .app_data(shared.served)
         .app_data(shared.cache)
         .app_data(shared.responses)
+        .app_data(shared.limiter)
         .app_data(shared.known)
         .app_data(shared.draining)
         .app_data(
@@ -224,6 +228,7 @@ pub fn app(
         .wrap(from_fn(http::response_cache::middleware))
         .wrap_fn(http::skip_tiny_bodies)
         .wrap(Compress::default())
+        .wrap(from_fn(http::rate_limit::middleware))
         .wrap(cors)
         .wrap_fn(http::finish)
         .wrap_fn(http::request_id::middleware)

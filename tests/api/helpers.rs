@@ -172,12 +172,28 @@ impl TestApp {
 
     /// The same, with database settings changed by `change`.
     pub fn start_with(backend: Backend, demo: Demo, change: impl FnOnce(&mut DatabaseSettings)) -> Self {
+        Self::start_with_http(backend, demo, change, HttpSettings::default())
+    }
+
+    /// An app over a new database holding the demo content, built with
+    /// `http` from the start (what is shared, such as the rate limiter,
+    /// follows it).
+    pub fn with_http(backend: Backend, http: HttpSettings) -> Self {
+        Self::start_with_http(backend, Demo::Always, |_| {}, http)
+    }
+
+    fn start_with_http(
+        backend: Backend,
+        demo: Demo,
+        change: impl FnOnce(&mut DatabaseSettings),
+        http: HttpSettings,
+    ) -> Self {
         let (url, scratch) = scratch_database(backend);
         let mut database = settings(&url);
         change(&mut database);
         let pool = startup::prepare(&database, demo).expect("the test database is prepared");
-        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, HttpSettings::default());
-        Self { url, pool, http: HttpSettings::default(), shared, _scratch: scratch }
+        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, http.clone());
+        Self { url, pool, http, shared, _scratch: scratch }
     }
 
     pub fn connection(&self) -> db::PooledConnection {

@@ -20,6 +20,7 @@ mod operations;
 mod postgres;
 mod publication_writes;
 mod publications;
+mod rate_limit;
 mod response_cache;
 mod search;
 mod search_plans;
