@@ -104,6 +104,10 @@ pub struct ServeSettings {
     /// The address and port to listen on.
     #[arg(long, env = "PARUTION_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Where to serve /metrics instead of the main address (for example
+    /// 127.0.0.1:9090), so that metrics need not be public.
+    #[arg(long, env = "PARUTION_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// How many HTTP worker threads to run (default: one per CPU core).
     #[arg(long, env = "PARUTION_WORKERS")]
     pub workers: Option<usize>,

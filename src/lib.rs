@@ -20,6 +20,7 @@ pub mod feeds;
 pub mod http;
 pub mod links;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;

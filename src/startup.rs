@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::http::rate_limit::Limiter;
 use crate::http::represented::Represented;
 use crate::http::response_cache::ResponseCache;
+use crate::metrics::{self, Metrics};
 use crate::query::NoQuery;
 use crate::{categories, demo, feeds, http, links, openapi, operations, publications};
 
@@ -153,6 +154,9 @@ pub struct Shared {
     cache: web::Data<CountCache>,
     responses: web::Data<ResponseCache>,
     limiter: web::Data<Option<Limiter>>,
+    metrics: web::Data<Metrics>,
+    /// Whether the main address serves /metrics (not when they have their own).
+    metrics_here: bool,
     known: web::Data<KnownPaths>,
     served: web::Data<ServedDocument>,
     draining: web::Data<Draining>,
@@ -163,6 +167,8 @@ impl Shared {
         Self {
             responses: web::Data::new(ResponseCache::new(pool.clone(), http.response_cache_mb)),
             limiter: web::Data::new(http.rate_limit.map(|limit| Limiter::new(limit, http.trusted_proxies.clone()))),
+            metrics: web::Data::new(Metrics::new()),
+            metrics_here: true,
             pool: web::Data::new(pool),
             http: web::Data::new(http),
             cache: web::Data::new(CountCache::default()),
@@ -177,6 +183,14 @@ impl Shared {
     pub fn with_http(mut self, http: HttpSettings) -> Self {
         self.http = web::Data::new(http);
         self
+    }
+
+    /// Moves /metrics to an address of its own (`PARUTION_METRICS_BIND`):
+    /// the main application stops serving it; what the metrics application
+    /// needs is returned.
+    pub fn metrics_elsewhere(&mut self) -> (web::Data<Pool>, web::Data<Metrics>) {
+        self.metrics_here = false;
+        (self.pool.clone(), self.metrics.clone())
     }
 
     /// Whether the server shuts down: shared by every worker.
@@ -198,6 +212,7 @@ pub fn app(
     >,
 > {
     let cors = http::cors::policy(&shared.http);
+    let metrics_here = shared.metrics_here;
     App::new()
         .app_data(shared.pool)
         .app_data(shared.http)
@@ -205,6 +220,7 @@ pub fn app(
         .app_data(shared.cache)
         .app_data(shared.responses)
         .app_data(shared.limiter)
+        .app_data(shared.metrics)
         .app_data(shared.known)
         .app_data(shared.draining)
         .app_data(
@@ -214,6 +230,11 @@ pub fn app(
         )
         .configure(|config| configure_routes(&mut ServiceConfig::new(config)))
         .route("/openapi.json", web::get().to(openapi_json))
+        .configure(|config| {
+            if metrics_here {
+                config.route("/metrics", web::get().to(metrics::scrape));
+            }
+        })
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(unmatched))
@@ -232,7 +253,24 @@ pub fn app(
         .wrap(cors)
         .wrap_fn(http::finish)
         .wrap_fn(http::request_id::middleware)
+        .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(http::access_log::middleware))
+}
+
+/// The application of the metrics address: /metrics only.
+pub fn metrics_app(
+    pool: web::Data<Pool>,
+    metrics: web::Data<Metrics>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new().app_data(pool).app_data(metrics).route("/metrics", web::get().to(metrics::scrape))
 }
 
 /// Runs the HTTP server until it is stopped.
@@ -240,7 +278,24 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let demo = if settings.demo { Demo::Always } else { Demo::IntoNewSqlite };
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
-    let shared = Shared::new(pool, &openapi::document(), settings.http.clone());
+    let mut shared = Shared::new(pool, &openapi::document(), settings.http.clone());
+    let metrics_server = match &settings.metrics_bind {
+        Some(bind) => {
+            let (pool, metrics) = shared.metrics_elsewhere();
+            let server = HttpServer::new(move || metrics_app(pool.clone(), metrics.clone()))
+                .workers(1)
+                .disable_signals()
+                .bind(bind)
+                .map_err(|error| format!("cannot serve metrics on {bind}: {error}"))?;
+            log::info!("metrics are served on http://{bind}/metrics");
+            Some(server.run())
+        }
+        None => None,
+    };
+    let metrics_handle = metrics_server.as_ref().map(|server| server.handle());
+    if let Some(server) = metrics_server {
+        actix_web::rt::spawn(server);
+    }
     let draining = shared.draining.clone();
     // The draining flag is shared with the workers' /ready.
     let mut server = HttpServer::new(move || app(shared.clone()))
@@ -264,6 +319,9 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
         draining.start();
         log::info!("stopping: new connections are refused, requests in flight may finish");
         handle.stop(true).await;
+        if let Some(metrics) = metrics_handle {
+            metrics.stop(true).await;
+        }
     });
     server.await.map_err(|error| error.to_string())
 }

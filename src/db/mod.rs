@@ -172,6 +172,7 @@ pub fn connect(url: &DatabaseUrl, size: u32, waits: Waits) -> Result<Pool, Strin
         .max_size(size.max(1))
         .connection_timeout(waits.connection)
         .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
+        .event_handler(Box::new(crate::metrics::PoolEvents))
         .build(ConnectionManager { url: url.clone() })
         .map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))
 }

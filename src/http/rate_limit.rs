@@ -4,7 +4,7 @@
 //! (`PARUTION_TRUSTED_PROXIES`). While on, every answer carries the IETF
 //! draft's `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and
 //! `RateLimit-Policy`; past the limit, a `429` problem with `Retry-After`.
-//! The probes (`/health`, `/ready`) are never limited. The limit is kept
+//! The probes (`/health`, `/ready`) and `/metrics` are never limited. The limit is kept
 //! in memory, per replica.
 //!
 //! The bucket is GCRA (`governor`): the limit is also the burst, and one
@@ -230,7 +230,7 @@ struct Allowance {
 
 /// The paths never limited: what load balancers and orchestrators probe.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/health" | "/ready")
+    matches!(path, "/health" | "/ready" | "/metrics")
 }
 
 /// Limits requests when a limiter is configured.

@@ -217,3 +217,40 @@ fn json_logs_are_one_object_a_line_with_the_request_fields() {
     assert!(access["bytes"].as_u64().is_some_and(|bytes| bytes > 0), "{access}");
     assert!(seen.iter().all(|line| !line.contains(&secret)), "the token is never logged");
 }
+
+/// With `PARUTION_METRICS_BIND`, metrics have their own address, and the
+/// public one does not serve them.
+#[test]
+fn metrics_can_have_an_address_of_their_own() {
+    use std::io::{BufRead, BufReader};
+
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("metrics.db").display());
+    let free = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let (address, metrics) = (free(), free());
+    let mut server = parution()
+        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
+        .env("PARUTION_METRICS_BIND", metrics.to_string())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    lines.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).unwrap().unwrap();
+
+    let (head, _) = crate::helpers::exchange(address, "GET", "/api/v1/categories");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (public, _) = crate::helpers::exchange(address, "GET", "/metrics");
+    let (head, body) = crate::helpers::exchange(metrics, "GET", "/metrics");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(public.starts_with("HTTP/1.1 404"), "{public}");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        body.contains(r#"parution_http_requests_total{method="GET",route="/api/v1/categories",status="200"} 1"#),
+        "{body}"
+    );
+}

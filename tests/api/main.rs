@@ -15,6 +15,7 @@ mod http;
 mod integrity;
 mod link_writes;
 mod links;
+mod metrics;
 mod openapi;
 mod operations;
 mod postgres;
