@@ -38,7 +38,7 @@ impl Access {
 }
 
 /// The bearer token of the request: `Ok(None)` when none is sent.
-fn bearer(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub fn bearer(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

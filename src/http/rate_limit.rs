@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 use governor::clock::{Clock, DefaultClock};
@@ -138,14 +138,8 @@ impl Limiter {
 
     /// The client a request counts against.
     fn client(&self, request: &ServiceRequest) -> Client {
-        if let Some(token) = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-            .map(|(_, token)| token.trim())
-        {
+        // A malformed Authorization header counts against the address.
+        if let Ok(Some(token)) = crate::auth::bearer(request.request()) {
             return Client::Token(xxhash_rust::xxh3::xxh3_128(token.as_bytes()));
         }
         let Some(peer) = request.peer_addr().map(|address| address.ip().to_canonical()) else {

@@ -10,6 +10,23 @@ fn parution() -> Command {
     command
 }
 
+/// An address nothing listens on now.
+fn free_address() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// `parution serve` on `url` and `address`, one worker, its log (at
+/// `info`) piped.
+fn serve(url: &str, address: std::net::SocketAddr) -> Command {
+    let mut command = parution();
+    command
+        .args(["serve", "--database-url", url, "--bind", &address.to_string(), "--workers", "1"])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
 #[test]
 fn openapi_prints_the_committed_document() {
     let output = parution().arg("openapi").output().unwrap();
@@ -75,15 +92,8 @@ fn the_access_log_names_the_request_id() {
 
     let folder = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", folder.path().join("log.db").display());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    let mut server = parution()
-        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let address = free_address();
+    let mut server = serve(&url, address).spawn().unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
     lines
         .by_ref()
@@ -116,16 +126,9 @@ fn a_stop_signal_finishes_the_request_in_flight_and_refuses_new_ones() {
     let created =
         parution().args(["token", "create", "--name", "stop"]).env("PARUTION_DATABASE_URL", &url).output().unwrap();
     let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    let mut server = parution()
-        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
-        .args(["--lock-timeout-ms", "20000", "--shutdown-timeout", "20"])
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let address = free_address();
+    let mut server =
+        serve(&url, address).args(["--lock-timeout-ms", "20000", "--shutdown-timeout", "20"]).spawn().unwrap();
     let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
     log.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).unwrap().unwrap();
 
@@ -168,16 +171,8 @@ fn json_logs_are_one_object_a_line_with_the_request_fields() {
     let created = parution().args(["token", "--database-url", &url, "create", "--name", "logs"]).output().unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let secret = String::from_utf8(created.stdout).unwrap().trim().to_owned();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    let mut server = parution()
-        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
-        .env("RUST_LOG", "info")
-        .env("PARUTION_LOG_FORMAT", "json")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let address = free_address();
+    let mut server = serve(&url, address).env("PARUTION_LOG_FORMAT", "json").spawn().unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines().map(|line| line.unwrap());
     let mut seen = Vec::new();
     for line in lines.by_ref() {
@@ -226,18 +221,8 @@ fn metrics_can_have_an_address_of_their_own() {
 
     let folder = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", folder.path().join("metrics.db").display());
-    let free = || {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
-    let (address, metrics) = (free(), free());
-    let mut server = parution()
-        .args(["serve", "--database-url", &url, "--bind", &address.to_string(), "--workers", "1"])
-        .env("PARUTION_METRICS_BIND", metrics.to_string())
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (address, metrics) = (free_address(), free_address());
+    let mut server = serve(&url, address).env("PARUTION_METRICS_BIND", metrics.to_string()).spawn().unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
     lines.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).unwrap().unwrap();
 
