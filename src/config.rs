@@ -101,6 +101,11 @@ impl DatabaseSettings {
 pub struct ServeSettings {
     #[command(flatten)]
     pub database: DatabaseSettings,
+    /// A streaming replica of the PostgreSQL database (postgres://…) that
+    /// answers anonymous reads; writes and requests with a token go to the
+    /// primary, and reads fall back to it while the replica is unreachable.
+    #[arg(long, env = "PARUTION_READ_DATABASE_URL")]
+    pub read_database_url: Option<DatabaseUrl>,
     /// The address and port to listen on.
     #[arg(long, env = "PARUTION_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,

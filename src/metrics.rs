@@ -11,11 +11,16 @@
 //!   connection (`parution_db_pool_wait_seconds`) and how many gave up
 //!   (`parution_db_pool_timeouts_total`);
 //! - the catalogue, read when scraped: `parution_publications{status}`,
-//!   `parution_categories`, `parution_links`;
+//!   `parution_categories`, `parution_links`, `parution_catalogue_revision`
+//!   (a counter of changes);
+//! - with a read replica: `parution_read_replica_up` (1 while anonymous
+//!   reads go to it), `parution_read_replica_catalogue_revision` (the
+//!   primary's revision less this one is how many changes it lags) and
+//!   `parution_read_replica_connections`;
 //! - the process (`process_resident_memory_bytes`, `process_open_fds`,
 //!   `process_cpu_seconds_total`, …).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -28,6 +33,7 @@ use prometheus::{
     TextEncoder,
 };
 
+use crate::db::replica::Replica;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 
@@ -71,6 +77,11 @@ pub struct Metrics {
     publications: IntGaugeVec,
     categories: IntGauge,
     links: IntGauge,
+    revision: IntGauge,
+    /// Emitted only when there is a replica: vectors without labels.
+    replica_up: IntGaugeVec,
+    replica_revision: IntGaugeVec,
+    replica_connections: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -107,6 +118,16 @@ impl Metrics {
         .expect("valid gauge options");
         let categories = gauge("parution_categories", "Categories in the catalogue.");
         let links = gauge("parution_links", "Links of publications in the catalogue.");
+        let revision = gauge("parution_catalogue_revision", "The catalogue's change counter.");
+        let replica_gauge =
+            |name: &str, help: &str| IntGaugeVec::new(Opts::new(name, help), &[]).expect("valid gauge options");
+        let replica_up = replica_gauge("parution_read_replica_up", "1 while anonymous reads go to the read replica.");
+        let replica_revision = replica_gauge(
+            "parution_read_replica_catalogue_revision",
+            "The catalogue's change counter on the read replica, when last checked.",
+        );
+        let replica_connections =
+            replica_gauge("parution_read_replica_connections", "Connections open to the read replica.");
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(requests.clone()),
             Box::new(durations.clone()),
@@ -116,6 +137,10 @@ impl Metrics {
             Box::new(publications.clone()),
             Box::new(categories.clone()),
             Box::new(links.clone()),
+            Box::new(revision.clone()),
+            Box::new(replica_up.clone()),
+            Box::new(replica_revision.clone()),
+            Box::new(replica_connections.clone()),
             Box::new(POOL_WAIT.clone()),
             Box::new(POOL_TIMEOUTS.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -133,15 +158,24 @@ impl Metrics {
             publications,
             categories,
             links,
+            revision,
+            replica_up,
+            replica_revision,
+            replica_connections,
         }
     }
 
     /// The text a scrape gets, with the pool and the catalogue read now.
-    async fn render(&self, pool: &Pool) -> Result<String, ApiError> {
+    async fn render(&self, pool: &Pool, replica: Option<&Replica>) -> Result<String, ApiError> {
         let state = pool.state();
         self.connections.set(i64::from(state.connections));
         self.idle_connections.set(i64::from(state.idle_connections));
-        let (by_status, categories, links) = db::run(pool, |connection| {
+        if let Some(replica) = replica {
+            self.replica_up.with_label_values::<&str>(&[]).set(i64::from(replica.is_reachable()));
+            self.replica_revision.with_label_values::<&str>(&[]).set(replica.revision().unwrap_or(-1));
+            self.replica_connections.with_label_values::<&str>(&[]).set(i64::from(replica.pool_state().connections));
+        }
+        let (by_status, categories, links, revision) = db::run(pool, |connection| {
             use crate::db::schema::{categories, links, publications};
             let by_status: Vec<(String, i64)> = publications::table
                 .group_by(publications::status)
@@ -149,7 +183,7 @@ impl Metrics {
                 .load(connection)?;
             let categories: i64 = categories::table.count().get_result(connection)?;
             let links: i64 = links::table.count().get_result(connection)?;
-            Ok((by_status, categories, links))
+            Ok((by_status, categories, links, db::catalogue_revision(connection)?))
         })
         .await?;
         for status in ["draft", "published", "archived"] {
@@ -158,6 +192,7 @@ impl Metrics {
         }
         self.categories.set(categories);
         self.links.set(links);
+        self.revision.set(revision);
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut text).map_err(ApiError::internal)?;
         String::from_utf8(text).map_err(ApiError::internal)
@@ -165,8 +200,12 @@ impl Metrics {
 }
 
 /// `GET /metrics`.
-pub async fn scrape(metrics: web::Data<Metrics>, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
-    let text = metrics.render(&pool).await?;
+pub async fn scrape(
+    metrics: web::Data<Metrics>,
+    pool: web::Data<Pool>,
+    replica: web::Data<Option<Arc<Replica>>>,
+) -> Result<HttpResponse, ApiError> {
+    let text = metrics.render(&pool, replica.as_ref().as_deref()).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

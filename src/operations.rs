@@ -1,11 +1,14 @@
 //! Probes for orchestrators and load balancers.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::replica::Replica;
 use crate::db::{self, Pool};
 use crate::error::{ApiError, BadRequest, Unavailable};
 use crate::query::NoQuery;
@@ -24,13 +27,33 @@ pub struct Health {
 
 /// The server can answer: its database is reachable.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ready", "catalogue_revision": 42}))]
+#[schema(example = json!({
+    "status": "ready",
+    "catalogue_revision": 42,
+    "read_replica": {"reachable": true, "catalogue_revision": 42}
+}))]
 pub struct Readiness {
     /// Always `ready`.
     pub status: &'static str,
     /// A counter that every change to publications, categories or links
     /// increases: equal values mean nothing changed in between.
     pub catalogue_revision: i64,
+    /// The read replica, when the server has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_replica: Option<ReplicaReadiness>,
+}
+
+/// The read replica that answers anonymous reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplicaReadiness {
+    /// Whether anonymous reads go to it; while it cannot be reached, they
+    /// go to the primary.
+    pub reachable: bool,
+    /// Its catalogue revision when last checked (about every second); the
+    /// primary's less this one is how many changes it lags. Absent until
+    /// it was first reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalogue_revision: Option<i64>,
 }
 
 /// Liveness probe
@@ -52,7 +75,9 @@ pub async fn health(_: NoQuery) -> HttpResponse {
 /// Readiness probe
 ///
 /// Answers 200 when the database is reachable, 503 otherwise, and 503 as
-/// soon as the server starts shutting down.
+/// soon as the server starts shutting down. A read replica that cannot be
+/// reached does not make the server unready (reads go to the primary); it
+/// is reported.
 #[utoipa::path(
     tag = "operations",
     security(()),
@@ -65,6 +90,7 @@ pub async fn health(_: NoQuery) -> HttpResponse {
 #[get("/ready")]
 pub async fn ready(
     pool: web::Data<Pool>,
+    replica: web::Data<Option<Arc<Replica>>>,
     draining: web::Data<crate::startup::Draining>,
     _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
@@ -73,6 +99,10 @@ pub async fn ready(
     }
     let revision =
         db::run(&pool, |connection| db::catalogue_revision(connection).map_err(ApiError::unreachable)).await?;
-    let readiness = Readiness { status: "ready", catalogue_revision: revision };
+    let read_replica = replica
+        .as_ref()
+        .as_ref()
+        .map(|replica| ReplicaReadiness { reachable: replica.is_reachable(), catalogue_revision: replica.revision() });
+    let readiness = Readiness { status: "ready", catalogue_revision: revision, read_replica };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(readiness))
 }

@@ -1,6 +1,8 @@
 //! Building the application: the database (pool, migrations, demo content),
 //! the routes, and the HTTP server. `app` is shared by `serve` and the tests.
 
+use std::sync::Arc;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -15,7 +17,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::config::{DatabaseSettings, HttpSettings, ServeSettings};
-use crate::db::{self, Backend, Pool};
+use crate::db::replica::Replica;
+use crate::db::{self, Backend, DatabaseUrl, Pool};
 use crate::error::ApiError;
 use crate::http::rate_limit::Limiter;
 use crate::http::represented::Represented;
@@ -154,6 +157,7 @@ pub struct Shared {
     cache: web::Data<CountCache>,
     responses: web::Data<ResponseCache>,
     limiter: web::Data<Option<Limiter>>,
+    replica: web::Data<Option<Arc<Replica>>>,
     metrics: web::Data<Metrics>,
     /// Whether the main address serves /metrics (not when they have their own).
     metrics_here: bool,
@@ -167,6 +171,7 @@ impl Shared {
         Self {
             responses: web::Data::new(ResponseCache::new(pool.clone(), http.response_cache_mb)),
             limiter: web::Data::new(http.rate_limit.map(|limit| Limiter::new(limit, http.trusted_proxies.clone()))),
+            replica: web::Data::new(None),
             metrics: web::Data::new(Metrics::new()),
             metrics_here: true,
             pool: web::Data::new(pool),
@@ -185,12 +190,19 @@ impl Shared {
         self
     }
 
+    /// The same, sending anonymous reads to `replica`
+    /// (`PARUTION_READ_DATABASE_URL`).
+    pub fn with_replica(mut self, replica: Arc<Replica>) -> Self {
+        self.replica = web::Data::new(Some(replica));
+        self
+    }
+
     /// Moves /metrics to an address of its own (`PARUTION_METRICS_BIND`):
     /// the main application stops serving it; what the metrics application
     /// needs is returned.
-    pub fn metrics_elsewhere(&mut self) -> (web::Data<Pool>, web::Data<Metrics>) {
+    pub fn metrics_elsewhere(&mut self) -> MetricsData {
         self.metrics_here = false;
-        (self.pool.clone(), self.metrics.clone())
+        MetricsData { pool: self.pool.clone(), replica: self.replica.clone(), metrics: self.metrics.clone() }
     }
 
     /// Whether the server shuts down: shared by every worker.
@@ -220,6 +232,7 @@ pub fn app(
         .app_data(shared.cache)
         .app_data(shared.responses)
         .app_data(shared.limiter)
+        .app_data(shared.replica)
         .app_data(shared.metrics)
         .app_data(shared.known)
         .app_data(shared.draining)
@@ -247,6 +260,7 @@ pub fn app(
             service.call(request)
         })
         .wrap(from_fn(http::response_cache::middleware))
+        .wrap(from_fn(http::read_replica::middleware))
         .wrap_fn(http::skip_tiny_bodies)
         .wrap(Compress::default())
         .wrap(from_fn(http::rate_limit::middleware))
@@ -257,10 +271,17 @@ pub fn app(
         .wrap(from_fn(http::access_log::middleware))
 }
 
+/// What the metrics address serves from.
+#[derive(Clone)]
+pub struct MetricsData {
+    pool: web::Data<Pool>,
+    replica: web::Data<Option<Arc<Replica>>>,
+    metrics: web::Data<Metrics>,
+}
+
 /// The application of the metrics address: /metrics only.
 pub fn metrics_app(
-    pool: web::Data<Pool>,
-    metrics: web::Data<Metrics>,
+    data: MetricsData,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -270,7 +291,11 @@ pub fn metrics_app(
         InitError = (),
     >,
 > {
-    App::new().app_data(pool).app_data(metrics).route("/metrics", web::get().to(metrics::scrape))
+    App::new()
+        .app_data(data.pool)
+        .app_data(data.replica)
+        .app_data(data.metrics)
+        .route("/metrics", web::get().to(metrics::scrape))
 }
 
 /// Runs the HTTP server until it is stopped.
@@ -279,10 +304,26 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
     let mut shared = Shared::new(pool, &openapi::document(), settings.http.clone());
+    if let Some(url) = &settings.read_database_url {
+        let database = &settings.database;
+        if url.backend() != database.database_url.backend() {
+            return Err(
+                "PARUTION_READ_DATABASE_URL must name a database of the same kind as PARUTION_DATABASE_URL".into()
+            );
+        }
+        let (url, size, waits) = (url.clone(), database.pool_size, database.waits());
+        let replica =
+            web::block(move || Replica::connect(&url, size, waits)).await.map_err(|error| error.to_string())??;
+        log::info!(
+            "anonymous reads go to the read replica {} while it can be reached",
+            settings.read_database_url.as_ref().map(DatabaseUrl::redacted).unwrap_or_default()
+        );
+        shared = shared.with_replica(replica);
+    }
     let metrics_server = match &settings.metrics_bind {
         Some(bind) => {
-            let (pool, metrics) = shared.metrics_elsewhere();
-            let server = HttpServer::new(move || metrics_app(pool.clone(), metrics.clone()))
+            let data = shared.metrics_elsewhere();
+            let server = HttpServer::new(move || metrics_app(data.clone()))
                 .workers(1)
                 .disable_signals()
                 .bind(bind)

@@ -6,6 +6,7 @@
 //! are written once against [`DbConnection`]; where SQL must differ by
 //! backend, the difference lives in this module and nowhere else.
 
+pub mod replica;
 pub mod schema;
 pub mod search;
 pub mod watch;
@@ -258,14 +259,26 @@ fn connection(pool: &Pool) -> Result<PooledConnection, ApiError> {
 }
 
 /// Runs `query` on a pooled connection in actix's blocking thread pool, so
-/// no async worker ever waits on the database.
+/// no async worker ever waits on the database. Within an anonymous read
+/// that the HTTP layer sent to the read replica, the connection is the
+/// replica's while it can be reached ([`replica`]).
 pub async fn run<T, F>(pool: &Pool, query: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
+    let replica = replica::chosen();
     actix_web::web::block(move || {
+        if let Some(replica) = replica
+            && let Some(mut connection) = replica.connection()
+        {
+            let outcome = query(&mut connection);
+            if outcome.is_err() {
+                replica.failed_on(&mut connection);
+            }
+            return outcome;
+        }
         let mut connection = connection(&pool)?;
         query(&mut connection)
     })

@@ -4,14 +4,16 @@
 //! From the outside in: the access log, the request id, `finish` (URI
 //! length, preflight status, cache policy of redirects and errors, one
 //! `Vary`), CORS, the rate limit (when configured), compression (`Compress`, skipped for tiny bodies), the
-//! response cache (anonymous reads kept until the catalogue changes), then
-//! the routes. Handlers answer represented resources through
+//! choice of database (anonymous reads go to the read replica when there is
+//! one), the response cache (anonymous reads kept until the catalogue
+//! changes), then the routes. Handlers answer represented resources through
 //! [`represented::Represented`], which sets the validators and answers 304.
 
 pub mod access_log;
 pub mod cors;
 pub mod path;
 pub mod rate_limit;
+pub mod read_replica;
 pub mod represented;
 pub mod request_id;
 pub mod response_cache;

@@ -150,7 +150,10 @@ pub async fn middleware(
     let Some((cache, key)) = cache.and_then(|cache| Some((cache, key(&request)?))) else {
         return Ok(next.call(request).await?.map_into_left_body());
     };
-    let Some(state) = cache.watch.current().await else {
+    // The revision is read where the answer will be: from the replica
+    // when the request reads from it.
+    let watch = crate::db::replica::chosen().map_or_else(|| cache.watch.clone(), |replica| replica.watch().clone());
+    let Some(state) = watch.current().await else {
         return Ok(next.call(request).await?.map_into_left_body());
     };
     if let Some(answer) = cache.get(state.revision, &key) {

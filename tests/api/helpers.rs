@@ -196,6 +196,16 @@ impl TestApp {
         Self { url, pool, http, shared, _scratch: scratch }
     }
 
+    /// Sends the app's anonymous reads to the database at `url`, as
+    /// `PARUTION_READ_DATABASE_URL` does.
+    pub fn read_from(&mut self, url: &str) -> std::sync::Arc<db::replica::Replica> {
+        let replica_settings = settings(url);
+        let replica = db::replica::Replica::connect(&replica_settings.database_url, 4, replica_settings.waits())
+            .expect("the replica's pool is made");
+        self.shared = self.shared.clone().with_replica(replica.clone());
+        replica
+    }
+
     pub fn connection(&self) -> db::PooledConnection {
         self.pool.get().expect("a database connection")
     }

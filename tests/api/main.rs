@@ -22,6 +22,7 @@ mod postgres;
 mod publication_writes;
 mod publications;
 mod rate_limit;
+mod read_replica;
 mod response_cache;
 mod search;
 mod search_plans;

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Checks the deployment that `deploy/local.sh up` started, end to end:
+
+1. requests through nginx reach both Parution servers;
+2. the PostgreSQL replica answers the anonymous reads, the primary does not;
+3. a write through one server is read back through the other, with a token
+   at once, anonymously once replicated;
+4. nginx keeps an anonymous read for its max-age, then revalidates it with
+   a conditional request that Parution answers 304;
+5. each server is restarted in turn (out of rotation, SIGTERM, back in)
+   while clients read and write through nginx: no request fails and every
+   acknowledged write is there.
+
+Run with the same PARUTION_DEPLOY_* variables as deploy/local.sh; the
+servers should run with a short PARUTION_CACHE_MAX_AGE (2 s) for step 4.
+Standard library only; psql reads the databases' statistics.
+"""
+
+import glob
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+DIR = os.environ.get("PARUTION_DEPLOY_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "parution-deploy"))
+NGINX = int(os.environ.get("PARUTION_DEPLOY_NGINX_PORT", "28095"))
+SERVERS = [int(os.environ.get("PARUTION_DEPLOY_PORT_1", "28090")), int(os.environ.get("PARUTION_DEPLOY_PORT_2", "28091"))]
+METRICS = [
+    int(os.environ.get("PARUTION_DEPLOY_METRICS_PORT_1", "29090")),
+    int(os.environ.get("PARUTION_DEPLOY_METRICS_PORT_2", "29091")),
+]
+PRIMARY = int(os.environ.get("PARUTION_DEPLOY_PRIMARY_PORT", "25450"))
+REPLICA = int(os.environ.get("PARUTION_DEPLOY_REPLICA_PORT", "25451"))
+LOCAL_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "local.sh")
+# What nginx says of an answer that came from a server.
+UPSTREAM = ("MISS", "EXPIRED", "REVALIDATED")
+TOKEN = open(os.path.join(DIR, "token")).read().strip()
+
+
+def request(port, method, path, body=None, token=None, headers=None):
+    """One request on a new connection: (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    sent = dict(headers or {})
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        sent["Content-Type"] = "application/json"
+        body = json.dumps(body)
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def requests_answered(server):
+    """How many requests server (0 or 1) has answered, by its metrics."""
+    _, _, text = request(METRICS[server], "GET", "/metrics")
+    counts = {}
+    for line in text.decode().splitlines():
+        match = re.match(r'parution_http_requests_total\{(.*)\} (\d+)', line)
+        if match:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+            key = labels["status"]
+            counts[key] = counts.get(key, 0) + int(match.group(2))
+    return counts
+
+
+def transactions(port):
+    """Transactions committed in the `parution` database of the server on port."""
+    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    out = subprocess.run(
+        [psql, "-XAt", "-h", "127.0.0.1", "-p", str(port), "-U", "parution", "-d", "parution", "-c",
+         "SELECT xact_commit FROM pg_stat_database WHERE datname = 'parution'"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return int(out.strip())
+
+
+def in_recovery(port):
+    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    return subprocess.run(
+        [psql, "-XAt", "-h", "127.0.0.1", "-p", str(port), "-U", "parution", "-d", "parution", "-c",
+         "SELECT pg_is_in_recovery()"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip() == "t"
+
+
+def eventually(what, condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            sys.exit(f"FAILED: {what}, not within {seconds} s")
+        time.sleep(0.1)
+
+
+def check(what, condition, detail=""):
+    if not condition:
+        sys.exit(f"FAILED: {what} {detail}")
+    print(f"ok: {what}")
+
+
+def both_servers_and_the_replica():
+    before = [sum(requests_answered(server).values()) for server in (0, 1)]
+    replica_before, primary_before = transactions(REPLICA), transactions(PRIMARY)
+    reads = 40
+    for per_page in range(1, reads + 1):
+        # Distinct URLs that nginx has not kept (or no longer fresh): each
+        # goes to a server.
+        status, headers, _ = request(NGINX, "GET", f"/api/v1/publications?per_page={per_page}")
+        assert status == 200 and headers.get("x-cache-status") in UPSTREAM, (status, headers)
+    after = [sum(requests_answered(server).values()) for server in (0, 1)]
+    reached = [after[i] - before[i] for i in (0, 1)]
+    check("requests through nginx reach both servers", min(reached) >= reads // 4, f"{reached}")
+    print(f"   {reads} uncached reads through nginx: {reached[0]} and {reached[1]} answered by each server")
+
+    check("the replica is a standby that follows the primary", in_recovery(REPLICA) and not in_recovery(PRIMARY))
+    # Statistics reach pg_stat_database within about a second.
+    eventually(
+        "the replica committed a transaction per anonymous read",
+        lambda: transactions(REPLICA) - replica_before >= reads,
+    )
+    replica_delta, primary_delta = transactions(REPLICA) - replica_before, transactions(PRIMARY) - primary_before
+    check("the primary was left out of those reads", primary_delta < reads // 2, f"{primary_delta}")
+    print(f"   transactions during them: replica {replica_delta}, primary {primary_delta}")
+    for server in (0, 1):
+        _, _, ready = request(SERVERS[server], "GET", "/ready")
+        check(f"server {server + 1} reports its replica reachable", json.loads(ready)["read_replica"]["reachable"])
+
+
+def a_write_through_one_is_read_through_the_other():
+    slug = f"deploiement-{int(time.time() * 1000)}"
+    status, _, body = request(
+        SERVERS[0], "POST", "/api/v1/publications", token=TOKEN,
+        body={"slug": slug, "title": "Écrite par le premier serveur", "status": "published"},
+    )
+    check("a write through server 1 is acknowledged", status == 201, f"{status} {body[:200]}")
+    version = json.loads(body)["version"]
+    status, _, body = request(SERVERS[1], "GET", f"/api/v1/publications/{slug}", token=TOKEN)
+    check(
+        "server 2 gives it back at once to a request with a token (from the primary)",
+        status == 200 and json.loads(body)["version"] == version,
+        f"{status}",
+    )
+    started = time.monotonic()
+    eventually(
+        "server 2 gives it back to an anonymous read (from the replica)",
+        lambda: request(SERVERS[1], "GET", f"/api/v1/publications/{slug}")[0] == 200,
+    )
+    print(f"ok: server 2 gives it back anonymously, from the replica, after {time.monotonic() - started:.3f} s")
+    return slug
+
+
+def stale_answers_are_revalidated(slug):
+    path = f"/api/v1/publications/{slug}"
+    status, headers, _ = request(NGINX, "GET", path)
+    check("a first anonymous read goes to a server", status == 200 and headers["x-cache-status"] == "MISS")
+    max_age = int(re.search(r"max-age=(\d+)", headers["cache-control"]).group(1))
+    tag = headers["etag"]
+    status, headers, _ = request(NGINX, "GET", path)
+    check("the next is answered by nginx", status == 200 and headers["x-cache-status"] == "HIT")
+    status, headers, _ = request(NGINX, "GET", path, headers={"If-None-Match": tag})
+    check("nginx answers a matching If-None-Match with 304", status == 304, f"{status}")
+    not_modified_before = sum(requests_answered(server).get("304", 0) for server in (0, 1))
+    time.sleep(max_age + 1)
+    status, headers, _ = request(NGINX, "GET", path)
+    check(
+        f"after max-age ({max_age} s), nginx revalidates: REVALIDATED, same ETag",
+        status == 200 and headers["x-cache-status"] == "REVALIDATED" and headers["etag"] == tag,
+        f"{status} {headers.get('x-cache-status')}",
+    )
+    not_modified_after = sum(requests_answered(server).get("304", 0) for server in (0, 1))
+    check("a server answered that revalidation with 304", not_modified_after - not_modified_before == 1)
+
+
+def rolling_restart_under_load():
+    slug = f"sous-charge-{int(time.time() * 1000)}"
+    status, _, body = request(
+        NGINX, "POST", "/api/v1/publications", token=TOKEN,
+        body={"slug": slug, "title": "Réécrite pendant les redémarrages", "status": "published"},
+    )
+    assert status == 201, (status, body)
+    start_version = json.loads(body)["version"]
+    stop = threading.Event()
+    lock = threading.Lock()
+    outcomes = {"reads": 0, "token reads": 0, "writes": 0}
+    failures = []
+
+    def client(number):
+        turn = 0
+        while not stop.is_set():
+            turn += 1
+            kind = ("reads", "token reads", "writes")[turn % 3]
+            try:
+                if kind == "reads":
+                    status, _, _ = request(NGINX, "GET", f"/api/v1/publications?per_page={1 + (number * 7 + turn) % 60}")
+                elif kind == "token reads":
+                    status, _, _ = request(NGINX, "GET", f"/api/v1/publications/{slug}", token=TOKEN)
+                else:
+                    status, _, _ = request(
+                        NGINX, "PATCH", f"/api/v1/publications/{slug}", token=TOKEN,
+                        body={"summary": f"client {number}, tour {turn}"},
+                    )
+                expected = status == 200
+            except OSError as error:
+                status, expected = repr(error), False
+            with lock:
+                if expected:
+                    outcomes[kind] += 1
+                else:
+                    failures.append((kind, status))
+
+    clients = [threading.Thread(target=client, args=(number,)) for number in range(6)]
+    for thread in clients:
+        thread.start()
+    started = time.monotonic()
+    pids = [open(os.path.join(DIR, f"parution-{n}.pid")).read().strip() for n in (1, 2)]
+    try:
+        time.sleep(1)
+        for server in ("1", "2"):
+            subprocess.run(["bash", LOCAL_SH, "restart", server], check=True)
+        time.sleep(1)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+    elapsed = time.monotonic() - started
+    new_pids = [open(os.path.join(DIR, f"parution-{n}.pid")).read().strip() for n in (1, 2)]
+    check("both servers were restarted", all(old != new for old, new in zip(pids, new_pids)))
+    total = sum(outcomes.values())
+    print(f"   {total} requests in {elapsed:.1f} s through two restarts: {outcomes}")
+    check("no request failed", not failures, f"{len(failures)} failures, first: {failures[:5]}")
+    status, _, body = request(SERVERS[0], "GET", f"/api/v1/publications/{slug}", token=TOKEN)
+    version = json.loads(body)["version"]
+    check(
+        "every acknowledged write is there",
+        version == start_version + outcomes["writes"],
+        f"version {version}, {outcomes['writes']} writes acknowledged after version {start_version}",
+    )
+
+
+def main():
+    both_servers_and_the_replica()
+    slug = a_write_through_one_is_read_through_the_other()
+    stale_answers_are_revalidated(slug)
+    rolling_restart_under_load()
+    print("the deployment passed every check")
+
+
+if __name__ == "__main__":
+    main()
