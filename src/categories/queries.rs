@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
+use crate::db::fragment::Raw;
 use crate::db::schema::{categories, publication_categories, publications};
 use crate::db::{self, DbConnection};
 
@@ -34,20 +35,12 @@ pub fn tree(connection: &mut DbConnection) -> QueryResult<CategoryTree> {
     Ok(CategoryTree::new(rows))
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = Integer)]
-    category_id: i32,
-    #[diesel(sql_type = BigInt)]
-    publications: i64,
-}
-
 /// For every category, how many published publications are filed under it
 /// or under any of its descendants (each counted once). `UNION`, not
 /// `UNION ALL`: a pair already reached is not walked again, so even a cycle
 /// in a damaged database cannot make the walk endless.
 pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>> {
-    let rows: Vec<CountRow> = diesel::sql_query(
+    let counts = Raw::<(Integer, BigInt)>::new(
         "WITH RECURSIVE subtree (root_id, category_id) AS ( \
              SELECT id, id FROM categories \
              UNION \
@@ -61,9 +54,8 @@ pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<
          JOIN publications ON publications.id = publication_categories.publication_id \
          WHERE publications.status = 'published' \
          GROUP BY subtree.root_id",
-    )
-    .load(connection)?;
-    Ok(rows.into_iter().map(|row| (row.category_id, row.publications)).collect())
+    );
+    Ok(counts.load::<(i32, i64)>(connection)?.into_iter().collect())
 }
 
 /// The columns a write sets.

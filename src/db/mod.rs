@@ -6,6 +6,7 @@
 //! are written once against [`DbConnection`]; where SQL must differ by
 //! backend, the difference lives in this module and nowhere else.
 
+pub mod fragment;
 pub mod replica;
 pub mod schema;
 pub mod search;
@@ -171,6 +172,8 @@ pub fn connect(url: &DatabaseUrl, size: u32, waits: Waits) -> Result<Pool, Strin
     }
     r2d2::Pool::builder()
         .max_size(size.max(1))
+        // A connection to a file does not break: no test query per checkout.
+        .test_on_check_out(url.backend == Backend::Postgres)
         .connection_timeout(waits.connection)
         .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
         .event_handler(Box::new(crate::metrics::PoolEvents))

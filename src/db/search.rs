@@ -9,11 +9,11 @@
 //! by walking the list in its order and asking the index about each row
 //! until the page is full, whose cost grows with how few do.
 
-use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
+use super::fragment::Raw;
 use super::schema::publications;
 use super::{DbConnection, MultiBackend};
 use crate::search::{Document, SearchQuery, sort_key};
@@ -87,7 +87,9 @@ pub fn matches<QS: 'static>(
         ),
     };
     let close = if backend == super::Backend::Postgres { "))" } else { ")" };
-    Box::new(sql::<Bool>(&prefix).bind::<Text, _>(term).sql(close))
+    // The text comes from a few forms; the words are bound. PostgreSQL
+    // plans each search for its words, so only SQLite keeps it prepared.
+    Box::new(Raw::<Bool>::new(prefix).text(term).sql(close).keep(backend == super::Backend::Sqlite))
 }
 
 fn sqlite_column(field: Field) -> &'static str {
@@ -104,39 +106,30 @@ fn postgres_column(field: Field) -> &'static str {
     }
 }
 
-#[derive(QueryableByName)]
-struct Counted {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    count: i64,
-}
-
 /// How many publications, whatever their status, match `query` in
 /// `field`, counted up to `cap`: what reading its matches costs, read no
 /// further than needed to tell.
 pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery, cap: i64) -> QueryResult<i64> {
-    let counted = match connection {
-        DbConnection::Sqlite(_) => diesel::sql_query(
-            "SELECT count(*) AS count FROM (SELECT rowid FROM publication_search \
-             WHERE publication_search MATCH $1 LIMIT $2) AS matched",
-        )
-        .bind::<Text, _>(query.to_fts5(sqlite_column(field)))
-        .bind::<diesel::sql_types::BigInt, _>(cap)
-        .get_result::<Counted>(connection)?,
-        DbConnection::Postgresql(_) => diesel::sql_query(format!(
-            "SELECT count(*) AS count FROM (SELECT 1 FROM publication_search \
-             WHERE {} @@ to_tsquery('simple', $1) LIMIT $2) AS matched",
+    let counted: Raw<BigInt> = match connection {
+        DbConnection::Sqlite(_) => {
+            Raw::new("(SELECT count(*) FROM (SELECT rowid FROM publication_search WHERE publication_search MATCH ")
+                .text(query.to_fts5(sqlite_column(field)))
+        }
+        DbConnection::Postgresql(_) => Raw::new(format!(
+            "(SELECT count(*) FROM (SELECT 1 FROM publication_search WHERE {} @@ to_tsquery('simple', ",
             postgres_column(field)
         ))
-        .bind::<Text, _>(query.to_tsquery())
-        .bind::<diesel::sql_types::BigInt, _>(cap)
-        .get_result::<Counted>(connection)?,
+        .text(query.to_tsquery())
+        .sql(")")
+        // Planned for its words, as the search itself.
+        .keep(false),
     };
-    Ok(counted.count)
+    diesel::select(counted.sql(" LIMIT ").big_int(cap).sql(") AS matched)")).get_result(connection)
 }
 
 /// The year of a publication's `published_at`, in each backend's SQL.
-pub fn year_published(backend: super::Backend) -> diesel::expression::SqlLiteral<Nullable<Integer>> {
-    sql(match backend {
+pub fn year_published(backend: super::Backend) -> Raw<Nullable<Integer>> {
+    Raw::new(match backend {
         super::Backend::Sqlite => "CAST(strftime('%Y', publications.published_at) AS INTEGER)",
         super::Backend::Postgres => "CAST(EXTRACT(YEAR FROM publications.published_at) AS INTEGER)",
     })

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::Access;
+use crate::db::fragment::in_ids;
 use crate::db::schema::{links, publications};
 use crate::db::{self, DbConnection};
 use crate::domain::Status;
@@ -55,7 +56,7 @@ pub fn one(connection: &mut DbConnection, publication_id: i32, id: i32, access: 
 /// Embeds each link's target in one query for all of them.
 fn with_targets(connection: &mut DbConnection, rows: Vec<LinkRow>, access: Access) -> QueryResult<Vec<Link>> {
     let target_ids: Vec<i32> = rows.iter().filter_map(|row| row.target_id).collect();
-    let mut targets = publications::table.filter(publications::id.eq_any(target_ids)).into_boxed();
+    let mut targets = publications::table.filter(in_ids(publications::id, &target_ids)).into_boxed();
     if !access.is_editor() {
         targets = targets.filter(publications::status.eq(Status::Published.as_str()));
     }

@@ -9,6 +9,7 @@ use diesel::sql_types::{Bool, Nullable};
 
 use crate::auth::Access;
 use crate::categories::dto::CategorySummary;
+use crate::db::fragment::{Raw, in_ids};
 use crate::db::schema::{categories, links, publication_categories, publications};
 use crate::db::search::{self, Drive, Field};
 use crate::db::{self, Backend, DbConnection, MultiBackend};
@@ -123,7 +124,7 @@ macro_rules! narrowed {
             // `status || ''` cannot use that index. The statuses are fixed
             // words, written inline.
             let quoted: Vec<String> = statuses.iter().map(|status| format!("'{status}'")).collect();
-            $query.filter(diesel::dsl::sql::<Bool>(&format!("(publications.status || '') IN ({})", quoted.join(", "))))
+            $query.filter(Raw::<Bool>::new(format!("(publications.status || '') IN ({})", quoted.join(", "))))
         } else if let [status] = statuses.as_slice() {
             // One status is an equality, which PostgreSQL walks in the
             // order of the (status, date) index; `= ANY(…)` would make it
@@ -136,21 +137,31 @@ macro_rules! narrowed {
         // order stops after one page of matches instead of gathering every
         // match first. To count, the filings lead: only the rows filed there
         // are read. An alias keeps it valid in a query that joins the filing
-        // table. The ids are integers read from the database, written inline.
+        // table. The ids are bound as one value: SQLite keeps the statement
+        // prepared; PostgreSQL plans it for the categories at hand.
         for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
             let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
-            let ids = if ids.is_empty() { "NULL".to_owned() } else { ids.join(", ") };
-            query = query.filter(diesel::dsl::sql::<Bool>(&if filter.counting {
+            let one_of = match $backend {
+                Backend::Sqlite => "IN (SELECT value FROM json_each('[' || ",
+                Backend::Postgres => "= ANY(CAST(string_to_array(",
+            };
+            let close = match $backend {
+                Backend::Sqlite => " || ']')))",
+                Backend::Postgres => ", ',') AS integer[])))",
+            };
+            let before = if filter.counting {
                 format!(
                     "publications.id IN (SELECT filed.publication_id FROM publication_categories AS filed \
-                         WHERE filed.category_id IN ({ids}))"
+                     WHERE filed.category_id {one_of}"
                 )
             } else {
                 format!(
                     "EXISTS (SELECT 1 FROM publication_categories AS filed \
-                     WHERE filed.publication_id = publications.id AND filed.category_id IN ({ids}))"
+                     WHERE filed.publication_id = publications.id AND filed.category_id {one_of}"
                 )
-            }));
+            };
+            query =
+                query.filter(Raw::<Bool>::new(before).text(ids.join(",")).sql(close).keep($backend == Backend::Sqlite));
         }
         if let Some(language) = &filter.language {
             query = query.filter(publications::language.eq(language));
@@ -389,7 +400,7 @@ pub fn find(connection: &mut DbConnection, reference: &Reference, access: Access
 /// The bodies of publications `ids`.
 pub fn bodies(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
     Ok(publications::table
-        .filter(publications::id.eq_any(ids))
+        .filter(in_ids(publications::id, ids))
         .select((publications::id, publications::body))
         .load::<(i32, String)>(connection)?
         .into_iter()
@@ -426,7 +437,7 @@ pub fn related(connection: &mut DbConnection, id: i32, access: Access) -> QueryR
         .load(connection)?;
     let ids: Vec<i32> = outgoing.into_iter().flatten().chain(incoming).filter(|&other| other != id).collect();
     let rows = visible(access)
-        .filter(publications::id.eq_any(ids))
+        .filter(in_ids(publications::id, &ids))
         .order((publications::published_at.is_null(), publications::published_at.desc(), publications::id.desc()))
         .select(SummaryRow::as_select())
         .load(connection)?;
@@ -450,7 +461,7 @@ fn with_categories(connection: &mut DbConnection, rows: Vec<SummaryRow>) -> Quer
 fn categories_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, Vec<CategorySummary>>> {
     let rows: Vec<(i32, i32, String, String)> = publication_categories::table
         .inner_join(categories::table)
-        .filter(publication_categories::publication_id.eq_any(ids))
+        .filter(in_ids(publication_categories::publication_id, ids))
         .order((publication_categories::publication_id, publication_categories::position, categories::id))
         .select((publication_categories::publication_id, categories::id, categories::slug, categories::name))
         .load(connection)?;

@@ -28,4 +28,5 @@ mod search;
 mod search_plans;
 mod seed;
 mod server;
+mod statements;
 mod tokens;
