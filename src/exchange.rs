@@ -412,9 +412,7 @@ pub fn import(
         line?;
         total += 2;
     }
-    let mut done = 0;
     let mut report = ImportReport::default();
-    let mut known = KnownCategories::default();
     if let DbConnection::Sqlite(sqlite) = connection {
         diesel::connection::SimpleConnection::batch_execute(
             sqlite,
@@ -422,6 +420,37 @@ pub fn import(
         )
         .map_err(|error| error.to_string())?;
     }
+    // Into an empty catalogue, indexes are built once at the end rather
+    // than kept up to date row by row; built again however the load ends
+    // (or, if the process is killed, at the next start).
+    let empty = publications::table.count().get_result::<i64>(connection).map_err(|error| error.to_string())? == 0;
+    if empty {
+        let deferred = db::defer_indexes(connection).map_err(|error| format!("cannot defer the indexes: {error}"))?;
+        log::debug!("{deferred} index(es) will be built after the load");
+    }
+    let loaded = load(connection, source, &mut progress, total, &mut report);
+    let restored = db::restore_indexes(connection).map_err(|error| format!("cannot build the indexes: {error}"));
+    loaded?;
+    restored?;
+    if let DbConnection::Sqlite(sqlite) = connection {
+        diesel::connection::SimpleConnection::batch_execute(sqlite, "PRAGMA cache_size = -2000")
+            .map_err(|error| error.to_string())?;
+    }
+    db::optimize(connection).map_err(|error| format!("cannot refresh the planner's statistics: {error}"))?;
+    Ok(report)
+}
+
+/// Writes the checked lines of `source`: categories and publications, then
+/// links.
+fn load(
+    connection: &mut DbConnection,
+    source: &Source,
+    progress: &mut impl FnMut(u64, u64),
+    total: u64,
+    report: &mut ImportReport,
+) -> Result<(), String> {
+    let mut done = 0;
+    let mut known = KnownCategories::default();
     // What a failed batch leaves: nothing of it, everything before it.
     let unwritten = |first: usize, last: usize, fault: Fault| {
         format!("{} (nothing of lines {first} to {last} was written; the lines before them were)", fault.0)
@@ -460,7 +489,7 @@ pub fn import(
                                 replace_links(connection, publication).map(|count| report.links += count)
                             }
                             (Line::Category(_), _) if links => Ok(()),
-                            (line, prepared) => upsert(connection, line, prepared.as_ref(), &mut known, &mut report),
+                            (line, prepared) => upsert(connection, line, prepared.as_ref(), &mut known, report),
                         };
                         written.map_err(|error| Fault(format!("line {number}: {error}")))?;
                     }
@@ -473,12 +502,7 @@ pub fn import(
             Ok::<_, String>(())
         })?;
     }
-    if let DbConnection::Sqlite(sqlite) = connection {
-        diesel::connection::SimpleConnection::batch_execute(sqlite, "PRAGMA cache_size = -2000")
-            .map_err(|error| error.to_string())?;
-    }
-    db::optimize(connection).map_err(|error| format!("cannot refresh the planner's statistics: {error}"))?;
-    Ok(report)
+    Ok(())
 }
 
 /// A temporary copy of the input, removed when dropped.

@@ -45,6 +45,11 @@ pub fn prepare(settings: &DatabaseSettings, demo: Demo) -> Result<Pool, String> 
     let pool = db::connect(url, settings.pool_size, settings.waits())?;
     let mut connection = pool.get().map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))?;
     let was_new = db::migrate(&mut connection)?;
+    let restored =
+        db::restore_indexes(&mut connection).map_err(|error| format!("cannot build the deferred indexes: {error}"))?;
+    if restored > 0 {
+        log::info!("built {restored} index(es) that an interrupted import had left to build");
+    }
     let indexed =
         db::search::index_missing(&mut connection).map_err(|error| format!("cannot index for search: {error}"))?;
     if indexed > 0 {

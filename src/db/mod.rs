@@ -230,6 +230,62 @@ pub fn optimize(connection: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// The tables whose indexes a bulk load into an empty catalogue builds once
+/// at its end: those of publications and their filings, and on PostgreSQL
+/// the search vectors' GIN indexes. Indexes that back a constraint (primary
+/// keys, unique slugs) stay: the load looks rows up by them.
+const DEFERRABLE: &str = "'publications', 'publication_categories', 'publication_search'";
+
+/// Drops the indexes of [`DEFERRABLE`] tables, keeping their definitions
+/// (as the database itself writes them) in `deferred_indexes`, in one
+/// transaction; returns how many. [`restore_indexes`] builds them again.
+pub fn defer_indexes(connection: &mut DbConnection) -> QueryResult<usize> {
+    use diesel::sql_types::Text;
+    let listing = match connection {
+        DbConnection::Sqlite(_) => format!(
+            "SELECT name, sql FROM sqlite_master \
+             WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({DEFERRABLE})"
+        ),
+        DbConnection::Postgresql(_) => format!(
+            "SELECT indexname, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename IN ({DEFERRABLE}) \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = indexname)"
+        ),
+    };
+    connection.transaction(|connection| {
+        let indexes: Vec<(String, String)> =
+            fragment::Raw::<(Text, Text)>::new(listing).keep(false).load(connection)?;
+        for (name, definition) in &indexes {
+            fragment::Raw::<()>::new("INSERT INTO deferred_indexes (name, definition) VALUES (")
+                .text(name.clone())
+                .sql(", ")
+                .text(definition.clone())
+                .sql(")")
+                .execute(connection)?;
+            diesel::sql_query(format!("DROP INDEX \"{}\"", name.replace('"', ""))).execute(connection)?;
+        }
+        Ok(indexes.len())
+    })
+}
+
+/// Builds the indexes that [`defer_indexes`] dropped (each in the
+/// transaction that forgets it); returns how many.
+pub fn restore_indexes(connection: &mut DbConnection) -> QueryResult<usize> {
+    use diesel::sql_types::Text;
+    let deferred: Vec<(String, String)> =
+        fragment::Raw::<(Text, Text)>::new("SELECT name, definition FROM deferred_indexes ORDER BY name")
+            .load(connection)?;
+    for (name, definition) in &deferred {
+        connection.transaction(|connection| {
+            diesel::sql_query(definition.as_str()).execute(connection)?;
+            fragment::Raw::<()>::new("DELETE FROM deferred_indexes WHERE name = ")
+                .text(name.clone())
+                .execute(connection)
+        })?;
+    }
+    Ok(deferred.len())
+}
+
 /// The names of the embedded migrations of a backend, in order.
 pub fn migration_names(backend: Backend) -> Vec<String> {
     use diesel::migration::MigrationSource;

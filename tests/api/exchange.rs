@@ -10,6 +10,7 @@ backend_tests!(
     export_then_import_into_an_empty_database_gives_the_same_bytes,
     import_updates_by_slug,
     a_bad_line_is_named_and_its_batch_is_not_written,
+    a_load_into_an_empty_catalogue_builds_its_indexes_once_at_the_end,
 );
 
 fn export(app: &TestApp) -> Vec<u8> {
@@ -136,6 +137,53 @@ async fn a_bad_line_is_named_and_its_batch_is_not_written(backend: Backend) {
         assert_eq!(app.publication_count(), 0, "{line}: nothing of the batch is written");
         assert_eq!(app.get("/api/v1/categories").await.json()["data"], json!([]), "{line}");
     }
+}
+
+/// The indexes of the database, by name, and those waiting to be built.
+fn indexes(app: &TestApp) -> (Vec<String>, Vec<String>) {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+    use parution::db::fragment::Raw;
+    let listing = match app.url.starts_with("sqlite") {
+        true => "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        false => "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname",
+    };
+    let connection = &mut app.connection();
+    let present = Raw::<Text>::new(listing).load(connection).unwrap();
+    let waiting = Raw::<Text>::new("SELECT name FROM deferred_indexes ORDER BY name").load(connection).unwrap();
+    (present, waiting)
+}
+
+async fn a_load_into_an_empty_catalogue_builds_its_indexes_once_at_the_end(backend: Backend) {
+    let source = TestApp::with_demo(backend).await;
+    richer_catalogue(&source).await;
+    let exported = export(&source);
+    let (all, none) = indexes(&source);
+    assert!(all.iter().any(|name| name == "publications_status_published") && none.is_empty(), "{all:?}");
+
+    // A load that succeeds, and one that fails in its second pass (a link
+    // to a publication the file lacks): the indexes are there after both.
+    let target = TestApp::new(backend).await;
+    import(&target, &exported).expect("the import runs");
+    assert_eq!(indexes(&target), (all.clone(), vec![]));
+    let failing = TestApp::new(backend).await;
+    let dangling = String::from_utf8(exported.clone()).unwrap().replace("\"target\":\"", "\"target\":\"absente-");
+    assert_ne!(dangling.as_bytes(), exported.as_slice(), "the file has links to publications");
+    import(&failing, dangling.as_bytes()).expect_err("a link to an absent publication fails the load");
+    assert_eq!(indexes(&failing), (all.clone(), vec![]));
+
+    // A load killed midway leaves its indexes to the next start.
+    let deferred = parution::db::defer_indexes(&mut target.connection()).unwrap();
+    let (present, waiting) = indexes(&target);
+    assert_eq!((present.len() + deferred, waiting.len()), (all.len(), deferred));
+    assert!(deferred >= 5, "the publications' indexes at least: {deferred}");
+    parution::startup::prepare(&crate::helpers::settings(&target.url), parution::startup::Demo::Never).unwrap();
+    assert_eq!(indexes(&target), (all, vec![]));
+    assert_eq!(
+        target.get("/api/v1/publications?q=%22ayants+droit%22").await.json()["pagination"]["total"],
+        1,
+        "and every read works as before"
+    );
 }
 
 #[actix_web::test]
