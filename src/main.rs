@@ -5,6 +5,7 @@ use parution::config::{Cli, Command, TokenCommand};
 use parution::startup::{self, Demo};
 
 fn main() -> ExitCode {
+    few_malloc_arenas();
     let cli = Cli::parse();
     parution::logging::init(cli.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
@@ -113,4 +114,16 @@ fn import(file: &std::path::Path, database: &parution::config::DatabaseSettings)
         report.links
     );
     Ok(())
+}
+
+/// glibc gives each thread that allocates its own arena, up to eight per
+/// core, and memory freed in one is not reused by another: under load, with
+/// the workers and the database threads, that held 46 MiB of the peak RSS
+/// (166 MiB against 120 MiB with two arenas, for the same throughput).
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
