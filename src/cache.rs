@@ -37,6 +37,7 @@ pub struct CountCache {
 struct State {
     revision: i64,
     totals: HashMap<String, Slot<i64>>,
+    breadths: HashMap<String, Slot<(i64, i64)>>,
     category_counts: Slot<Arc<HashMap<i32, i64>>>,
     facets: HashMap<String, Slot<Arc<FacetCounts>>>,
 }
@@ -54,7 +55,7 @@ impl CountCache {
         if revision < state.revision {
             return None;
         }
-        if revision > state.revision || state.totals.len() + state.facets.len() > MAX_ENTRIES {
+        if revision > state.revision || state.totals.len() + state.breadths.len() + state.facets.len() > MAX_ENTRIES {
             *state = State { revision, ..State::default() };
         }
         Some(state)
@@ -75,6 +76,20 @@ impl CountCache {
     pub fn total(&self, revision: i64, key: &str, compute: impl FnOnce() -> QueryResult<i64>) -> QueryResult<i64> {
         let Some(mut state) = self.at(revision) else { return compute() };
         let slot = state.totals.entry(key.to_owned()).or_default().clone();
+        drop(state);
+        Self::fill(slot, compute)
+    }
+
+    /// How broad the search `key` names is (its matches counted up to a
+    /// cap, and how far they reach), computed once per revision.
+    pub fn breadth(
+        &self,
+        revision: i64,
+        key: &str,
+        compute: impl FnOnce() -> QueryResult<(i64, i64)>,
+    ) -> QueryResult<(i64, i64)> {
+        let Some(mut state) = self.at(revision) else { return compute() };
+        let slot = state.breadths.entry(key.to_owned()).or_default().clone();
         drop(state);
         Self::fill(slot, compute)
     }

@@ -47,12 +47,19 @@ pub struct Pagination {
     /// Items per page (at most 100).
     #[schema(example = 20)]
     pub per_page: i64,
-    /// Items in the whole list.
+    /// Items in the whole list: exact, unless `total_is_estimate`.
     #[schema(example = 3)]
     pub total: i64,
-    /// Pages in the whole list (0 when it is empty).
+    /// Pages in the whole list (0 when it is empty), from `total`.
     #[schema(example = 1)]
     pub total_pages: i64,
+    /// Whether `total` (and so `total_pages`, `X-Total-Count` and the
+    /// `last` link) is an estimate, to two significant figures: a search
+    /// whose words are in 2 000 publications or more is estimated from
+    /// the share of the catalogue its matches hold, rather than counted.
+    /// The `next` link and `next_cursor` are exact either way.
+    #[schema(example = false)]
+    pub total_is_estimate: bool,
     /// The `cursor` of the next page; `null` on the last page.
     #[schema(example = json!(null))]
     pub next_cursor: Option<String>,
@@ -72,7 +79,14 @@ impl Pagination {
     /// Where a page of `per_page` items sits among `total`; `page` is
     /// `None` when it was asked for by cursor.
     pub fn new(page: Option<i64>, per_page: i64, total: i64, next_cursor: Option<String>) -> Self {
-        Self { page, per_page, total, total_pages: (total + per_page - 1) / per_page, next_cursor }
+        let total_pages = (total + per_page - 1) / per_page;
+        Self { page, per_page, total, total_pages, next_cursor, total_is_estimate: false }
+    }
+
+    /// The same, its total an estimate when `estimated` says so.
+    pub fn estimated(mut self, estimated: bool) -> Self {
+        self.total_is_estimate = estimated;
+        self
     }
 }
 
@@ -85,7 +99,7 @@ pub fn respond<T: Serialize + ToSchema>(
     access: Access,
     body: Page<T>,
 ) -> Result<Represented, ApiError> {
-    let Pagination { page, total, total_pages, next_cursor, .. } = &body.pagination;
+    let Pagination { page, total, total_pages, next_cursor, total_is_estimate, .. } = &body.pagination;
     let link = |position: (&str, String), rel: &str| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
@@ -104,7 +118,10 @@ pub fn respond<T: Serialize + ToSchema>(
             if *page > 1 {
                 links.push(link(number((page - 1).min(last)), "prev"));
             }
-            if page < total_pages {
+            // An estimated total may be off: whether a page follows is
+            // known from the page itself.
+            let more = if *total_is_estimate { next_cursor.is_some() } else { page < total_pages };
+            if more {
                 links.push(link(number(page + 1), "next"));
             }
             links.push(link(number(last), "last"));

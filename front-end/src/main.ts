@@ -180,11 +180,12 @@ async function listingPage(): Promise<void> {
   if (!page) return failure(list.error);
 
   const results = h("ol", { class: "results" }, ...page.data.map(resultItem));
-  const total = page.pagination.total;
+  const { total, total_is_estimate: estimated } = page.pagination;
+  // A broad search's total is an estimate, and reads as one.
   const count = h(
     "p",
     { class: "count", role: "status", "aria-live": "polite" },
-    total === 1 ? "1 publication" : `${total} publications`,
+    (estimated ? "environ " : "") + (total === 1 ? "1 publication" : `${total} publications`),
   );
   const more = h("button", { type: "button", class: "more" }, "Charger plus de publications");
   let cursor = page.pagination.next_cursor;

@@ -107,16 +107,20 @@ fn postgres_column(field: Field) -> &'static str {
 }
 
 /// How many publications, whatever their status, match `query` in
-/// `field`, counted up to `cap`: what reading its matches costs, read no
-/// further than needed to tell.
-pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery, cap: i64) -> QueryResult<i64> {
-    let counted: Raw<BigInt> = match connection {
-        DbConnection::Sqlite(_) => {
-            Raw::new("(SELECT count(*) FROM (SELECT rowid FROM publication_search WHERE publication_search MATCH ")
-                .text(query.to_fts5(sqlite_column(field)))
-        }
+/// `field`, counted up to `cap` (what reading its matches costs, read no
+/// further than needed to tell), and the highest id among those counted:
+/// when the count stops at `cap`, the matches are about `cap` in every
+/// `reach` publications.
+pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery, cap: i64) -> QueryResult<(i64, i64)> {
+    let counted: Raw<(BigInt, BigInt)> = match connection {
+        DbConnection::Sqlite(_) => Raw::new(
+            "SELECT count(*), coalesce(max(rowid), 0) FROM (SELECT rowid FROM publication_search \
+             WHERE publication_search MATCH ",
+        )
+        .text(query.to_fts5(sqlite_column(field))),
         DbConnection::Postgresql(_) => Raw::new(format!(
-            "(SELECT count(*) FROM (SELECT 1 FROM publication_search WHERE {} @@ to_tsquery('simple', ",
+            "SELECT count(*), CAST(coalesce(max(publication_id), 0) AS bigint) FROM (SELECT publication_id \
+             FROM publication_search WHERE {} @@ to_tsquery('simple', ",
             postgres_column(field)
         ))
         .text(query.to_tsquery())
@@ -124,7 +128,7 @@ pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery,
         // Planned for its words, as the search itself.
         .keep(false),
     };
-    diesel::select(counted.sql(" LIMIT ").big_int(cap).sql(") AS matched)")).get_result(connection)
+    counted.sql(" LIMIT ").big_int(cap).sql(") AS matched").get_result(connection)
 }
 
 /// The year of a publication's `published_at`, in each backend's SQL.

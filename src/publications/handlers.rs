@@ -56,6 +56,8 @@ pub fn filter(
 /// What a list answers, before rendering.
 pub struct Listed {
     pub total: i64,
+    /// Whether `total` is an estimate (a broad search).
+    pub estimated: bool,
     pub records: Vec<queries::SummaryRecord>,
     pub next: Option<cursor::Cursor>,
     pub facets: Option<std::sync::Arc<queries::FacetCounts>>,
@@ -73,12 +75,17 @@ pub fn run_list(
     filter: &PublicationFilter,
     revision: i64,
 ) -> Result<Listed, ApiError> {
-    let (total, plan, counting) = match &filter.search {
-        None => (cache.total(revision, key, || queries::count(connection, filter))?, SearchPlan::default(), None),
+    let (total, estimated, plan, counting) = match &filter.search {
+        None => {
+            let total = cache.total(revision, key, || queries::count(connection, filter))?;
+            (total, false, SearchPlan::default(), None)
+        }
         Some(search) => {
-            let (total, plan, counting) = plan_search(connection, cache, revision, key, query, filter, search)?;
-            log::debug!("{key}: {total} match(es), read as {plan:?}");
-            (total, plan, Some(counting))
+            let planned = plan_search(connection, cache, revision, key, query, filter, search)?;
+            let Planned { total, estimated, plan, counting } = planned;
+            let about = if estimated { "about " } else { "" };
+            log::debug!("{key}: {about}{total} match(es), read as {plan:?}");
+            (total, estimated, plan, Some(counting))
         }
     };
     let (records, next) = queries::page(connection, filter, query.sort, &query.position, &plan)?;
@@ -88,7 +95,7 @@ pub fn run_list(
         let counted = PublicationFilter { drive: counting.unwrap_or_default(), ..filter.clone() };
         Some(cache.facets(revision, key, || queries::facets(connection, &counted, query.facets))?)
     };
-    Ok(Listed { total, records, next, facets })
+    Ok(Listed { total, estimated, records, next, facets })
 }
 
 /// Up to how many matches a search's breadth is counted.
@@ -117,15 +124,21 @@ fn plan_search(
     query: &PublicationListQuery,
     filter: &PublicationFilter,
     search: &crate::search::SearchQuery,
-) -> Result<(i64, SearchPlan, Drive), ApiError> {
+) -> Result<Planned, ApiError> {
     let unsearched = PublicationFilter { search: None, ..filter.clone() };
     let size = cache.total(revision, &format!("{key} unsearched"), || queries::count(connection, &unsearched))?;
     let mut breadth = |field: Field| {
-        cache.total(revision, &format!("breadth {field:?} {:?}", search.groups), || {
+        cache.breadth(revision, &format!("breadth {field:?} {:?}", search.groups), || {
             db::search::breadth(connection, field, search, BREADTH_CAP)
         })
     };
-    let breadth_all = breadth(Field::All)?;
+    let (breadth_all, reach_all) = breadth(Field::All)?;
+    let (breadth_title, reach_title) = if query.sort == Sort::Relevance { breadth(Field::Title)? } else { (0, 0) };
+    let catalogue = if breadth_all.max(breadth_title) >= ESTIMATE_ABOVE {
+        cache.total(revision, "catalogue", || queries::catalogue_size(connection))?
+    } else {
+        0
+    };
     // Counting reads every match: looked up one by one, or found in the
     // whole list read in order.
     let counting = if breadth_all.saturating_mul(MATCH_LOOKUP) > size.saturating_mul(ROW_IN_SET) {
@@ -137,7 +150,10 @@ fn plan_search(
         let filter = PublicationFilter { drive: counting, ..filter };
         cache.total(revision, &format!("{key}{suffix}"), || queries::count(connection, &filter))
     };
-    let total = count("", filter.clone())?;
+    // A broad search's total is estimated: the share of the catalogue its
+    // matches hold, applied to the list it narrows.
+    let estimated = breadth_all >= ESTIMATE_ABOVE;
+    let total = if estimated { estimate(size, breadth_all, reach_all, catalogue) } else { count("", filter.clone())? };
     let needed = match &query.position {
         Position::Page(page) => page.offset() + page.per_page + 1,
         Position::After(_, per_page) => per_page + 1,
@@ -155,12 +171,54 @@ fn plan_search(
         costs.into_iter().min_by_key(|(cost, _)| *cost).map_or(Drive::Matches, |(_, drive)| drive)
     };
     if query.sort != Sort::Relevance {
-        return Ok((total, SearchPlan { all: drive(total), ..SearchPlan::default() }, counting));
+        return Ok(Planned {
+            total,
+            estimated,
+            plan: SearchPlan { all: drive(total), ..SearchPlan::default() },
+            counting,
+        });
     }
-    let title_total = count(" titles", PublicationFilter { search_field: Field::Title, ..filter.clone() })?;
-    let plan =
-        SearchPlan { all: drive(total - title_total), title: drive(title_total), title_total: Some(title_total) };
-    Ok((total, plan, counting))
+    // Where the title matches end matters past the first page only: it is
+    // counted then, and estimated otherwise when they are many.
+    let past_first = matches!(&query.position, Position::Page(page) if page.offset() > 0);
+    let title_total = if past_first || breadth_title < ESTIMATE_ABOVE {
+        count(" titles", PublicationFilter { search_field: Field::Title, ..filter.clone() })?
+    } else {
+        estimate(size, breadth_title, reach_title, catalogue)
+    };
+    let plan = SearchPlan {
+        all: drive(total - title_total),
+        title: drive(title_total),
+        title_total: past_first.then_some(title_total),
+    };
+    Ok(Planned { total, estimated, plan, counting })
+}
+
+/// Above how many matches (of any status) a search's total is estimated
+/// rather than counted: counting reads every match, some milliseconds per
+/// thousand, and a list of `ESTIMATE_ABOVE` or more is paged through, not
+/// counted by its reader.
+pub const ESTIMATE_ABOVE: i64 = 2_000;
+
+/// What a search plan says: the total (estimated or not), how to read the
+/// page, and how to count.
+struct Planned {
+    total: i64,
+    estimated: bool,
+    plan: SearchPlan,
+    counting: Drive,
+}
+
+/// The matches among `size` publications, when `breadth` matches were
+/// found among the first `reach` ids (all of them when the count did not
+/// stop at its cap: `catalogue` publications): rounded to two significant
+/// figures, as an estimate reads.
+fn estimate(size: i64, breadth: i64, reach: i64, catalogue: i64) -> i64 {
+    let among = if breadth >= BREADTH_CAP { reach } else { catalogue };
+    let share = breadth as f64 / among.max(breadth).max(1) as f64;
+    let estimate = (size as f64 * share).round() as i64;
+    let unit = 10_i64.pow(estimate.max(1).ilog10().saturating_sub(1));
+    ((estimate + unit / 2) / unit * unit).clamp(0, size)
 }
 
 /// The answer to a list request.
@@ -176,7 +234,7 @@ pub fn list_response(
     };
     let fingerprint = cursor::fingerprint(request.query_string());
     let next_cursor = listed.next.map(|cursor| cursor.encode(&fingerprint));
-    let pagination = Pagination::new(page, query.per_page, listed.total, next_cursor);
+    let pagination = Pagination::new(page, query.per_page, listed.total, next_cursor).estimated(listed.estimated);
     let data = listed.records.into_iter().map(Into::into).collect();
     let facets = listed.facets.map(|facets| (*facets).clone().into());
     pagination::respond(request, access, Page::<PublicationSummary> { data, pagination, facets })

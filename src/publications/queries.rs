@@ -389,6 +389,12 @@ pub fn count(connection: &mut DbConnection, filter: &PublicationFilter) -> Query
     filtered(&filter, backend).count().get_result(connection)
 }
 
+/// How many publications there are, whatever their status: what a
+/// search's matches are a share of.
+pub fn catalogue_size(connection: &mut DbConnection) -> QueryResult<i64> {
+    publications::table.count().get_result(connection)
+}
+
 /// A publication that `access` may read, by id or slug.
 pub fn find(connection: &mut DbConnection, reference: &Reference, access: Access) -> QueryResult<PublicationRecord> {
     let (row, body) =

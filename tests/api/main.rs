@@ -25,6 +25,7 @@ mod rate_limit;
 mod read_replica;
 mod response_cache;
 mod search;
+mod search_estimates;
 mod search_plans;
 mod seed;
 mod server;
