@@ -112,6 +112,11 @@ fn postgres_column(field: Field) -> &'static str {
 /// when the count stops at `cap`, the matches are about `cap` in every
 /// `reach` publications.
 pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery, cap: i64) -> QueryResult<(i64, i64)> {
+    if let DbConnection::Postgresql(_) = connection
+        && let Some(known) = breadth_from_statistics(connection, field, query, cap)?
+    {
+        return Ok(known);
+    }
     let counted: Raw<(BigInt, BigInt)> = match connection {
         DbConnection::Sqlite(_) => Raw::new(
             "SELECT count(*), coalesce(max(rowid), 0) FROM (SELECT rowid FROM publication_search \
@@ -130,6 +135,92 @@ pub fn breadth(connection: &mut DbConnection, field: Field, query: &SearchQuery,
     };
     counted.sql(" LIMIT ").big_int(cap).sql(") AS matched").get_result(connection)
 }
+
+/// What PostgreSQL's statistics tell of a search's breadth, as
+/// [`breadth`] answers it, when they can: every term of the query is one of
+/// the column's most common (`ANALYZE` keeps those with their frequency),
+/// and together they match at least [`STATISTICS_FROM`] of the catalogue.
+/// Counting such matches reads them all (a GIN index cannot stop early):
+/// 20 ms for a term in every publication of 100 000, against a lookup here.
+/// Terms are taken as independent. Phrases, and rarer terms, are counted.
+fn breadth_from_statistics(
+    connection: &mut DbConnection,
+    field: Field,
+    query: &SearchQuery,
+    cap: i64,
+) -> QueryResult<Option<(i64, i64)>> {
+    let terms: Option<Vec<&String>> =
+        query.groups.iter().map(|group| if let [term] = group.as_slice() { Some(term) } else { None }).collect();
+    let Some(terms) = terms.filter(|terms| !terms.is_empty()) else {
+        return Ok(None);
+    };
+    let statistics = statistics(connection, field)?;
+    let share: Option<f64> = terms.iter().map(|term| statistics.shares.get(term.as_str())).product();
+    let rows = statistics.rows;
+    let Some(share) = share.filter(|share| *share >= STATISTICS_FROM && rows >= 1.0) else {
+        return Ok(None);
+    };
+    let matches = (share * rows).round() as i64;
+    Ok(Some(if matches >= cap { (cap, (cap as f64 / share).round() as i64) } else { (matches, rows.round() as i64) }))
+}
+
+/// What `ANALYZE` found of a column of search terms: its most common terms,
+/// each with the share of rows that hold it, and the rows it saw.
+#[derive(Default)]
+struct Statistics {
+    shares: std::collections::HashMap<String, f64>,
+    rows: f64,
+}
+
+/// How long statistics read from PostgreSQL are used (they change when
+/// autovacuum analyzes the table, after many writes).
+const STATISTICS_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The statistics of `field`'s column, read from `pg_stats` at most once
+/// every [`STATISTICS_KEPT`] by the process (a read costs milliseconds).
+fn statistics(connection: &mut DbConnection, field: Field) -> QueryResult<std::sync::Arc<Statistics>> {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    use diesel::sql_types::Double;
+    type Kept = Vec<(Field, Instant, Arc<Statistics>)>;
+    static KEPT: Mutex<Kept> = Mutex::new(Vec::new());
+    let kept = |kept: &Kept| {
+        kept.iter()
+            .find(|(of, read, _)| *of == field && read.elapsed() < STATISTICS_KEPT)
+            .map(|(_, _, statistics)| statistics.clone())
+    };
+    if let Some(statistics) = kept(&KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+        return Ok(statistics);
+    }
+    let read: Option<(String, String, f64)> = Raw::<(Text, Text, Double)>::new(
+        "SELECT array_to_string(most_common_elems::text::text[], ' '), \
+         array_to_string(most_common_elem_freqs, ' '), \
+         CAST((SELECT reltuples FROM pg_class WHERE oid = to_regclass('publication_search')) AS double precision) \
+         FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'publication_search' AND attname = ",
+    )
+    .text(postgres_column(field).to_owned())
+    .get_result(connection)
+    .optional()?;
+    let statistics = Arc::new(read.map_or_else(Statistics::default, |(elements, frequencies, rows)| {
+        Statistics {
+            shares: elements
+                .split(' ')
+                .map(str::to_owned)
+                .zip(frequencies.split(' ').filter_map(|frequency| frequency.parse().ok()))
+                .collect(),
+            rows,
+        }
+    }));
+    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    kept.retain(|(of, _, _)| *of != field);
+    kept.push((field, Instant::now(), statistics.clone()));
+    Ok(statistics)
+}
+
+/// The share of the catalogue above which a search's breadth is read from
+/// PostgreSQL's statistics rather than counted.
+const STATISTICS_FROM: f64 = 0.02;
 
 /// The year of a publication's `published_at`, in each backend's SQL.
 pub fn year_published(backend: super::Backend) -> Raw<Nullable<Integer>> {

@@ -125,8 +125,10 @@ fn plan_search(
     filter: &PublicationFilter,
     search: &crate::search::SearchQuery,
 ) -> Result<Planned, ApiError> {
+    // The list the search narrows, shared by every search of it.
     let unsearched = PublicationFilter { search: None, ..filter.clone() };
-    let size = cache.total(revision, &format!("{key} unsearched"), || queries::count(connection, &unsearched))?;
+    let size =
+        cache.total(revision, &format!("unsearched {unsearched:?}"), || queries::count(connection, &unsearched))?;
     let mut breadth = |field: Field| {
         cache.breadth(revision, &format!("breadth {field:?} {:?}", search.groups), || {
             db::search::breadth(connection, field, search, BREADTH_CAP)
@@ -134,26 +136,34 @@ fn plan_search(
     };
     let (breadth_all, reach_all) = breadth(Field::All)?;
     let (breadth_title, reach_title) = if query.sort == Sort::Relevance { breadth(Field::Title)? } else { (0, 0) };
-    let catalogue = if breadth_all.max(breadth_title) >= ESTIMATE_ABOVE {
+    let relevance = query.sort == Sort::Relevance;
+    let catalogue = if relevance || breadth_all >= ESTIMATE_ABOVE {
         cache.total(revision, "catalogue", || queries::catalogue_size(connection))?
     } else {
         0
     };
     // Counting reads every match: looked up one by one, or found in the
     // whole list read in order.
-    let counting = if breadth_all.saturating_mul(MATCH_LOOKUP) > size.saturating_mul(ROW_IN_SET) {
-        Drive::OrderInMatches
-    } else {
-        Drive::Matches
+    let counting_for = |breadth: i64| {
+        if breadth.saturating_mul(MATCH_LOOKUP) > size.saturating_mul(ROW_IN_SET) {
+            Drive::OrderInMatches
+        } else {
+            Drive::Matches
+        }
     };
-    let mut count = |suffix: &str, filter: PublicationFilter| {
-        let filter = PublicationFilter { drive: counting, ..filter };
+    let counting = counting_for(breadth_all);
+    let mut count = |suffix: &str, filter: PublicationFilter, drive: Drive| {
+        let filter = PublicationFilter { drive, ..filter };
         cache.total(revision, &format!("{key}{suffix}"), || queries::count(connection, &filter))
     };
     // A broad search's total is estimated: the share of the catalogue its
     // matches hold, applied to the list it narrows.
     let estimated = breadth_all >= ESTIMATE_ABOVE;
-    let total = if estimated { estimate(size, breadth_all, reach_all, catalogue) } else { count("", filter.clone())? };
+    let total = if estimated {
+        estimate(size, breadth_all, reach_all, catalogue)
+    } else {
+        count("", filter.clone(), counting)?
+    };
     let needed = match &query.position {
         Position::Page(page) => page.offset() + page.per_page + 1,
         Position::After(_, per_page) => per_page + 1,
@@ -179,10 +189,11 @@ fn plan_search(
         });
     }
     // Where the title matches end matters past the first page only: it is
-    // counted then, and estimated otherwise when they are many.
+    // counted then; otherwise only the plan uses it, and an estimate does.
     let past_first = matches!(&query.position, Position::Page(page) if page.offset() > 0);
-    let title_total = if past_first || breadth_title < ESTIMATE_ABOVE {
-        count(" titles", PublicationFilter { search_field: Field::Title, ..filter.clone() })?
+    let title_total = if past_first {
+        let titles = PublicationFilter { search_field: Field::Title, ..filter.clone() };
+        count(" titles", titles, counting_for(breadth_title))?
     } else {
         estimate(size, breadth_title, reach_title, catalogue)
     };
