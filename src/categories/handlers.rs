@@ -336,7 +336,7 @@ pub async fn delete_category(
         (status = 200, description = "One page of publications.", body = Page<PublicationSummary>,
             headers(
                 ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages."),
-                ("X-Total-Count" = i64, description = "How many publications match, on all pages."),
+                ("X-Total-Count" = i64, description = "How many publications match, on all pages: an estimate when `pagination.total_is_estimate` is true (a broad search)."),
             )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),

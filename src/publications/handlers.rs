@@ -292,7 +292,7 @@ pub fn category_filter(connection: &mut DbConnection, references: &[String]) -> 
         (status = 200, description = "One page of publications.", body = Page<PublicationSummary>,
             headers(
                 ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages."),
-                ("X-Total-Count" = i64, description = "How many publications match, on all pages."),
+                ("X-Total-Count" = i64, description = "How many publications match, on all pages: an estimate when `pagination.total_is_estimate` is true (a broad search)."),
             )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
