@@ -115,7 +115,7 @@ const ROW_PROBED: i64 = 250;
 /// how many publications hold its terms (`breadth`), how many of the list
 /// match, and how many rows the list has. These counts are made once per
 /// catalogue revision and shared by every request; each is itself read the
-/// cheaper way. Returns the list's total, the plan, and how to count.
+/// cheaper way. A broad search's total is estimated ([`ESTIMATE_ABOVE`]).
 fn plan_search(
     connection: &mut DbConnection,
     cache: &CountCache,
@@ -135,8 +135,8 @@ fn plan_search(
         })
     };
     let (breadth_all, reach_all) = breadth(Field::All)?;
-    let (breadth_title, reach_title) = if query.sort == Sort::Relevance { breadth(Field::Title)? } else { (0, 0) };
     let relevance = query.sort == Sort::Relevance;
+    let (breadth_title, reach_title) = if relevance { breadth(Field::Title)? } else { (0, 0) };
     let catalogue = if relevance || breadth_all >= ESTIMATE_ABOVE {
         cache.total(revision, "catalogue", || queries::catalogue_size(connection))?
     } else {
@@ -180,7 +180,7 @@ fn plan_search(
         ];
         costs.into_iter().min_by_key(|(cost, _)| *cost).map_or(Drive::Matches, |(_, drive)| drive)
     };
-    if query.sort != Sort::Relevance {
+    if !relevance {
         return Ok(Planned {
             total,
             estimated,
