@@ -577,3 +577,22 @@ fn not_found(reference: &Reference) -> ApiError {
 pub fn find_id(connection: &mut DbConnection, reference: &Reference, access: Access) -> Result<i32, ApiError> {
     queries::find_id(connection, reference, access).or_not_found(|| not_found(reference))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_estimate_is_the_matches_share_applied_to_the_list_to_two_figures() {
+        // Counted to the end: 3 000 of the 10 000 publications match; the
+        // list searched holds 90 000 (reach is not used).
+        assert_eq!(estimate(90_000, 3_000, 100_000, 10_000), 27_000);
+        // Stopped at the cap: 20 000 matches among the first 47 000 ids.
+        assert_eq!(estimate(90_000, BREADTH_CAP, 47_000, 100_000), 38_000);
+        // Two significant figures, never more than the list.
+        assert_eq!(estimate(1_234, 2_500, 2_500, 2_500), 1_200);
+        assert_eq!(estimate(2_000, 2_000, 3_000, 3_000), 1_300);
+        assert_eq!(estimate(7, 5_000, 5_000, 5_000), 7);
+        assert_eq!(estimate(0, 5_000, 5_000, 5_000), 0);
+    }
+}
