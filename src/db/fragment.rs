@@ -57,21 +57,27 @@ impl<C> QueryId for InIds<C> {
 
 impl<C: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for InIds<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        let Some(last) = self.ids.last() else {
-            out.push_sql("1 = 0");
-            return Ok(());
-        };
         self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (");
-        for slot in 0..self.ids.len().next_power_of_two() {
-            if slot > 0 {
-                out.push_sql(", ");
-            }
-            out.push_bind_param::<Integer, _>(self.ids.get(slot).unwrap_or(last))?;
-        }
-        out.push_sql(")");
-        Ok(())
+        push_ids(&mut out, &self.ids)
     }
+}
+
+/// ` IN (…)` of `ids`, padded to a power of two by repeating the last;
+/// ` IN (NULL)`, which holds nothing, when there are none.
+fn push_ids<'b>(out: &mut AstPass<'_, 'b, MultiBackend>, ids: &'b [i32]) -> QueryResult<()> {
+    let Some(last) = ids.last() else {
+        out.push_sql(" IN (NULL)");
+        return Ok(());
+    };
+    out.push_sql(" IN (");
+    for slot in 0..ids.len().next_power_of_two() {
+        if slot > 0 {
+            out.push_sql(", ");
+        }
+        out.push_bind_param::<Integer, _>(ids.get(slot).unwrap_or(last))?;
+    }
+    out.push_sql(")");
+    Ok(())
 }
 
 /// Raw SQL of type `ST` (a condition by default), its varying values
@@ -88,6 +94,7 @@ enum Piece {
     Sql(Cow<'static, str>),
     Text(String),
     BigInt(i64),
+    Ids(Vec<i32>),
 }
 
 impl<ST> Raw<ST> {
@@ -105,6 +112,12 @@ impl<ST> Raw<ST> {
     /// Then a bound text value.
     pub fn text(mut self, value: String) -> Self {
         self.pieces.push(Piece::Text(value));
+        self
+    }
+
+    /// Then ` IN (…)` of `ids`, as [`in_ids`] writes it.
+    pub fn in_ids(mut self, ids: &[i32]) -> Self {
+        self.pieces.push(Piece::Ids(ids.to_vec()));
         self
     }
 
@@ -156,6 +169,7 @@ impl<ST> QueryFragment<MultiBackend> for Raw<ST> {
                 Piece::Sql(sql) => out.push_sql(sql),
                 Piece::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Piece::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
+                Piece::Ids(ids) => push_ids(&mut out, ids)?,
             }
         }
         Ok(())

@@ -333,7 +333,7 @@ where
             && let Some(mut connection) = replica.connection()
         {
             let outcome = query(&mut connection);
-            if outcome.is_err() {
+            if let Err(ApiError::Unavailable(_)) = outcome {
                 replica.failed_on(&mut connection);
             }
             return outcome;

@@ -143,8 +143,8 @@ impl Replica {
         }
     }
 
-    /// After a failed query: a connection that no longer answers means the
-    /// replica went away.
+    /// After a query that found the database unavailable: a connection
+    /// that no longer answers means the replica went away.
     pub(super) fn failed_on(&self, connection: &mut super::DbConnection) {
         if connection.ping().is_err() {
             self.mark(false);

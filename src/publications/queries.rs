@@ -138,31 +138,17 @@ macro_rules! narrowed {
         // order stops after one page of matches instead of gathering every
         // match first. To count, the filings lead: only the rows filed there
         // are read. An alias keeps it valid in a query that joins the filing
-        // table. The ids are bound as one value: SQLite keeps the statement
-        // prepared; PostgreSQL plans it for the categories at hand.
+        // table. The ids are bound (a padded list): SQLite keeps the
+        // statement prepared; PostgreSQL plans it for the categories at hand.
         for ids in [&filter.category_ids, &filter.within_category_ids].into_iter().flatten() {
-            let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
-            let one_of = match $backend {
-                Backend::Sqlite => "IN (SELECT value FROM json_each('[' || ",
-                Backend::Postgres => "= ANY(CAST(string_to_array(",
-            };
-            let close = match $backend {
-                Backend::Sqlite => " || ']')))",
-                Backend::Postgres => ", ',') AS integer[])))",
-            };
-            let before = if filter.counting {
-                format!(
-                    "publications.id IN (SELECT filed.publication_id FROM publication_categories AS filed \
-                     WHERE filed.category_id {one_of}"
-                )
+            let condition = if filter.counting {
+                "publications.id IN (SELECT filed.publication_id FROM publication_categories AS filed \
+                 WHERE filed.category_id"
             } else {
-                format!(
-                    "EXISTS (SELECT 1 FROM publication_categories AS filed \
-                     WHERE filed.publication_id = publications.id AND filed.category_id {one_of}"
-                )
+                "EXISTS (SELECT 1 FROM publication_categories AS filed \
+                 WHERE filed.publication_id = publications.id AND filed.category_id"
             };
-            query =
-                query.filter(Raw::<Bool>::new(before).text(ids.join(",")).sql(close).keep($backend == Backend::Sqlite));
+            query = query.filter(Raw::<Bool>::new(condition).in_ids(ids).sql(")").keep($backend == Backend::Sqlite));
         }
         if let Some(language) = &filter.language {
             query = query.filter(publications::language.eq(language));
