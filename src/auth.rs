@@ -1,25 +1,48 @@
 //! Who is asking: the public, or the holder of an API token.
 //!
-//! `Editor` is required by every write; `Access` is taken by reads, which
-//! show drafts and archived content only to a token holder. A token that is
-//! sent must be valid, even where none is needed: a bad one is a 401, never
-//! a silent fall back to public access.
+//! `Editor` is required by every write, and runs it ([`Editor::write`]);
+//! `Access` is taken by reads, which show drafts and archived content only
+//! to a token holder. A token that is sent must be valid, even where none
+//! is needed: a bad one is a 401, never a silent fall back to public
+//! access. The token's author goes with the request, for the access log.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
-use crate::db::{self, Pool};
+use crate::change::{Author, Change};
+use crate::db::{self, DbConnection, Pool};
 use crate::error::ApiError;
 use crate::tokens;
 
 /// The holder of a valid API token.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Editor {
     pub token_id: i32,
+    /// The token's name: who the token says makes the change.
+    pub name: String,
+}
+
+impl Editor {
+    /// Who this editor is, as a change records it.
+    pub fn author(&self) -> Author {
+        Author::Token { id: self.token_id, name: self.name.clone() }
+    }
+
+    /// Runs `write` in one write transaction ([`db::write`], which may run
+    /// it again after a lost race), with the change it makes: by this
+    /// editor, now.
+    pub async fn write<T, F>(&self, pool: &Pool, mut write: F) -> Result<T, ApiError>
+    where
+        F: FnMut(&mut DbConnection, &Change) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let change = Change::now(self.author());
+        db::write(pool, move |connection| write(connection, &change)).await
+    }
 }
 
 /// What a reader may see.
@@ -85,15 +108,17 @@ async fn authenticate(request: HttpRequest) -> Result<Option<Editor>, ApiError> 
         let guard = Recording(lookup);
         // Recorded apart from the answer, once at a time per token: the
         // answer never waits for this write.
+        let id = recognised.id;
         actix_web::rt::spawn(async move {
-            let id = recognised.id;
             if let Err(error) = db::run(&pool, move |connection| Ok(tokens::record_use(connection, id)?)).await {
                 log::debug!("the use of token {id} was not recorded: {error}");
             }
             drop(guard);
         });
     }
-    Ok(Some(Editor { token_id: recognised.id }))
+    let editor = Editor { token_id: recognised.id, name: recognised.name };
+    request.extensions_mut().insert(editor.author());
+    Ok(Some(editor))
 }
 
 impl FromRequest for Editor {

@@ -1,4 +1,5 @@
-//! Counts kept between requests until the catalogue changes.
+//! Counts kept between requests until the catalogue changes: any value a
+//! caller names and knows how to compute, of any type.
 //!
 //! Totals, category counts and facets cost a scan that grows with the
 //! catalogue, while the catalogue changes rarely. Each is kept under the
@@ -13,12 +14,11 @@
 //! revision than the cache holds (a late reader) computes its own answer and
 //! leaves the cache alone: the cache never goes back to an older revision.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use diesel::QueryResult;
-
-use crate::publications::queries::FacetCounts;
 
 /// Entries kept at most for one revision, so that endless distinct
 /// queries cannot grow the cache without bound.
@@ -26,7 +26,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 /// One entry: empty until computed; its lock is held while computing, so
 /// that the others who want it wait rather than compute it again.
-type Slot<T> = Arc<Mutex<Option<T>>>;
+type Slot = Arc<Mutex<Option<Arc<dyn Any + Send + Sync>>>>;
 
 #[derive(Default)]
 pub struct CountCache {
@@ -36,10 +36,8 @@ pub struct CountCache {
 #[derive(Default)]
 struct State {
     revision: i64,
-    totals: HashMap<String, Slot<i64>>,
-    breadths: HashMap<String, Slot<(i64, i64)>>,
-    category_counts: Slot<Arc<HashMap<i32, i64>>>,
-    facets: HashMap<String, Slot<Arc<FacetCounts>>>,
+    /// By the type of the value and the caller's name for it.
+    entries: HashMap<(TypeId, String), Slot>,
 }
 
 /// Locks a mutex; a panic while holding it leaves plain data behind: use it.
@@ -48,6 +46,25 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl CountCache {
+    /// The value named `key`, computed once per revision by the first who
+    /// wants it. A caller that read an older revision than the cache holds
+    /// computes its own and leaves the cache alone.
+    pub fn get<T>(&self, revision: i64, key: &str, compute: impl FnOnce() -> QueryResult<T>) -> QueryResult<T>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        let Some(mut state) = self.at(revision) else { return compute() };
+        let slot = state.entries.entry((TypeId::of::<T>(), key.to_owned())).or_default().clone();
+        drop(state);
+        let mut value = lock(&slot);
+        if let Some(kept) = value.as_ref().and_then(|kept| kept.downcast_ref::<T>()) {
+            return Ok(kept.clone());
+        }
+        let computed = compute()?;
+        *value = Some(Arc::new(computed.clone()));
+        Ok(computed)
+    }
+
     /// The state at `revision`, or `None` when the cache already holds a
     /// newer one (the caller read an older revision).
     fn at(&self, revision: i64) -> Option<MutexGuard<'_, State>> {
@@ -55,68 +72,10 @@ impl CountCache {
         if revision < state.revision {
             return None;
         }
-        if revision > state.revision || state.totals.len() + state.breadths.len() + state.facets.len() > MAX_ENTRIES {
+        if revision > state.revision || state.entries.len() > MAX_ENTRIES {
             *state = State { revision, ..State::default() };
         }
         Some(state)
-    }
-
-    /// The value in `slot`, computed by the first who wants it.
-    fn fill<T: Clone>(slot: Slot<T>, compute: impl FnOnce() -> QueryResult<T>) -> QueryResult<T> {
-        let mut value = lock(&slot);
-        if let Some(value) = value.as_ref() {
-            return Ok(value.clone());
-        }
-        let computed = compute()?;
-        *value = Some(computed.clone());
-        Ok(computed)
-    }
-
-    /// The total of the list `key` names, computed once per revision.
-    pub fn total(&self, revision: i64, key: &str, compute: impl FnOnce() -> QueryResult<i64>) -> QueryResult<i64> {
-        let Some(mut state) = self.at(revision) else { return compute() };
-        let slot = state.totals.entry(key.to_owned()).or_default().clone();
-        drop(state);
-        Self::fill(slot, compute)
-    }
-
-    /// How broad the search `key` names is (its matches counted up to a
-    /// cap, and how far they reach), computed once per revision.
-    pub fn breadth(
-        &self,
-        revision: i64,
-        key: &str,
-        compute: impl FnOnce() -> QueryResult<(i64, i64)>,
-    ) -> QueryResult<(i64, i64)> {
-        let Some(mut state) = self.at(revision) else { return compute() };
-        let slot = state.breadths.entry(key.to_owned()).or_default().clone();
-        drop(state);
-        Self::fill(slot, compute)
-    }
-
-    /// Every category's publication count, computed once per revision.
-    pub fn category_counts(
-        &self,
-        revision: i64,
-        compute: impl FnOnce() -> QueryResult<HashMap<i32, i64>>,
-    ) -> QueryResult<Arc<HashMap<i32, i64>>> {
-        let Some(state) = self.at(revision) else { return compute().map(Arc::new) };
-        let slot = state.category_counts.clone();
-        drop(state);
-        Self::fill(slot, || compute().map(Arc::new))
-    }
-
-    /// The facets of the list `key` names, computed once per revision.
-    pub fn facets(
-        &self,
-        revision: i64,
-        key: &str,
-        compute: impl FnOnce() -> QueryResult<FacetCounts>,
-    ) -> QueryResult<Arc<FacetCounts>> {
-        let Some(mut state) = self.at(revision) else { return compute().map(Arc::new) };
-        let slot = state.facets.entry(key.to_owned()).or_default().clone();
-        drop(state);
-        Self::fill(slot, || compute().map(Arc::new))
     }
 }
 
@@ -134,7 +93,7 @@ mod tests {
             .map(|_| {
                 let (cache, computed) = (cache.clone(), computed.clone());
                 std::thread::spawn(move || {
-                    cache.total(7, "list", || {
+                    cache.get(7, "list", || {
                         computed.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         Ok(42)
@@ -151,16 +110,24 @@ mod tests {
     #[test]
     fn a_late_reader_never_takes_the_cache_back() {
         let cache = CountCache::default();
-        assert_eq!(cache.total(5, "list", || Ok(50)).unwrap(), 50);
-        assert_eq!(cache.total(4, "list", || Ok(40)).unwrap(), 40, "the late reader gets its own revision's count");
-        assert_eq!(cache.total(5, "list", || Ok(99)).unwrap(), 50, "the newer entry is still there");
-        assert_eq!(cache.total(6, "list", || Ok(60)).unwrap(), 60);
+        assert_eq!(cache.get(5, "list", || Ok(50)).unwrap(), 50);
+        assert_eq!(cache.get(4, "list", || Ok(40)).unwrap(), 40, "the late reader gets its own revision's count");
+        assert_eq!(cache.get(5, "list", || Ok(99)).unwrap(), 50, "the newer entry is still there");
+        assert_eq!(cache.get(6, "list", || Ok(60)).unwrap(), 60);
+    }
+
+    #[test]
+    fn values_of_other_types_under_one_name_are_kept_apart() {
+        let cache = CountCache::default();
+        assert_eq!(cache.get(1, "list", || Ok(3_i64)).unwrap(), 3);
+        assert_eq!(cache.get(1, "list", || Ok((4_i64, 5_i64))).unwrap(), (4, 5));
+        assert_eq!(cache.get(1, "list", || Ok(9_i64)).unwrap(), 3, "the first is still there");
     }
 
     #[test]
     fn a_failed_computation_is_not_kept() {
         let cache = CountCache::default();
-        assert!(cache.total(1, "list", || Err(diesel::result::Error::NotFound)).is_err());
-        assert_eq!(cache.total(1, "list", || Ok(3)).unwrap(), 3);
+        assert!(cache.get::<i64>(1, "list", || Err(diesel::result::Error::NotFound)).is_err());
+        assert_eq!(cache.get(1, "list", || Ok(3)).unwrap(), 3);
     }
 }

@@ -7,10 +7,15 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{categories, links, publication_categories, publications};
-use crate::db::{self, DbConnection};
+use crate::categories::store::{self as category_store, CategoryValues};
+use crate::change::{Author, Change, Stamps};
+use crate::db::DbConnection;
 use crate::domain::Status;
 use crate::links::dto::LinkRel;
+use crate::links::store::{self as link_store, LinkValues};
+use crate::publications::lookups;
+use crate::publications::store::{self as publication_store, PublicationValues};
+use crate::search;
 
 pub const ARTICLE_SLUG: &str = "concertation-fournisseurs-ia-ayants-droit";
 
@@ -57,45 +62,43 @@ fn at_nine(date: (i32, u32, u32)) -> NaiveDateTime {
         .expect("the demo dates are valid")
 }
 
-/// Loads the demo content unless its article is already there. Returns
-/// whether anything was written. All of it is written, or none.
+/// Loads the demo content unless its article is already there, through
+/// the stores as any write. Returns whether anything was written. All of
+/// it is written, or none.
 pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
+    let change = Change::now(Author::Command("seed-demo"));
     connection.transaction(|connection| {
-        let present: i64 =
-            publications::table.filter(publications::slug.eq(ARTICLE_SLUG)).count().get_result(connection)?;
-        if present > 0 {
+        if lookups::id_of_slug(connection, ARTICLE_SLUG)?.is_some() {
             return Ok(false);
         }
-        let now = db::now();
-        let category = |slug: &str, name: &str, description: &str, parent: Option<i32>| {
-            (
-                categories::slug.eq(slug.to_owned()),
-                categories::name.eq(name.to_owned()),
-                categories::description.eq(Some(description.to_owned())),
-                categories::parent_id.eq(parent),
-                categories::position.eq(0),
-                categories::created_at.eq(now),
-                categories::updated_at.eq(now),
-            )
+        let stamps = Stamps::new(&change);
+        let category = |slug: &str, name: &str, description: &str, parent_id: Option<i32>| CategoryValues {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+            description: Some(description.to_owned()),
+            parent_id,
+            position: 0,
         };
-        let studies: i32 = diesel::insert_into(categories::table)
-            .values(category(
+        let studies = category_store::insert(
+            connection,
+            &category(
                 "etudes-publications",
                 "Études & publications",
                 "Les études, rapports et publications du ministère.",
                 None,
-            ))
-            .returning(categories::id)
-            .get_result(connection)?;
-        let phonographic: i32 = diesel::insert_into(categories::table)
-            .values(category(
+            ),
+            &stamps,
+        )?;
+        let phonographic = category_store::insert(
+            connection,
+            &category(
                 "veille-industrie-phonographique",
                 "Veille industrie phonographique",
                 "Le suivi de l’industrie phonographique.",
                 Some(studies),
-            ))
-            .returning(categories::id)
-            .get_result(connection)?;
+            ),
+            &stamps,
+        )?;
 
         let article = DemoPublication {
             slug: ARTICLE_SLUG,
@@ -104,55 +107,36 @@ pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
             body: ARTICLE_BODY,
             date: (2025, 12, 5),
         };
-        let mut insert = |publication: &DemoPublication| -> QueryResult<i32> {
+        let mut insert = |publication: &DemoPublication, category_ids: Vec<i32>| -> QueryResult<i32> {
             let published_at = at_nine(publication.date);
-            diesel::insert_into(publications::table)
-                .values((
-                    publications::slug.eq(publication.slug),
-                    publications::title.eq(publication.title),
-                    publications::summary.eq(publication.summary),
-                    publications::body.eq(publication.body),
-                    publications::status.eq(Status::Published.as_str()),
-                    publications::language.eq("fr"),
-                    publications::published_at.eq(Some(published_at)),
-                    publications::authors.eq("[]"),
-                    publications::created_at.eq(published_at),
-                    publications::updated_at.eq(published_at),
-                ))
-                .returning(publications::id)
-                .get_result(connection)
-                .and_then(|id| {
-                    db::search::index(connection, id, publication.title, publication.summary, publication.body)?;
-                    Ok(id)
-                })
+            let values = PublicationValues {
+                slug: publication.slug.to_owned(),
+                title: publication.title.to_owned(),
+                summary: publication.summary.to_owned(),
+                body: publication.body.to_owned(),
+                status: Status::Published,
+                language: search::DEFAULT_LANGUAGE.to_owned(),
+                published_at: Some(published_at),
+                authors: Vec::new(),
+                category_ids,
+            };
+            // Dated as the page dates them.
+            let stamps = Stamps { created_at: published_at, updated_at: published_at, version: 1 };
+            publication_store::insert(connection, &values, &values.document(), &stamps)
         };
-        let article_id = insert(&article)?;
-        let related_ids = [insert(&RELATED[0])?, insert(&RELATED[1])?];
-
-        let filings = [(article_id, studies, 0), (article_id, phonographic, 1)]
-            .into_iter()
-            .chain(related_ids.iter().map(|&id| (id, studies, 0)));
-        for (publication_id, category_id, position) in filings {
-            diesel::insert_into(publication_categories::table)
-                .values((
-                    publication_categories::publication_id.eq(publication_id),
-                    publication_categories::category_id.eq(category_id),
-                    publication_categories::position.eq(position),
-                ))
-                .execute(connection)?;
-        }
+        let article_id = insert(&article, vec![studies, phonographic])?;
+        let related_ids = [insert(&RELATED[0], vec![studies])?, insert(&RELATED[1], vec![studies])?];
         for (position, (target_id, related)) in related_ids.iter().zip(&RELATED).enumerate() {
-            diesel::insert_into(links::table)
-                .values((
-                    links::publication_id.eq(article_id),
-                    links::rel.eq(LinkRel::Related.as_str()),
-                    links::title.eq(related.title),
-                    links::target_id.eq(Some(*target_id)),
-                    links::position.eq(position as i32),
-                    links::created_at.eq(now),
-                    links::updated_at.eq(now),
-                ))
-                .execute(connection)?;
+            let link = LinkValues {
+                rel: LinkRel::Related,
+                title: related.title.to_owned(),
+                url: None,
+                target_id: Some(*target_id),
+                media_type: None,
+                hreflang: None,
+                position: position as i32,
+            };
+            link_store::insert(connection, article_id, &link, &stamps)?;
         }
         Ok(true)
     })

@@ -91,7 +91,7 @@ pub async fn health(_: NoQuery) -> HttpResponse {
 pub async fn ready(
     pool: web::Data<Pool>,
     replica: web::Data<Option<Arc<Replica>>>,
-    draining: web::Data<crate::startup::Draining>,
+    draining: web::Data<Draining>,
     _: NoQuery,
 ) -> Result<HttpResponse, ApiError> {
     if draining.is_on() {
@@ -105,4 +105,19 @@ pub async fn ready(
         .map(|replica| ReplicaReadiness { reachable: replica.is_reachable(), catalogue_revision: replica.revision() });
     let readiness = Readiness { status: "ready", catalogue_revision: revision, read_replica };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(readiness))
+}
+
+/// Whether the server is shutting down: `/ready` then answers 503, so that
+/// load balancers stop sending to it.
+#[derive(Default)]
+pub struct Draining(std::sync::atomic::AtomicBool);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

@@ -1,5 +1,5 @@
-//! Page-numbered lists: the `page`/`per_page` parameters, the
-//! `{data, pagination}` envelope, and the `Link` and `X-Total-Count` headers.
+//! Page-numbered lists: the `page`/`per_page` parameters, the `pagination`
+//! member of a list's envelope, and the `Link` and `X-Total-Count` headers.
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::http::represented::Represented;
-use crate::publications::dto::Facets;
 use crate::query::QueryParams;
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -65,16 +64,6 @@ pub struct Pagination {
     pub next_cursor: Option<String>,
 }
 
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T: ToSchema> {
-    pub data: Vec<T>,
-    pub pagination: Pagination,
-    /// Counts for filter chips, when `facets` asks for them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub facets: Option<Facets>,
-}
-
 impl Pagination {
     /// Where a page of `per_page` items sits among `total`; `page` is
     /// `None` when it was asked for by cursor.
@@ -90,16 +79,18 @@ impl Pagination {
     }
 }
 
-/// Answers one page with its `Link` (first, prev, next, last) and
-/// `X-Total-Count` headers. Links are relative to the request's own path and
-/// keep its other parameters. A page asked for by cursor links to the first
-/// page and, by cursor, to the next one.
-pub fn respond<T: Serialize + ToSchema>(
+/// Answers one page (`body`, which holds `pagination`) with its `Link`
+/// (first, prev, next, last) and `X-Total-Count` headers. Links are
+/// relative to the request's own path and keep its other parameters. A
+/// page asked for by cursor links to the first page and, by cursor, to the
+/// next one.
+pub fn respond(
     request: &HttpRequest,
     access: Access,
-    body: Page<T>,
+    body: &impl Serialize,
+    pagination: &Pagination,
 ) -> Result<Represented, ApiError> {
-    let Pagination { page, total, total_pages, next_cursor, total_is_estimate, .. } = &body.pagination;
+    let Pagination { page, total, total_pages, next_cursor, total_is_estimate, .. } = pagination;
     let link = |position: (&str, String), rel: &str| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
@@ -134,7 +125,7 @@ pub fn respond<T: Serialize + ToSchema>(
     }
 
     let total = total.to_string();
-    Ok(Represented::json(&body, access)?
+    Ok(Represented::json(body, access)?
         .with_header(header::LINK, links.join(", "))
         .with_header(header::HeaderName::from_static("x-total-count"), total))
 }

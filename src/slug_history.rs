@@ -10,10 +10,9 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::auth::Access;
 use crate::db::schema::{categories, category_slug_history, publication_slug_history, publications};
 use crate::db::{self, DbConnection};
-use crate::domain::Status;
+use crate::publications::visibility::{Viewer, visible};
 
 /// Which kind of item a slug names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,27 +76,23 @@ pub fn taken(connection: &mut DbConnection, kind: Kind, slug: &str) -> QueryResu
     .map(drop)
 }
 
-/// The current slug of the item that had `former`, if `access` may see it
-/// and no live item has `former` now.
+/// The current slug of the item that had `former`, if `viewer` may see
+/// it and no live item has `former` now.
 pub fn current_slug(
     connection: &mut DbConnection,
     kind: Kind,
     former: &str,
-    access: Access,
+    viewer: &Viewer,
 ) -> QueryResult<Option<String>> {
     match kind {
-        Kind::Publication => {
-            let mut query = publication_slug_history::table
-                .inner_join(publications::table)
-                .filter(publication_slug_history::slug.eq(former))
-                .filter(publications::slug.ne(former))
-                .select(publications::slug)
-                .into_boxed();
-            if access == Access::Public {
-                query = query.filter(publications::status.eq(Status::Published.as_str()));
-            }
-            query.first(connection).optional()
-        }
+        Kind::Publication => publication_slug_history::table
+            .inner_join(publications::table)
+            .filter(publication_slug_history::slug.eq(former))
+            .filter(publications::slug.ne(former))
+            .filter(visible(viewer))
+            .select(publications::slug)
+            .first(connection)
+            .optional(),
         Kind::Category => category_slug_history::table
             .inner_join(categories::table)
             .filter(category_slug_history::slug.eq(former))

@@ -10,7 +10,6 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::NaiveDateTime;
 use utoipa::openapi::OpenApi;
-use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -24,8 +23,9 @@ use crate::http::rate_limit::Limiter;
 use crate::http::represented::Represented;
 use crate::http::response_cache::ResponseCache;
 use crate::metrics::{self, Metrics};
+use crate::operations::Draining;
 use crate::query::NoQuery;
-use crate::{categories, demo, feeds, http, links, openapi, operations, publications};
+use crate::{demo, http, openapi, routes};
 
 /// When to load the demo content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum Demo {
 /// when asked.
 pub fn prepare(settings: &DatabaseSettings, demo: Demo) -> Result<Pool, String> {
     let url = &settings.database_url;
-    let pool = db::connect(url, settings.pool_size, settings.waits())?;
+    let pool = db::connect_observed(url, settings.pool_size, settings.waits(), Box::new(metrics::PoolEvents))?;
     let mut connection = pool.get().map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))?;
     let was_new = db::migrate(&mut connection)?;
     let restored =
@@ -64,20 +64,6 @@ pub fn prepare(settings: &DatabaseSettings, demo: Demo) -> Result<Pool, String> 
         log::info!("loaded the demo content into {}", url.redacted());
     }
     Ok(pool)
-}
-
-/// Registers every documented route. The OpenAPI document is collected from
-/// exactly these registrations.
-pub fn configure_routes(config: &mut ServiceConfig) {
-    config
-        .service(
-            scope::scope("/api/v1")
-                .configure(publications::configure)
-                .configure(links::configure)
-                .configure(categories::configure)
-                .configure(feeds::configure),
-        )
-        .configure(operations::configure);
 }
 
 /// Which methods each known path accepts, to tell a wrong method (405) from
@@ -246,7 +232,7 @@ pub fn app(
                 ApiError::NotFound(format!("no route has the path {}", request.path())).into()
             }),
         )
-        .configure(|config| configure_routes(&mut ServiceConfig::new(config)))
+        .configure(|config| routes::configure(&mut ServiceConfig::new(config)))
         .route("/openapi.json", web::get().to(openapi_json))
         .configure(|config| {
             if metrics_here {
@@ -381,19 +367,4 @@ async fn stopping() {
         return std::future::pending().await;
     };
     futures_util::future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
-}
-
-/// Whether the server is shutting down: `/ready` then answers 503, so that
-/// load balancers stop sending to it.
-#[derive(Default)]
-pub struct Draining(std::sync::atomic::AtomicBool);
-
-impl Draining {
-    pub fn start(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    pub fn is_on(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
-    }
 }

@@ -23,9 +23,10 @@ pub const LOOKUP_LENGTH: usize = PREFIX.len() + 16;
 const LAST_USE_PRECISION: TimeDelta = TimeDelta::minutes(1);
 
 /// A token that was recognised.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Recognised {
     pub id: i32,
+    pub name: String,
     /// Its `last_used_at` is older than the precision kept: the caller
     /// should record this use (apart from the answer, see `record_use`).
     pub use_to_record: bool,
@@ -94,19 +95,19 @@ pub fn authenticate(connection: &mut DbConnection, presented: &str) -> QueryResu
     let Some((key, secret)) = presented.strip_prefix(PREFIX).and_then(|rest| rest.split_once('_')) else {
         return Ok(None);
     };
-    let found: Option<(i32, String, Option<NaiveDateTime>)> = api_tokens::table
+    let found: Option<(i32, String, String, Option<NaiveDateTime>)> = api_tokens::table
         .filter(api_tokens::lookup_key.eq(key).and(api_tokens::revoked_at.is_null()))
-        .select((api_tokens::id, api_tokens::secret_hash, api_tokens::last_used_at))
+        .select((api_tokens::id, api_tokens::name, api_tokens::secret_hash, api_tokens::last_used_at))
         .first(connection)
         .optional()?;
-    let Some((id, stored, last_used_at)) = found else {
+    let Some((id, name, stored, last_used_at)) = found else {
         return Ok(None);
     };
     if !bool::from(hash(secret).as_bytes().ct_eq(stored.as_bytes())) {
         return Ok(None);
     }
     let now = db::now();
-    Ok(Some(Recognised { id, use_to_record: last_used_at.is_none_or(|at| now - at >= LAST_USE_PRECISION) }))
+    Ok(Some(Recognised { id, name, use_to_record: last_used_at.is_none_or(|at| now - at >= LAST_USE_PRECISION) }))
 }
 
 /// Records that token `id` was used now. A read must not wait for it (it

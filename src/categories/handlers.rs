@@ -1,6 +1,8 @@
 //! HTTP handlers for categories.
 
+use std::collections::HashMap;
 use std::future::{Ready, ready};
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
@@ -17,11 +19,11 @@ use crate::error::{
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
-use crate::pagination::Page;
 use crate::preconditions::IfMatch;
-use crate::publications::dto::PublicationSummary;
-use crate::publications::handlers as publication_handlers;
-use crate::publications::listing::PublicationListQuery;
+use crate::publications::dto::PublicationPage;
+use crate::publications::list_query::PublicationListQuery;
+use crate::publications::listing;
+use crate::publications::visibility::Viewer;
 use crate::query::{NoQuery, QueryParams};
 
 use super::dto::{Categories, Category, CategoryDetail, CategoryNode, CategorySummary};
@@ -113,7 +115,7 @@ pub async fn get_category(
 ) -> Result<Represented, ApiError> {
     let (detail, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let detail = target.resolve(connection, access, |connection, reference| {
+        let detail = target.resolve(connection, &Viewer::now(access), |connection, reference| {
             detail(connection, Some((&cache, state.revision)), reference)
         })?;
         Ok((detail, state))
@@ -134,10 +136,12 @@ fn written(detail: &CategoryDetail, status: StatusCode) -> Result<Represented, A
 fn tree_and_counts(
     connection: &mut DbConnection,
     cache: Option<(&CountCache, i64)>,
-) -> Result<(CategoryTree, std::sync::Arc<std::collections::HashMap<i32, i64>>), ApiError> {
+) -> Result<(CategoryTree, Arc<HashMap<i32, i64>>), ApiError> {
     let counts = match cache {
-        Some((cache, revision)) => cache.category_counts(revision, || queries::publication_counts(connection))?,
-        None => std::sync::Arc::new(queries::publication_counts(connection)?),
+        Some((cache, revision)) => {
+            cache.get(revision, "category counts", || queries::publication_counts(connection).map(Arc::new))?
+        }
+        None => Arc::new(queries::publication_counts(connection)?),
     };
     Ok((queries::tree(connection)?, counts))
 }
@@ -183,13 +187,13 @@ pub async fn create_category(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let input = CategoryInput::from_json(body.0)?;
-    let detail = db::write(&pool, move |connection| {
-        let id = writes::create(connection, input.clone())?;
-        detail(connection, None, &Reference::Id(id))
-    })
-    .await?;
+    let detail = editor
+        .write(&pool, move |connection, change| {
+            let id = writes::create(connection, change, input.clone())?;
+            detail(connection, None, &Reference::Id(id))
+        })
+        .await?;
     let id = detail.category.id;
-    log::info!("token {} created category {id}", editor.token_id);
     Ok(written(&detail, StatusCode::CREATED)?.with_header(header::LOCATION, format!("/api/v1/categories/{id}")))
 }
 
@@ -224,14 +228,14 @@ pub async fn replace_category(
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
     let input = CategoryInput::from_json(body.0)?;
-    let detail = db::write(&pool, move |connection| {
-        let id = target.resolve(connection, Access::Editor, |connection, reference| {
-            writes::replace(connection, reference, &if_match, input.clone())
-        })?;
-        detail(connection, None, &Reference::Id(id))
-    })
-    .await?;
-    log::info!("token {} replaced category {}", editor.token_id, detail.category.id);
+    let detail = editor
+        .write(&pool, move |connection, change| {
+            let id = target.resolve(connection, &Viewer::editor(), |connection, reference| {
+                writes::replace(connection, change, reference, &if_match, input.clone())
+            })?;
+            detail(connection, None, &Reference::Id(id))
+        })
+        .await?;
     written(&detail, StatusCode::OK)
 }
 
@@ -269,14 +273,14 @@ pub async fn patch_category(
     _: NoQuery,
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
-    let detail = db::write(&pool, move |connection| {
-        let id = target.resolve(connection, Access::Editor, |connection, reference| {
-            writes::patch(connection, reference, &if_match, body.clone())
-        })?;
-        detail(connection, None, &Reference::Id(id))
-    })
-    .await?;
-    log::info!("token {} patched category {}", editor.token_id, detail.category.id);
+    let detail = editor
+        .write(&pool, move |connection, change| {
+            let id = target.resolve(connection, &Viewer::editor(), |connection, reference| {
+                writes::patch(connection, change, reference, &if_match, body.clone())
+            })?;
+            detail(connection, None, &Reference::Id(id))
+        })
+        .await?;
     written(&detail, StatusCode::OK)
 }
 
@@ -310,14 +314,13 @@ pub async fn delete_category(
     _: NoQuery,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted = target.reference.clone();
-    db::write(&pool, move |connection| {
-        target.resolve(connection, Access::Editor, |connection, reference| {
-            writes::delete(connection, reference, &if_match)
+    editor
+        .write(&pool, move |connection, _| {
+            target.resolve(connection, &Viewer::editor(), |connection, reference| {
+                writes::delete(connection, reference, &if_match)
+            })
         })
-    })
-    .await?;
-    log::info!("token {} deleted category {deleted}", editor.token_id);
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -333,7 +336,7 @@ pub async fn delete_category(
     ),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "One page of publications.", body = Page<PublicationSummary>,
+        (status = 200, description = "One page of publications.", body = PublicationPage,
             headers(
                 ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages."),
                 ("X-Total-Count" = i64, description = "How many publications match, on all pages: an estimate when `pagination.total_is_estimate` is true (a broad search)."),
@@ -353,17 +356,18 @@ pub async fn list_category_publications(
     query: PublicationListQuery,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
-    let key = publication_handlers::list_key(&request);
+    let key = listing::key(&request);
     let (query, listed, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
+        let viewer = Viewer::now(access);
         let tree: CategoryTree = queries::tree(connection)?;
-        let category = target.resolve(connection, access, |_, reference| {
+        let category = target.resolve(connection, &viewer, |_, reference| {
             tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))
         })?;
-        let filter = publication_handlers::filter(connection, &query, access, Some(tree.subtree_ids(category.id)))?;
-        let listed = publication_handlers::run_list(connection, &cache, &key, &query, &filter, state.revision)?;
+        let filter = listing::filter(connection, &query, viewer, Some(tree.subtree_ids(category.id)))?;
+        let listed = listing::run(connection, &cache, &key, &query, &filter, state.revision)?;
         Ok((query, listed, state))
     })
     .await?;
-    Ok(publication_handlers::list_response(&request, access, &query, listed)?.modified_at(state.changed_at))
+    Ok(listing::respond(&request, access, &query, listed)?.modified_at(state.changed_at))
 }

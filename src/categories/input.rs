@@ -10,7 +10,7 @@ use crate::body::MergePatch;
 use crate::domain::Reference;
 use crate::domain::patterns::{PLAIN_TEXT, PLAIN_TEXT_REQUIRED, SLUG};
 use crate::error::ApiError;
-use crate::openapi::{component, schema_from_json};
+use crate::openapi::schema::{component, schema_from_json};
 use crate::validation::Fields;
 
 use super::queries::CategoryRow;

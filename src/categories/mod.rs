@@ -4,6 +4,7 @@ pub mod dto;
 pub mod handlers;
 pub mod input;
 pub mod queries;
+pub mod store;
 pub mod tree;
 pub mod writes;
 

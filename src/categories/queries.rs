@@ -1,13 +1,15 @@
-//! Category queries.
+//! Category queries: the tree, the publication counts, what a category
+//! holds.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
+use crate::db::DbConnection;
 use crate::db::fragment::Raw;
 use crate::db::schema::{categories, publication_categories, publications};
-use crate::db::{self, DbConnection};
+use crate::publications::visibility::{Viewer, visible};
 
 use super::tree::CategoryTree;
 
@@ -35,10 +37,11 @@ pub fn tree(connection: &mut DbConnection) -> QueryResult<CategoryTree> {
     Ok(CategoryTree::new(rows))
 }
 
-/// For every category, how many published publications are filed under it
-/// or under any of its descendants (each counted once). `UNION`, not
-/// `UNION ALL`: a pair already reached is not walked again, so even a cycle
-/// in a damaged database cannot make the walk endless.
+/// For every category, how many publications a reader without a token
+/// may see are filed under it or under any of its descendants (each
+/// counted once). `UNION`, not `UNION ALL`: a pair already reached is not
+/// walked again, so even a cycle in a damaged database cannot make the
+/// walk endless.
 pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>> {
     let counts = Raw::<(Integer, BigInt)>::new(
         "WITH RECURSIVE subtree (root_id, category_id) AS ( \
@@ -52,58 +55,11 @@ pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<
          FROM subtree \
          JOIN publication_categories ON publication_categories.category_id = subtree.category_id \
          JOIN publications ON publications.id = publication_categories.publication_id \
-         WHERE publications.status = 'published' \
-         GROUP BY subtree.root_id",
-    );
+         WHERE ",
+    )
+    .append(visible(&Viewer::public()))
+    .sql(" GROUP BY subtree.root_id");
     Ok(counts.load::<(i32, i64)>(connection)?.into_iter().collect())
-}
-
-/// The columns a write sets.
-pub struct CategoryChanges {
-    pub slug: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub parent_id: Option<i32>,
-    pub position: i32,
-}
-
-pub fn insert(connection: &mut DbConnection, changes: &CategoryChanges) -> QueryResult<i32> {
-    let now = db::now();
-    diesel::insert_into(categories::table)
-        .values((
-            categories::slug.eq(&changes.slug),
-            categories::name.eq(&changes.name),
-            categories::description.eq(&changes.description),
-            categories::parent_id.eq(changes.parent_id),
-            categories::position.eq(changes.position),
-            categories::created_at.eq(now),
-            categories::updated_at.eq(now),
-        ))
-        .returning(categories::id)
-        .get_result(connection)
-}
-
-/// Replaces a category at `version`; `false` when it is no longer at it.
-pub fn update(connection: &mut DbConnection, id: i32, version: i32, changes: &CategoryChanges) -> QueryResult<bool> {
-    let updated = diesel::update(categories::table.filter(categories::id.eq(id).and(categories::version.eq(version))))
-        .set((
-            categories::slug.eq(&changes.slug),
-            categories::name.eq(&changes.name),
-            categories::description.eq(&changes.description),
-            categories::parent_id.eq(changes.parent_id),
-            categories::position.eq(changes.position),
-            categories::updated_at.eq(db::now()),
-            categories::version.eq(version + 1),
-        ))
-        .execute(connection)?;
-    Ok(updated > 0)
-}
-
-/// Deletes a category at `version`; `false` when it is no longer at it.
-pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResult<bool> {
-    let deleted = diesel::delete(categories::table.filter(categories::id.eq(id).and(categories::version.eq(version))))
-        .execute(connection)?;
-    Ok(deleted > 0)
 }
 
 /// How many publications, of any status, are filed directly under a

@@ -1,6 +1,9 @@
-//! Writing categories, inside one write transaction, or nothing changes.
+//! The write service of categories: validated input and a change (who,
+//! when) become rows through the store, inside one write transaction, or
+//! nothing changes.
 
 use crate::body::MergePatch;
+use crate::change::{Change, Stamps};
 use crate::db::DbConnection;
 use crate::domain::{Reference, slug};
 use crate::error::{ApiError, FieldError};
@@ -8,7 +11,8 @@ use crate::preconditions::IfMatch;
 use crate::slug_history::{self, Kind};
 
 use super::input::CategoryInput;
-use super::queries::{self, CategoryChanges, CategoryRow};
+use super::queries::{self, CategoryRow};
+use super::store::{self, CategoryValues};
 use super::tree::CategoryTree;
 
 fn current(tree: &CategoryTree, reference: &Reference) -> Result<CategoryRow, ApiError> {
@@ -19,17 +23,19 @@ fn stale() -> ApiError {
     ApiError::PreconditionFailed("the category changed while this request was applied; fetch it again".into())
 }
 
-pub fn create(connection: &mut DbConnection, input: CategoryInput) -> Result<i32, ApiError> {
+/// Creates a category; returns its id.
+pub fn create(connection: &mut DbConnection, change: &Change, input: CategoryInput) -> Result<i32, ApiError> {
     let tree = queries::tree(connection)?;
-    let changes = changes(&tree, input, None)?;
-    let id = queries::insert(connection, &changes)?;
-    slug_history::taken(connection, Kind::Category, &changes.slug)?;
+    let values = values(&tree, input, None)?;
+    let id = store::insert(connection, &values, &Stamps::new(change))?;
+    slug_history::taken(connection, Kind::Category, &values.slug)?;
     Ok(id)
 }
 
 /// Replaces a category as a whole; returns its id.
 pub fn replace(
     connection: &mut DbConnection,
+    change: &Change,
     reference: &Reference,
     if_match: &IfMatch,
     input: CategoryInput,
@@ -37,13 +43,14 @@ pub fn replace(
     let tree = queries::tree(connection)?;
     let current = current(&tree, reference)?;
     if_match.check(current.version)?;
-    let changes = changes(&tree, input, Some(&current))?;
-    update(connection, &current, &changes)
+    let values = values(&tree, input, Some(&current))?;
+    update(connection, change, &current, &values)
 }
 
 /// Applies a JSON Merge Patch to a category; returns its id.
 pub fn patch(
     connection: &mut DbConnection,
+    change: &Change,
     reference: &Reference,
     if_match: &IfMatch,
     patch: MergePatch,
@@ -52,15 +59,21 @@ pub fn patch(
     let current = current(&tree, reference)?;
     if_match.check(current.version)?;
     let input = CategoryInput::patched(&current, patch)?;
-    let changes = changes(&tree, input, Some(&current))?;
-    update(connection, &current, &changes)
+    let values = values(&tree, input, Some(&current))?;
+    update(connection, change, &current, &values)
 }
 
-fn update(connection: &mut DbConnection, current: &CategoryRow, changes: &CategoryChanges) -> Result<i32, ApiError> {
-    if !queries::update(connection, current.id, current.version, changes)? {
+fn update(
+    connection: &mut DbConnection,
+    change: &Change,
+    current: &CategoryRow,
+    values: &CategoryValues,
+) -> Result<i32, ApiError> {
+    let stamps = Stamps::next(current.created_at, current.version, change);
+    if !store::update(connection, current.id, Some(current.version), values, &stamps)? {
         return Err(stale());
     }
-    slug_history::moved(connection, Kind::Category, current.id, &current.slug, &changes.slug)?;
+    slug_history::moved(connection, Kind::Category, current.id, &current.slug, &values.slug)?;
     Ok(current.id)
 }
 
@@ -89,14 +102,16 @@ pub fn delete(connection: &mut DbConnection, reference: &Reference, if_match: &I
             holders.join("; and ")
         )));
     }
-    if queries::delete(connection, id, current.version)? { Ok(()) } else { Err(stale()) }
+    if store::delete(connection, id, current.version)? { Ok(()) } else { Err(stale()) }
 }
 
-fn changes(
+/// Turns valid input into the values to write: parent resolved (never one
+/// of the category's own descendants), slug chosen.
+fn values(
     tree: &CategoryTree,
     input: CategoryInput,
     current: Option<&CategoryRow>,
-) -> Result<CategoryChanges, ApiError> {
+) -> Result<CategoryValues, ApiError> {
     let invalid = |field: &str, code: &'static str, message: String| {
         ApiError::ValidationFailed(vec![FieldError { field: field.to_owned(), code, message }])
     };
@@ -134,5 +149,5 @@ fn changes(
             slug::first_free(&base, &tree.slugs().map(str::to_owned).collect::<Vec<_>>())
         }
     };
-    Ok(CategoryChanges { slug, name: input.name, description: input.description, parent_id, position: input.position })
+    Ok(CategoryValues { slug, name: input.name, description: input.description, parent_id, position: input.position })
 }

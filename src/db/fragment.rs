@@ -14,11 +14,12 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
+use chrono::NaiveDateTime;
 use diesel::expression::{
     AppearsOnTable, Expression, SelectableExpression, TypedExpressionType, ValidGrouping, is_aggregate,
 };
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Integer, SqlType, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, SqlType, Text, Timestamp};
 use diesel::{QueryResult, RunQueryDsl};
 
 use super::MultiBackend;
@@ -94,6 +95,7 @@ enum Piece {
     Sql(Cow<'static, str>),
     Text(String),
     BigInt(i64),
+    Timestamp(NaiveDateTime),
     Ids(Vec<i32>),
 }
 
@@ -127,11 +129,45 @@ impl<ST> Raw<ST> {
         self
     }
 
+    /// Then a bound time.
+    pub fn timestamp(mut self, value: NaiveDateTime) -> Self {
+        self.pieces.push(Piece::Timestamp(value));
+        self
+    }
+
+    /// Then another fragment, as it is: kept prepared only if both may be.
+    pub fn append<Other>(mut self, other: Raw<Other>) -> Self {
+        self.pieces.extend(other.pieces);
+        self.keep &= other.keep;
+        self
+    }
+
     /// Whether the statement may be kept prepared (on PostgreSQL, it is
     /// then planned once for all values).
     pub fn keep(mut self, keep: bool) -> Self {
         self.keep = keep;
         self
+    }
+}
+
+impl Raw<Bool> {
+    /// A condition that holds for every row.
+    pub fn always() -> Self {
+        Self::new("1 = 1")
+    }
+
+    /// Every one of `conditions`, each in parentheses ([`Raw::always`] when
+    /// there are none).
+    pub fn all(conditions: impl IntoIterator<Item = Raw<Bool>>) -> Self {
+        let mut all: Option<Self> = None;
+        for condition in conditions {
+            let condition = Self::new("(").append(condition).sql(")");
+            all = Some(match all {
+                None => condition,
+                Some(all) => all.sql(" AND ").append(condition),
+            });
+        }
+        all.unwrap_or_else(Self::always)
     }
 }
 
@@ -169,6 +205,7 @@ impl<ST> QueryFragment<MultiBackend> for Raw<ST> {
                 Piece::Sql(sql) => out.push_sql(sql),
                 Piece::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Piece::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
+                Piece::Timestamp(value) => out.push_bind_param::<Timestamp, _>(value)?,
                 Piece::Ids(ids) => push_ids(&mut out, ids)?,
             }
         }

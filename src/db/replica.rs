@@ -22,8 +22,11 @@ use std::time::Duration;
 
 use diesel::r2d2::{self, NopErrorHandler, R2D2Connection};
 
+use super::connection::{
+    ConnectionManager, ConnectionSettings, DatabaseUrl, DbConnection, Pool, PooledConnection, Waits,
+};
+use super::revision::catalogue_state;
 use super::watch::CatalogueWatch;
-use super::{ConnectionManager, DatabaseUrl, Pool, PooledConnection, Waits};
 
 /// How often the replica is checked.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -65,7 +68,7 @@ impl Replica {
             .max_size(size.max(1))
             .min_idle(Some(1))
             .connection_timeout(CONNECTION_WAIT.min(waits.connection))
-            .connection_customizer(Box::new(super::ConnectionSettings { lock_timeout: waits.lock }))
+            .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
             // Refused connections are told once, by `mark`, not per attempt.
             .error_handler(Box::new(NopErrorHandler))
             .build_unchecked(ConnectionManager::new(url.clone()));
@@ -107,7 +110,7 @@ impl Replica {
 
     /// Reads its revision now; says whether that worked.
     pub fn check(&self) -> bool {
-        let state = self.pool.get().ok().and_then(|mut connection| super::catalogue_state(&mut connection).ok());
+        let state = self.pool.get().ok().and_then(|mut connection| catalogue_state(&mut connection).ok());
         if let Some(state) = state {
             self.revision.store(state.revision, Ordering::SeqCst);
         }
@@ -145,7 +148,7 @@ impl Replica {
 
     /// After a query that found the database unavailable: a connection
     /// that no longer answers means the replica went away.
-    pub(super) fn failed_on(&self, connection: &mut super::DbConnection) {
+    pub(super) fn failed_on(&self, connection: &mut DbConnection) {
         if connection.ping().is_err() {
             self.mark(false);
         }

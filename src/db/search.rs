@@ -9,14 +9,13 @@
 //! by walking the list in its order and asking the index about each row
 //! until the page is full, whose cost grows with how few do.
 
-use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
+use super::DbConnection;
 use super::fragment::Raw;
 use super::schema::publications;
-use super::{DbConnection, MultiBackend};
-use crate::search::{Document, SearchQuery, sort_key};
+use crate::search::{Document, SearchQuery, analyser, sort_key};
 
 /// Which terms a query looks at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,14 +44,9 @@ pub enum Drive {
     OrderProbing,
 }
 
-/// Publications that match `query` in `field`, as a filter on any query
+/// Publications that match `query` in `field`, as a condition on any query
 /// whose FROM clause holds `publications`, in the form `drive` asks for.
-pub fn matches<QS: 'static>(
-    backend: super::Backend,
-    field: Field,
-    query: &SearchQuery,
-    drive: Drive,
-) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
+pub fn matches(backend: super::Backend, field: Field, query: &SearchQuery, drive: Drive) -> Raw<Bool> {
     // A unary plus keeps the planner from reading the list by the match
     // set's ids: the list's order index must lead.
     let id = match drive {
@@ -89,7 +83,7 @@ pub fn matches<QS: 'static>(
     let close = if backend == super::Backend::Postgres { "))" } else { ")" };
     // The text comes from a few forms; the words are bound. PostgreSQL
     // plans each search for its words, so only SQLite keeps it prepared.
-    Box::new(Raw::<Bool>::new(prefix).text(term).sql(close).keep(backend == super::Backend::Sqlite))
+    Raw::new(prefix).text(term).sql(close).keep(backend == super::Backend::Sqlite)
 }
 
 fn sqlite_column(field: Field) -> &'static str {
@@ -230,21 +224,18 @@ pub fn year_published(backend: super::Backend) -> Raw<Nullable<Integer>> {
     })
 }
 
-/// Indexes (or indexes again) one publication, and sets its title sort key.
-pub fn index(connection: &mut DbConnection, id: i32, title: &str, summary: &str, body: &str) -> QueryResult<()> {
-    diesel::update(publications::table.find(id))
-        .set(publications::sort_title.eq(sort_key(title)))
-        .execute(connection)?;
+/// Indexes one publication again: its entry replaced by `document`.
+pub fn index(connection: &mut DbConnection, id: i32, document: &Document) -> QueryResult<()> {
     let delete = match connection {
         DbConnection::Sqlite(_) => "DELETE FROM publication_search WHERE rowid = $1",
         DbConnection::Postgresql(_) => "DELETE FROM publication_search WHERE publication_id = $1",
     };
     diesel::sql_query(delete).bind::<Integer, _>(id).execute(connection)?;
-    index_new(connection, id, &Document::new(title, summary, body))
+    index_new(connection, id, document)
 }
 
-/// Indexes a publication just inserted, its `sort_title` already set:
-/// there is nothing to replace (ids are never reused).
+/// Indexes a publication just inserted: there is nothing to replace (ids
+/// are never reused).
 pub fn index_new(connection: &mut DbConnection, id: i32, document: &Document) -> QueryResult<()> {
     let insert = match connection {
         DbConnection::Sqlite(_) => "INSERT INTO publication_search (rowid, title_terms, all_terms) VALUES ($1, $2, $3)",
@@ -265,6 +256,8 @@ struct Unindexed {
     #[diesel(sql_type = Integer)]
     id: i32,
     #[diesel(sql_type = Text)]
+    language: String,
+    #[diesel(sql_type = Text)]
     title: String,
     #[diesel(sql_type = Text)]
     summary: String,
@@ -273,8 +266,8 @@ struct Unindexed {
 }
 
 /// Indexes every publication the index does not hold (rows written
-/// straight into the database, or before the index existed). Returns how
-/// many there were.
+/// straight into the database, or before the index existed), and sets
+/// their title's sort key. Returns how many there were.
 pub fn index_missing(connection: &mut DbConnection) -> QueryResult<usize> {
     let key = match connection {
         DbConnection::Sqlite(_) => "rowid",
@@ -285,14 +278,22 @@ pub fn index_missing(connection: &mut DbConnection) -> QueryResult<usize> {
     let mut after = 0;
     loop {
         let missing: Vec<Unindexed> = diesel::sql_query(format!(
-            "SELECT id, title, summary, body FROM publications \
+            "SELECT id, language, title, summary, body FROM publications \
              WHERE id > {after} AND id NOT IN (SELECT {key} FROM publication_search) ORDER BY id LIMIT 500"
         ))
         .load(connection)?;
         let Some(last) = missing.last() else { return Ok(indexed) };
         after = last.id;
         for publication in &missing {
-            index(connection, publication.id, &publication.title, &publication.summary, &publication.body)?;
+            diesel::update(publications::table.find(publication.id))
+                .set(publications::sort_title.eq(sort_key(&publication.title)))
+                .execute(connection)?;
+            let analyser = analyser(&publication.language);
+            index(
+                connection,
+                publication.id,
+                &analyser.document(&publication.title, &publication.summary, &publication.body),
+            )?;
         }
         indexed += missing.len();
     }

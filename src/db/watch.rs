@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 
-use super::{CatalogueState, Pool};
+use super::connection::{Pool, on_pool};
+use super::revision::{CatalogueState, catalogue_state};
 
 pub struct CatalogueWatch {
     pool: Pool,
@@ -65,7 +66,7 @@ impl CatalogueWatch {
                 }
                 std::mem::take(&mut batch.waiting)
             };
-            let state = super::run(&self.pool, |connection| Ok(super::catalogue_state(connection)?)).await.ok();
+            let state = on_pool(&self.pool, |connection| Ok(catalogue_state(connection)?)).await.ok();
             for sender in waiting {
                 let _ = sender.send(state);
             }

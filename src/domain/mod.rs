@@ -54,7 +54,7 @@ pub fn is_slug(text: &str) -> bool {
 
 impl utoipa::PartialSchema for Reference {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::openapi::schema_from_json(serde_json::json!({
+        crate::openapi::schema::schema_from_json(serde_json::json!({
             "description": "A resource by its id (an integer from 1) or its slug.",
             "oneOf": [
                 {"type": "integer", "format": "int32", "minimum": 1, "maximum": i32::MAX},
@@ -102,6 +102,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status.
+    pub const ALL: [Self; 3] = [Self::Draft, Self::Published, Self::Archived];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",

@@ -12,14 +12,15 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Access;
 use crate::config::HttpSettings;
 use crate::db::{self, Pool};
-use crate::domain::Status;
 use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
 use crate::http::represented::Represented;
 use crate::pagination::PageRequest;
 use crate::publications::dto::PublicationSummary;
-use crate::publications::handlers::category_filter;
-use crate::publications::listing::MAX_CATEGORIES;
-use crate::publications::queries::{self, Position, PublicationFilter, Sort};
+use crate::publications::list::{self, Position, PublicationFilter, Sort};
+use crate::publications::list_query::MAX_CATEGORIES;
+use crate::publications::listing::category_filter;
+use crate::publications::lookups;
+use crate::publications::visibility::Viewer;
 use crate::query::QueryParams;
 
 /// How many publications a feed holds.
@@ -120,17 +121,16 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
     let language = params.language("language")?;
     let (records, bodies, state) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;
+        // A feed is public, whoever reads it.
         let filter = PublicationFilter {
             category_ids: category_filter(connection, &categories)?,
-            within_category_ids: None,
             language,
-            statuses: vec![Status::Published],
-            ..PublicationFilter::default()
+            ..PublicationFilter::new(Viewer::public())
         };
         let newest = Position::Page(PageRequest { page: 1, per_page: FEED_LENGTH });
-        let (records, _) = queries::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
+        let (records, _) = list::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
         let ids: Vec<i32> = records.iter().map(|record| record.row.id).collect();
-        let bodies = queries::bodies(connection, &ids)?;
+        let bodies = lookups::bodies(connection, &ids)?;
         Ok((records, bodies, state))
     })
     .await?;

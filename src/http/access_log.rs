@@ -3,15 +3,20 @@
 //! familiar `peer "METHOD target HTTP/1.1" status bytes duration "agent"`)
 //! it carries fields: `request_id`, `method`, `route` (the route's template,
 //! never the raw path: `/api/v1/publications/{ref}`), `status`,
-//! `duration_ms` and `bytes`. Headers are not logged, so no token is.
+//! `duration_ms` and `bytes`; with a token, `token`: its name, who made the
+//! request (for a write, its author). Headers are not logged, so no
+//! token's secret is.
 
 use std::time::Instant;
 
 use actix_web::Error;
+use actix_web::HttpMessage;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
+
+use crate::change::Author;
 
 pub async fn middleware(
     request: ServiceRequest,
@@ -38,15 +43,20 @@ pub async fn middleware(
         .and_then(|value| value.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    log::info!(
-        target: "parution::access",
-        request_id = request_id.as_str(),
-        method = method.as_str(),
-        route = route.as_str(),
-        status = status,
-        duration_ms = (duration_ms * 1000.0).round() / 1000.0,
-        bytes = bytes;
-        "{peer} \"{method} {target} {version:?}\" {status} {bytes} {duration_ms:.3}ms \"{agent}\""
-    );
+    let message = format!("{peer} \"{method} {target} {version:?}\" {status} {bytes} {duration_ms:.3}ms \"{agent}\"");
+    let duration_ms = (duration_ms * 1000.0).round() / 1000.0;
+    let (request_id, method, route) = (request_id.as_str(), method.as_str(), route.as_str());
+    match response.request().extensions().get::<Author>() {
+        Some(Author::Token { name, .. }) => log::info!(
+            target: "parution::access",
+            request_id, method, route, status, duration_ms, bytes, token = name.as_str();
+            "{message}"
+        ),
+        _ => log::info!(
+            target: "parution::access",
+            request_id, method, route, status, duration_ms, bytes;
+            "{message}"
+        ),
+    }
     Ok(response)
 }

@@ -7,10 +7,10 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::auth::Access;
 use crate::db::DbConnection;
 use crate::domain::Reference;
 use crate::error::ApiError;
+use crate::publications::visibility::Viewer;
 use crate::slug_history::{self, Kind};
 
 /// Where `{ref}` sits in every path that has one:
@@ -55,18 +55,18 @@ impl PathRef {
     }
 
     /// Runs `work` on the reference. When it finds nothing and the
-    /// reference is a former slug of an item that `access` may see, the
+    /// reference is a former slug of an item that `viewer` may see, the
     /// answer is a redirect to that item's current URL instead.
     pub fn resolve<T>(
         &self,
         connection: &mut DbConnection,
-        access: Access,
+        viewer: &Viewer,
         work: impl FnOnce(&mut DbConnection, &Reference) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         match work(connection, &self.reference) {
             Err(ApiError::NotFound(message)) => {
                 if let Reference::Slug(former) = &self.reference
-                    && let Some(current) = slug_history::current_slug(connection, self.kind, former, access)?
+                    && let Some(current) = slug_history::current_slug(connection, self.kind, former, viewer)?
                 {
                     return Err(self.moved_to(&current));
                 }

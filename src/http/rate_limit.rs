@@ -10,10 +10,7 @@
 //! The bucket is GCRA (`governor`): the limit is also the burst, and one
 //! request's worth comes back every window ÷ limit.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -27,82 +24,8 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use crate::config::{Network, RateLimit};
 use crate::error::ApiError;
-
-/// A limit: so many requests per window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: NonZeroU32,
-    pub window: Duration,
-}
-
-impl FromStr for RateLimit {
-    type Err = String;
-
-    /// `600/min`, `10/s`, `36000/h` (also `sec`, `second`, `minute`,
-    /// `hour`).
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || format!("a rate limit reads like 600/min, 10/s or 36000/h, not '{text}'");
-        let (count, unit) = text.trim().split_once('/').ok_or_else(invalid)?;
-        let requests = count.trim().parse::<NonZeroU32>().map_err(|_| invalid())?;
-        let window = match unit.trim() {
-            "s" | "sec" | "second" => Duration::from_secs(1),
-            "min" | "minute" => Duration::from_secs(60),
-            "h" | "hour" => Duration::from_secs(3600),
-            _ => return Err(invalid()),
-        };
-        Ok(Self { requests, window })
-    }
-}
-
-impl fmt::Display for RateLimit {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}/{}s", self.requests, self.window.as_secs())
-    }
-}
-
-/// An address or a network (`10.0.0.0/8`, `::1`) that proxies connect from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Network {
-    address: IpAddr,
-    prefix: u8,
-}
-
-impl FromStr for Network {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || format!("a trusted proxy is an address or a network (10.0.0.0/8), not '{text}'");
-        let (address, prefix) = match text.trim().split_once('/') {
-            Some((address, prefix)) => (address, Some(prefix)),
-            None => (text.trim(), None),
-        };
-        let address: IpAddr = address.parse().map_err(|_| invalid())?;
-        let bits = if address.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(prefix) => prefix.parse::<u8>().ok().filter(|prefix| *prefix <= bits).ok_or_else(invalid)?,
-            None => bits,
-        };
-        Ok(Self { address, prefix })
-    }
-}
-
-impl Network {
-    fn contains(&self, address: IpAddr) -> bool {
-        let mask = |bits: u32| if self.prefix == 0 { 0 } else { u128::MAX << (bits - u32::from(self.prefix)) };
-        match (self.address, address.to_canonical()) {
-            (IpAddr::V4(network), IpAddr::V4(address)) => {
-                let mask = mask(32) as u32;
-                u32::from(network) & mask == u32::from(address) & mask
-            }
-            (IpAddr::V6(network), IpAddr::V6(address)) => {
-                let mask = mask(128);
-                u128::from(network) & mask == u128::from(address) & mask
-            }
-            _ => false,
-        }
-    }
-}
 
 /// Who a request counts against.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -256,25 +179,5 @@ pub async fn middleware(
             }
             Ok(request.into_response(response).map_into_right_body())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_and_networks_read_as_documented() {
-        let limit: RateLimit = "600/min".parse().unwrap();
-        assert_eq!((limit.requests.get(), limit.window), (600, Duration::from_secs(60)));
-        assert!("0/min".parse::<RateLimit>().is_err());
-        assert!("600/fortnight".parse::<RateLimit>().is_err());
-        let network: Network = "10.0.0.0/8".parse().unwrap();
-        assert!(network.contains("10.20.30.40".parse().unwrap()));
-        assert!(!network.contains("11.0.0.1".parse().unwrap()));
-        assert!(network.contains("::ffff:10.0.0.1".parse().unwrap()), "a mapped IPv4 address is that address");
-        let one: Network = "::1".parse().unwrap();
-        assert!(one.contains("::1".parse().unwrap()) && !one.contains("::2".parse().unwrap()));
-        assert!("10.0.0.0/33".parse::<Network>().is_err());
     }
 }

@@ -13,7 +13,8 @@ use crate::error::{
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
 use crate::preconditions::IfMatch;
-use crate::publications::handlers::find_id;
+use crate::publications::lookups::find_id;
+use crate::publications::visibility::Viewer;
 use crate::query::NoQuery;
 
 use super::dto::{Link, Links};
@@ -46,9 +47,10 @@ pub async fn list_publication_links(
 ) -> Result<Represented, ApiError> {
     let (data, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let data = target.resolve(connection, access, |connection, reference| {
-            let id = find_id(connection, reference, access)?;
-            Ok(queries::of_publication(connection, id, access)?)
+        let viewer = Viewer::now(access);
+        let data = target.resolve(connection, &viewer, |connection, reference| {
+            let id = find_id(connection, reference, &viewer)?;
+            Ok(queries::of_publication(connection, id, &viewer)?)
         })?;
         Ok((data, state))
     })
@@ -66,10 +68,10 @@ fn written(link: &Link, status: StatusCode) -> Result<Represented, ApiError> {
     Ok(Represented::json(link, Access::Editor)?.at_version(link.version).with_status(status))
 }
 
-/// One link as `access` may see it, or a 404.
-fn find(connection: &mut DbConnection, publication_id: i32, id: i32, access: Access) -> Result<Link, ApiError> {
+/// One link as `viewer` may see it, or a 404.
+fn find(connection: &mut DbConnection, publication_id: i32, id: i32, viewer: &Viewer) -> Result<Link, ApiError> {
     let not_found = || ApiError::NotFound(format!("publication {publication_id} has no link {id}"));
-    queries::one(connection, publication_id, id, access).or_not_found(not_found)?.ok_or_else(not_found)
+    queries::one(connection, publication_id, id, viewer).or_not_found(not_found)?.ok_or_else(not_found)
 }
 
 /// Get a link
@@ -103,9 +105,10 @@ pub async fn get_publication_link(
     let link_id = link_id(&request)?;
     let (link, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let link = target.resolve(connection, access, |connection, reference| {
-            let publication_id = find_id(connection, reference, access)?;
-            find(connection, publication_id, link_id, access)
+        let viewer = Viewer::now(access);
+        let link = target.resolve(connection, &viewer, |connection, reference| {
+            let publication_id = find_id(connection, reference, &viewer)?;
+            find(connection, publication_id, link_id, &viewer)
         })?;
         Ok((link, state))
     })
@@ -143,14 +146,15 @@ pub async fn create_publication_link(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let input = LinkInput::from_json(body.0)?;
-    let (publication_id, link) = db::write(&pool, move |connection| {
-        let (publication_id, id) = target.resolve(connection, Access::Editor, |connection, reference| {
-            writes::create(connection, reference, input.clone())
-        })?;
-        Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
-    })
-    .await?;
-    log::info!("token {} added link {} to publication {publication_id}", editor.token_id, link.id);
+    let (publication_id, link) = editor
+        .write(&pool, move |connection, change| {
+            let viewer = Viewer::editor();
+            let (publication_id, id) = target.resolve(connection, &viewer, |connection, reference| {
+                writes::create(connection, change, reference, input.clone())
+            })?;
+            Ok((publication_id, find(connection, publication_id, id, &viewer)?))
+        })
+        .await?;
     let location = format!("/api/v1/publications/{publication_id}/links/{}", link.id);
     Ok(written(&link, StatusCode::CREATED)?.with_header(header::LOCATION, location))
 }
@@ -191,14 +195,15 @@ pub async fn patch_publication_link(
     if_match: IfMatch,
 ) -> Result<Represented, ApiError> {
     let id = link_id(&request)?;
-    let (publication_id, link) = db::write(&pool, move |connection| {
-        let publication_id = target.resolve(connection, Access::Editor, |connection, reference| {
-            writes::patch(connection, reference, id, &if_match, body.clone())
-        })?;
-        Ok((publication_id, find(connection, publication_id, id, Access::Editor)?))
-    })
-    .await?;
-    log::info!("token {} patched link {id} of publication {publication_id}", editor.token_id);
+    let link = editor
+        .write(&pool, move |connection, change| {
+            let viewer = Viewer::editor();
+            let publication_id = target.resolve(connection, &viewer, |connection, reference| {
+                writes::patch(connection, change, reference, id, &if_match, body.clone())
+            })?;
+            find(connection, publication_id, id, &viewer)
+        })
+        .await?;
     written(&link, StatusCode::OK)
 }
 
@@ -232,13 +237,12 @@ pub async fn delete_publication_link(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = link_id(&request)?;
-    let publication = target.reference.clone();
-    db::write(&pool, move |connection| {
-        target.resolve(connection, Access::Editor, |connection, reference| {
-            writes::delete(connection, reference, id, &if_match)
+    editor
+        .write(&pool, move |connection, change| {
+            target.resolve(connection, &Viewer::editor(), |connection, reference| {
+                writes::delete(connection, change, reference, id, &if_match)
+            })
         })
-    })
-    .await?;
-    log::info!("token {} deleted link {id} of publication {publication}", editor.token_id);
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

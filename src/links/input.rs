@@ -11,7 +11,7 @@ use crate::categories::input::MAX_POSITION;
 use crate::domain::Reference;
 use crate::domain::patterns::{LANGUAGE, MEDIA_TYPE, PLAIN_TEXT, PLAIN_TEXT_REQUIRED, WEB_URL};
 use crate::error::ApiError;
-use crate::openapi::{component, schema_from_json};
+use crate::openapi::schema::{component, schema_from_json};
 use crate::validation::Fields;
 
 use super::dto::LinkRel;

@@ -5,6 +5,7 @@ pub mod dto;
 pub mod handlers;
 pub mod input;
 pub mod queries;
+pub mod store;
 pub mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -1,23 +1,25 @@
-//! Writing links. A link belongs to its publication: every change to one
-//! is a change to the publication too (its `version` goes up).
+//! The write service of links. A link belongs to its publication: every
+//! change to one is a change to the publication too (its `version` goes
+//! up).
 
 use diesel::OptionalExtension;
 
-use crate::auth::Access;
 use crate::body::MergePatch;
+use crate::change::{Change, Stamps};
 use crate::db::DbConnection;
 use crate::domain::Reference;
 use crate::error::{ApiError, FieldError, OrNotFound};
 use crate::preconditions::IfMatch;
-use crate::publications::queries as publication_queries;
+use crate::publications::visibility::Viewer;
+use crate::publications::{lookups, store as publication_store};
 
 use super::input::LinkInput;
-use super::queries::{self, LinkChanges, LinkRow};
+use super::queries::{self, LinkRow};
+use super::store::{self, LinkValues};
 
 /// The id of a publication, whatever its status, or a 404.
 pub fn publication(connection: &mut DbConnection, reference: &Reference) -> Result<i32, ApiError> {
-    publication_queries::find_id(connection, reference, Access::Editor)
-        .or_not_found(|| ApiError::no_such("publication", reference))
+    lookups::find_id(connection, reference, &Viewer::editor())
 }
 
 fn current(connection: &mut DbConnection, publication_id: i32, id: i32) -> Result<LinkRow, ApiError> {
@@ -32,19 +34,21 @@ fn stale() -> ApiError {
 /// Adds a link to a publication; returns the ids of both.
 pub fn create(
     connection: &mut DbConnection,
+    change: &Change,
     publication: &Reference,
     input: LinkInput,
 ) -> Result<(i32, i32), ApiError> {
     let publication_id = self::publication(connection, publication)?;
-    let changes = changes(connection, publication_id, input)?;
-    let id = queries::insert(connection, publication_id, &changes)?;
-    publication_queries::touch(connection, publication_id)?;
+    let values = values(connection, publication_id, input)?;
+    let id = store::insert(connection, publication_id, &values, &Stamps::new(change))?;
+    publication_store::touch(connection, publication_id, change)?;
     Ok((publication_id, id))
 }
 
 /// Applies a JSON Merge Patch to a link; returns its publication's id.
 pub fn patch(
     connection: &mut DbConnection,
+    change: &Change,
     publication: &Reference,
     id: i32,
     if_match: &IfMatch,
@@ -54,16 +58,19 @@ pub fn patch(
     let current = current(connection, publication_id, id)?;
     if_match.check(current.version)?;
     let input = LinkInput::patched(&current, patch)?;
-    let changes = changes(connection, publication_id, input)?;
-    if !queries::update(connection, id, current.version, &changes)? {
+    let values = values(connection, publication_id, input)?;
+    let stamps = Stamps::next(current.created_at, current.version, change);
+    if !store::update(connection, id, current.version, &values, &stamps)? {
         return Err(stale());
     }
-    publication_queries::touch(connection, publication_id)?;
+    publication_store::touch(connection, publication_id, change)?;
     Ok(publication_id)
 }
 
+/// Deletes a link; its publication is changed by `change`.
 pub fn delete(
     connection: &mut DbConnection,
+    change: &Change,
     publication: &Reference,
     id: i32,
     if_match: &IfMatch,
@@ -71,15 +78,15 @@ pub fn delete(
     let publication_id = self::publication(connection, publication)?;
     let current = current(connection, publication_id, id)?;
     if_match.check(current.version)?;
-    if !queries::delete(connection, id, current.version)? {
+    if !store::delete(connection, id, current.version)? {
         return Err(stale());
     }
-    Ok(publication_queries::touch(connection, publication_id)?)
+    Ok(publication_store::touch(connection, publication_id, change)?)
 }
 
 /// Resolves the target and fills the defaults: the target's title, the
 /// position after the last link.
-fn changes(connection: &mut DbConnection, publication_id: i32, input: LinkInput) -> Result<LinkChanges, ApiError> {
+fn values(connection: &mut DbConnection, publication_id: i32, input: LinkInput) -> Result<LinkValues, ApiError> {
     let invalid = |code: &'static str, message: String| {
         ApiError::ValidationFailed(vec![FieldError { field: "target".into(), code, message }])
     };
@@ -88,9 +95,9 @@ fn changes(connection: &mut DbConnection, publication_id: i32, input: LinkInput)
         None => None,
         Some(reference) => {
             let target =
-                publication_queries::find_title(connection, reference, Access::Editor).optional()?.ok_or_else(
-                    || invalid("unknown_publication", format!("no publication has the id or slug '{reference}'")),
-                )?;
+                lookups::find_title(connection, reference, &Viewer::editor()).optional()?.ok_or_else(|| {
+                    invalid("unknown_publication", format!("no publication has the id or slug '{reference}'"))
+                })?;
             let (target_id, target_title) = target;
             if target_id == publication_id {
                 return Err(invalid("self_link", "a publication cannot link to itself".into()));
@@ -103,7 +110,7 @@ fn changes(connection: &mut DbConnection, publication_id: i32, input: LinkInput)
         Some(position) => position,
         None => queries::next_position(connection, publication_id)?,
     };
-    Ok(LinkChanges {
+    Ok(LinkValues {
         rel: input.rel,
         title: title.unwrap_or_default(),
         url: input.url,

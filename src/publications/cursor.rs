@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::search::{SearchQuery, terms};
+use crate::search::{SearchQuery, title_matches};
 
-use super::queries::{Sort, SummaryRow};
+use super::list::Sort;
+use super::lookups::SummaryRow;
 
 /// The sort keys of the last item of a page, and its id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +63,8 @@ impl Cursor {
             Sort::TitleAsc | Sort::TitleDesc => Key::Title(sort_title.to_owned()),
             Sort::UpdatedDesc | Sort::UpdatedAsc => Key::Updated(row.updated_at),
             Sort::Relevance => {
-                Key::Relevance(search.is_some_and(|search| title_matches(&row.title, search)), row.published_at)
+                let in_title = search.is_some_and(|search| title_matches(&row.language, &row.title, search));
+                Key::Relevance(in_title, row.published_at)
             }
         };
         Self { key, id: row.id }
@@ -94,11 +96,4 @@ impl Cursor {
         }
         Ok(Self { key: envelope.key, id: envelope.id })
     }
-}
-
-/// Whether every group of `search` appears in `title`, phrases as adjacent
-/// terms: what the index's title match computes, done again in Rust.
-pub fn title_matches(title: &str, search: &SearchQuery) -> bool {
-    let title = terms(title);
-    search.groups.iter().all(|group| title.windows(group.len()).any(|window| window == group.as_slice()))
 }

@@ -7,8 +7,10 @@ use utoipa::ToSchema;
 use crate::categories::dto::CategorySummary;
 use crate::domain::Status;
 use crate::links::dto::Link;
+use crate::pagination::Pagination;
 
-use super::queries::{FacetCounts, PublicationRecord, SummaryRecord, SummaryRow};
+use super::facets::FacetCounts;
+use super::lookups::{PublicationRecord, SummaryRecord, SummaryRow};
 
 /// A publication as listed: everything but its body and links.
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,6 +94,18 @@ impl Publication {
     pub fn new(record: PublicationRecord, links: Vec<Link>) -> Self {
         Self { summary: summary(record.row, record.categories), body: record.body, links }
     }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Page_PublicationSummary)]
+pub struct PublicationPage {
+    #[schema(inline)]
+    pub data: Vec<PublicationSummary>,
+    pub pagination: Pagination,
+    /// Counts for filter chips, when `facets` asks for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
 }
 
 /// A list without pagination: every item fits in one answer.

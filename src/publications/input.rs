@@ -11,10 +11,10 @@ use crate::body::MergePatch;
 use crate::domain::patterns::{LANGUAGE, PLAIN_LINE, PLAIN_TEXT, PLAIN_TEXT_REQUIRED, SLUG};
 use crate::domain::{Reference, Status};
 use crate::error::ApiError;
-use crate::openapi::{component, schema_from_json};
+use crate::openapi::schema::{component, schema_from_json};
 use crate::validation::Fields;
 
-use super::queries::PublicationRecord;
+use super::lookups::PublicationRecord;
 
 /// A publication as written (POST, PUT). Only `title` is required; an
 /// absent field takes its default, so a PUT replaces the whole publication.

@@ -1,11 +1,27 @@
 //! Publications: studies, reports and articles, with their categories.
+//!
+//! - `handlers`: the HTTP routes, thin: parse, call a service, answer;
+//! - `list_query`, `input`, `dto`: what a request says and what an answer
+//!   holds;
+//! - `listing` (with `search_plan`): the list service, which the category
+//!   and feed routes call too; `writes`: the write service;
+//! - `visibility`: who may see a publication, the one rule every query
+//!   applies; `list`, `facets`, `lookups`: the queries; `cursor`: list
+//!   positions;
+//! - `store`: the only code that writes publication rows.
 
 pub mod cursor;
 pub mod dto;
+pub mod facets;
 pub mod handlers;
 pub mod input;
+pub mod list;
+pub mod list_query;
 pub mod listing;
-pub mod queries;
+pub mod lookups;
+pub mod search_plan;
+pub mod store;
+pub mod visibility;
 pub mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;

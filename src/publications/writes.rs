@@ -1,8 +1,10 @@
-//! Writing publications: validated input becomes rows, inside one write
-//! transaction, or nothing changes.
+//! The write service of publications: validated input and a change (who,
+//! when) become rows through the store, inside one write transaction, or
+//! nothing changes.
 
 use crate::body::MergePatch;
 use crate::categories::queries as category_queries;
+use crate::change::{Change, Stamps};
 use crate::db::DbConnection;
 use crate::domain::html::sanitize;
 use crate::domain::{Reference, Status, slug};
@@ -11,38 +13,41 @@ use crate::preconditions::IfMatch;
 use crate::slug_history::{self, Kind};
 
 use super::input::PublicationInput;
-use super::queries::{self, PublicationChanges, PublicationRecord};
-use crate::auth::Access;
+use super::lookups::{self, PublicationRecord};
+use super::store::{self, PublicationValues};
+use super::visibility::Viewer;
 
 /// The publication, whatever its status, or a 404.
 pub fn current(connection: &mut DbConnection, reference: &Reference) -> Result<PublicationRecord, ApiError> {
-    queries::find(connection, reference, Access::Editor).or_not_found(|| ApiError::no_such("publication", reference))
+    lookups::find(connection, reference, &Viewer::editor()).or_not_found(|| ApiError::no_such("publication", reference))
 }
 
 /// Creates a publication; returns its id.
-pub fn create(connection: &mut DbConnection, input: PublicationInput) -> Result<i32, ApiError> {
-    let changes = changes(connection, input, None)?;
-    let id = queries::insert(connection, &changes)?;
-    slug_history::taken(connection, Kind::Publication, &changes.slug)?;
+pub fn create(connection: &mut DbConnection, change: &Change, input: PublicationInput) -> Result<i32, ApiError> {
+    let values = values(connection, change, input, None)?;
+    let id = store::insert(connection, &values, &values.document(), &Stamps::new(change))?;
+    slug_history::taken(connection, Kind::Publication, &values.slug)?;
     Ok(id)
 }
 
 /// Replaces a publication as a whole; returns its id.
 pub fn replace(
     connection: &mut DbConnection,
+    change: &Change,
     reference: &Reference,
     if_match: &IfMatch,
     input: PublicationInput,
 ) -> Result<i32, ApiError> {
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
-    let changes = changes(connection, input, Some(&current))?;
-    update(connection, &current, &changes)
+    let values = values(connection, change, input, Some(&current))?;
+    update(connection, change, &current, &values)
 }
 
 /// Applies a JSON Merge Patch to a publication; returns its id.
 pub fn patch(
     connection: &mut DbConnection,
+    change: &Change,
     reference: &Reference,
     if_match: &IfMatch,
     patch: MergePatch,
@@ -50,27 +55,30 @@ pub fn patch(
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
     let input = PublicationInput::patched(&current, patch)?;
-    let changes = changes(connection, input, Some(&current))?;
-    update(connection, &current, &changes)
+    let values = values(connection, change, input, Some(&current))?;
+    update(connection, change, &current, &values)
 }
 
 /// Deletes a publication, its links and the links to it; returns its id.
 pub fn delete(connection: &mut DbConnection, reference: &Reference, if_match: &IfMatch) -> Result<i32, ApiError> {
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
-    if queries::delete(connection, current.row.id, current.row.version)? { Ok(current.row.id) } else { Err(stale()) }
+    if store::delete(connection, current.row.id, current.row.version)? { Ok(current.row.id) } else { Err(stale()) }
 }
 
 fn update(
     connection: &mut DbConnection,
+    change: &Change,
     current: &PublicationRecord,
-    changes: &PublicationChanges,
+    values: &PublicationValues,
 ) -> Result<i32, ApiError> {
-    if !queries::update(connection, current.row.id, current.row.version, changes)? {
+    let row = &current.row;
+    let stamps = Stamps::next(row.created_at, row.version, change);
+    if !store::update(connection, row.id, Some(row.version), values, &values.document(), &stamps)? {
         return Err(stale());
     }
-    slug_history::moved(connection, Kind::Publication, current.row.id, &current.row.slug, &changes.slug)?;
-    Ok(current.row.id)
+    slug_history::moved(connection, Kind::Publication, row.id, &row.slug, &values.slug)?;
+    Ok(row.id)
 }
 
 /// Another writer changed the publication between our read and our write.
@@ -78,13 +86,15 @@ fn stale() -> ApiError {
     ApiError::PreconditionFailed("the publication changed while this request was applied; fetch it again".into())
 }
 
-/// Turns valid input into the columns to write: categories resolved, slug
-/// chosen, body sanitised, publication time set on first publication.
-fn changes(
+/// Turns valid input into the values to write: categories resolved, slug
+/// chosen, body sanitised, publication time set on first publication (the
+/// change's instant).
+fn values(
     connection: &mut DbConnection,
+    change: &Change,
     input: PublicationInput,
     current: Option<&PublicationRecord>,
-) -> Result<PublicationChanges, ApiError> {
+) -> Result<PublicationValues, ApiError> {
     let tree = category_queries::tree(connection)?;
     let mut errors = Vec::new();
     let mut category_ids = Vec::new();
@@ -106,7 +116,7 @@ fn changes(
     let current_id = current.map(|record| record.row.id);
     let slug = match (input.slug, current) {
         (Some(given), _) => {
-            if queries::slug_taken(connection, &given, current_id)? {
+            if lookups::slug_taken(connection, &given, current_id)? {
                 return Err(ApiError::Conflict(format!("the slug '{given}' is taken")));
             }
             given
@@ -115,15 +125,15 @@ fn changes(
         (None, None) => {
             // One query however many publications share the title.
             let base = slug::slugify(&input.title).unwrap_or_else(|| "publication".to_owned());
-            slug::first_free(&base, &queries::slugs_from(connection, &base)?)
+            slug::first_free(&base, &lookups::slugs_from(connection, &base)?)
         }
     };
 
     let published_at = input.published_at.map(|at| at.naive_utc()).or_else(|| {
         let already = current.and_then(|record| record.row.published_at);
-        (input.status == Status::Published).then(|| already.unwrap_or_else(crate::db::now))
+        (input.status == Status::Published).then(|| already.unwrap_or(change.at))
     });
-    Ok(PublicationChanges {
+    Ok(PublicationValues {
         slug,
         title: input.title,
         summary: input.summary,
@@ -131,7 +141,7 @@ fn changes(
         status: input.status,
         language: input.language,
         published_at,
-        authors: serde_json::to_string(&input.authors).map_err(ApiError::internal)?,
+        authors: input.authors,
         category_ids,
     })
 }

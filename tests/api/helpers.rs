@@ -9,9 +9,15 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use parution::categories::store::{self as category_store, CategoryValues};
+use parution::change::{Author, Change, Stamps};
 use parution::config::{DatabaseSettings, HttpSettings};
-use parution::db::schema::{categories, links, publication_categories, publications};
+use parution::db::schema::publications;
 use parution::db::{self, DbConnection, Pool};
+use parution::domain::Status;
+use parution::links::dto::LinkRel;
+use parution::links::store::{self as link_store, LinkValues};
+use parution::publications::store::{self as publication_store, PublicationValues};
 use parution::startup::{self, Demo};
 use serde_json::Value;
 use utoipa::openapi::OpenApi;
@@ -285,38 +291,26 @@ impl Default for NewPublication<'_> {
     }
 }
 
+/// Writes a fixture as every write does: through the stores.
+fn fixture_change() -> Change {
+    Change::now(Author::Command("test"))
+}
+
 pub fn insert_publication(connection: &mut DbConnection, new: NewPublication) -> i32 {
-    let now = db::now();
     let title = if new.title.is_empty() { new.slug } else { new.title };
-    let id: i32 = diesel::insert_into(publications::table)
-        .values((
-            publications::slug.eq(new.slug),
-            publications::title.eq(title),
-            publications::summary.eq(format!("Résumé de {title}")),
-            publications::body.eq(format!("<p>Texte de {title}</p>")),
-            publications::status.eq(new.status),
-            publications::language.eq(new.language),
-            publications::published_at.eq(new.published_at),
-            publications::authors.eq(r#"["Service des études"]"#),
-            publications::created_at.eq(now),
-            publications::updated_at.eq(now),
-        ))
-        .returning(publications::id)
-        .get_result(connection)
-        .expect("the publication is inserted");
-    for (position, category_id) in new.categories.iter().enumerate() {
-        diesel::insert_into(publication_categories::table)
-            .values((
-                publication_categories::publication_id.eq(id),
-                publication_categories::category_id.eq(category_id),
-                publication_categories::position.eq(position as i32),
-            ))
-            .execute(connection)
-            .expect("the publication is filed");
-    }
-    let (summary, body) = (format!("Résumé de {title}"), format!("<p>Texte de {title}</p>"));
-    db::search::index(connection, id, title, &summary, &body).expect("the publication is indexed");
-    id
+    let values = PublicationValues {
+        slug: new.slug.to_owned(),
+        title: title.to_owned(),
+        summary: format!("Résumé de {title}"),
+        body: format!("<p>Texte de {title}</p>"),
+        status: Status::from_stored(new.status),
+        language: new.language.to_owned(),
+        published_at: new.published_at,
+        authors: vec!["Service des études".to_owned()],
+        category_ids: new.categories.to_vec(),
+    };
+    publication_store::insert(connection, &values, &values.document(), &Stamps::new(&fixture_change()))
+        .expect("the publication is inserted")
 }
 
 pub fn insert_category(
@@ -326,19 +320,9 @@ pub fn insert_category(
     parent: Option<i32>,
     position: i32,
 ) -> i32 {
-    let now = db::now();
-    diesel::insert_into(categories::table)
-        .values((
-            categories::slug.eq(slug),
-            categories::name.eq(name),
-            categories::parent_id.eq(parent),
-            categories::position.eq(position),
-            categories::created_at.eq(now),
-            categories::updated_at.eq(now),
-        ))
-        .returning(categories::id)
-        .get_result(connection)
-        .expect("the category is inserted")
+    let values =
+        CategoryValues { slug: slug.to_owned(), name: name.to_owned(), description: None, parent_id: parent, position };
+    category_store::insert(connection, &values, &Stamps::new(&fixture_change())).expect("the category is inserted")
 }
 
 /// A link from `publication` to another publication or to a URL.
@@ -349,25 +333,20 @@ pub fn insert_link(
     target: Result<i32, &str>,
     position: i32,
 ) -> i32 {
-    let now = db::now();
     let (target_id, url) = match target {
         Ok(id) => (Some(id), None),
-        Err(url) => (None, Some(url)),
+        Err(url) => (None, Some(url.to_owned())),
     };
-    diesel::insert_into(links::table)
-        .values((
-            links::publication_id.eq(publication),
-            links::rel.eq(rel),
-            links::title.eq(format!("Lien {position}")),
-            links::url.eq(url),
-            links::target_id.eq(target_id),
-            links::position.eq(position),
-            links::created_at.eq(now),
-            links::updated_at.eq(now),
-        ))
-        .returning(links::id)
-        .get_result(connection)
-        .expect("the link is inserted")
+    let values = LinkValues {
+        rel: LinkRel::from_stored(rel),
+        title: format!("Lien {position}"),
+        url,
+        target_id,
+        media_type: None,
+        hreflang: None,
+        position,
+    };
+    link_store::insert(connection, publication, &values, &Stamps::new(&fixture_change())).expect("the link is inserted")
 }
 
 /// The `data` array's values of `field`.

@@ -3,10 +3,10 @@
 //! read, it holds the same publications in the same order.
 
 use parution::db::search::Drive;
-use parution::domain::Status;
 use parution::pagination::PageRequest;
-use parution::publications::queries::{self, Position, PublicationFilter, SearchPlan, Sort};
-use parution::search::SearchQuery;
+use parution::publications::list::{self, Position, PublicationFilter, SearchPlan, Sort};
+use parution::publications::visibility::Viewer;
+use parution::search::{DEFAULT_LANGUAGE, analyser};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, NewPublication, TestApp, day, insert_publication};
@@ -45,9 +45,8 @@ async fn every_plan_reads_the_same_pages(backend: Backend) {
     let app = TestApp::new(backend).await;
     let expected = by_relevance(catalogue(&app));
     let filter = PublicationFilter {
-        statuses: vec![Status::Published],
-        search: SearchQuery::parse("texte"),
-        ..PublicationFilter::default()
+        search: analyser(DEFAULT_LANGUAGE).query("texte"),
+        ..PublicationFilter::new(Viewer::public())
     };
     let connection = &mut app.connection();
     let drives = [Drive::Matches, Drive::OrderInMatches, Drive::OrderProbing];
@@ -59,7 +58,7 @@ async fn every_plan_reads_the_same_pages(backend: Backend) {
                 let mut paged = Vec::new();
                 for page in 1..=18 {
                     let position = Position::Page(PageRequest { page, per_page: 7 });
-                    let (records, _) = queries::page(connection, &filter, Sort::Relevance, &position, &plan).unwrap();
+                    let (records, _) = list::page(connection, &filter, Sort::Relevance, &position, &plan).unwrap();
                     paged.extend(records.iter().map(|record| record.row.id));
                 }
                 assert_eq!(paged, expected, "pages with {plan:?}");
@@ -67,8 +66,7 @@ async fn every_plan_reads_the_same_pages(backend: Backend) {
                 let mut walked = Vec::new();
                 let mut position = Position::Page(PageRequest { page: 1, per_page: 7 });
                 loop {
-                    let (records, next) =
-                        queries::page(connection, &filter, Sort::Relevance, &position, &plan).unwrap();
+                    let (records, next) = list::page(connection, &filter, Sort::Relevance, &position, &plan).unwrap();
                     walked.extend(records.iter().map(|record| record.row.id));
                     let Some(next) = next else { break };
                     position = Position::After(next, 7);
@@ -78,7 +76,7 @@ async fn every_plan_reads_the_same_pages(backend: Backend) {
             // Other orders have one part.
             let plan = SearchPlan { all, title, title_total: None };
             let position = Position::Page(PageRequest { page: 2, per_page: 30 });
-            let (records, _) = queries::page(connection, &filter, Sort::TitleAsc, &position, &plan).unwrap();
+            let (records, _) = list::page(connection, &filter, Sort::TitleAsc, &position, &plan).unwrap();
             let titles: Vec<&str> = records.iter().map(|record| record.row.title.as_str()).collect();
             assert_eq!(titles.len(), 30);
             assert!(titles.windows(2).all(|pair| pair[0].to_lowercase() <= pair[1].to_lowercase()), "{titles:?}");

@@ -2,6 +2,8 @@
 //! collected from the handlers' `#[utoipa::path]` attributes as the routes
 //! are registered, so no route can exist undocumented.
 
+pub mod schema;
+
 use actix_web::App;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::schema::{Object, Ref, Type};
@@ -9,6 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
+
+use self::schema::schema_from_json;
 
 use crate::error::{
     BadRequest, Conflict, ErrorCode, FieldError, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
@@ -19,7 +23,7 @@ use crate::error::{
 #[openapi(
     info(
         title = "Parution",
-        description = include_str!("openapi.md"),
+        description = include_str!("description.md"),
         license(name = "MIT", identifier = "MIT"),
         contact(name = "Parution", url = "https://github.com/parution/parution"),
     ),
@@ -161,7 +165,7 @@ impl ParameterShapes {
             "q" => json!({"type": "string", "minLength": 1, "maxLength": crate::search::MAX_QUERY_LENGTH}),
             "category" => json!({
                 "type": "array",
-                "maxItems": crate::publications::listing::MAX_CATEGORIES,
+                "maxItems": crate::publications::list_query::MAX_CATEGORIES,
                 "items": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": REFERENCE}
             }),
             "language" => json!({"type": "string", "maxLength": 35, "pattern": LANGUAGE}),
@@ -197,24 +201,10 @@ impl Modify for ParameterShapes {
     }
 }
 
-/// A schema written as JSON: for what derive cannot say (patterns shared
-/// with the server's checks, `oneOf`, `null` field by field).
-pub fn schema_from_json(json: serde_json::Value) -> RefOr<utoipa::openapi::schema::Schema> {
-    serde_json::from_value(json).expect("a schema written in the code is valid")
-}
-
-/// A reference to a component schema, for use inside [`schema_from_json`].
-pub fn component(name: &str) -> serde_json::Value {
-    serde_json::json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
 /// The whole document, as served at `/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, mut document) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(crate::startup::configure_routes)
-        .split_for_parts();
+    let (_, mut document) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes::configure).split_for_parts();
     // After the routes: these apply to their operations.
     HttpBehaviour.modify(&mut document);
     ParameterShapes.modify(&mut document);

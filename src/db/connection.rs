@@ -1,0 +1,207 @@
+//! Connections to either backend: the URL that names one, the pool, the
+//! settings each connection gets, and a blocking call on a given pool.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+
+use crate::error::ApiError;
+
+/// A connection to either backend. Diesel generates `MultiBackend` beside it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which engine a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL whose scheme has been checked: `sqlite://PATH` (relative
+/// unless PATH starts with `/`) or `postgres://…` / `postgresql://…`.
+/// Anything else is refused, so a mistyped PostgreSQL URL can never fall
+/// through to a new SQLite file.
+#[derive(Clone, Debug)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    /// What the driver receives: a file path for SQLite, the URL for PostgreSQL.
+    target: String,
+}
+
+impl DatabaseUrl {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL without any password, for logs.
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.target),
+            Backend::Postgres => match (self.target.find("://"), self.target.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    format!("{}://***{}", &self.target[..scheme_end], &self.target[at..])
+                }
+                _ => self.target.clone(),
+            },
+        }
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("a sqlite:// URL needs a file path, e.g. sqlite://data/parution.db".into());
+            }
+            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+        }
+        Err(format!(
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DATABASE",
+            url.split("://").next().unwrap_or_default()
+        ))
+    }
+}
+
+/// An r2d2 manager that opens the backend the URL names, and only that one.
+#[derive(Clone, Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let connection = match self.url.backend {
+            Backend::Sqlite => SqliteConnection::establish(&self.url.target).map(DbConnection::Sqlite),
+            Backend::Postgres => PgConnection::establish(&self.url.target).map(DbConnection::Postgresql),
+        };
+        connection.map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
+        connection.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        connection.is_broken()
+    }
+}
+
+/// Per-connection settings. Writers wait for the write lock at most the
+/// lock timeout, then answer 503 (SQLite's `busy_timeout`, PostgreSQL's
+/// `lock_timeout`). On SQLite, `synchronous = FULL` makes every answered
+/// commit survive a crash of the process or of the machine.
+#[derive(Debug)]
+pub(super) struct ConnectionSettings {
+    pub(super) lock_timeout: Duration,
+}
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
+        let milliseconds = self.lock_timeout.as_millis();
+        match connection {
+            DbConnection::Sqlite(connection) => connection.batch_execute(&format!(
+                "PRAGMA busy_timeout = {milliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+            )),
+            DbConnection::Postgresql(connection) => {
+                connection.batch_execute(&format!("SET lock_timeout = {milliseconds}"))
+            }
+        }
+        .map_err(r2d2::Error::QueryError)
+    }
+}
+
+/// How long a request may wait: for a pooled connection, and for the write
+/// lock.
+#[derive(Clone, Copy, Debug)]
+pub struct Waits {
+    pub connection: Duration,
+    pub lock: Duration,
+}
+
+/// Opens a pool of `size` connections. A SQLite file and its folder are
+/// created when missing, and the file is put in WAL mode (which persists).
+pub fn connect(url: &DatabaseUrl, size: u32, waits: Waits) -> Result<Pool, String> {
+    connect_observed(url, size, waits, Box::new(r2d2::event::NopEventHandler))
+}
+
+/// The same, telling `events` of every checkout and timeout (the server
+/// passes its metrics' handler; this layer knows nothing of metrics).
+pub fn connect_observed(
+    url: &DatabaseUrl,
+    size: u32,
+    waits: Waits,
+    events: Box<dyn r2d2::HandleEvent>,
+) -> Result<Pool, String> {
+    if url.backend == Backend::Sqlite {
+        if let Some(folder) = Path::new(&url.target).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .map_err(|error| format!("cannot create the folder {}: {error}", folder.display()))?;
+        }
+        let mut connection = SqliteConnection::establish(&url.target).map_err(|error| error.to_string())?;
+        connection.batch_execute("PRAGMA journal_mode = WAL;").map_err(|error| error.to_string())?;
+    }
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        // A connection to a file does not break: no test query per checkout.
+        .test_on_check_out(url.backend == Backend::Postgres)
+        .connection_timeout(waits.connection)
+        .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
+        .event_handler(events)
+        .build(ConnectionManager { url: url.clone() })
+        .map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))
+}
+
+/// The backend a connection talks to.
+pub fn backend(connection: &DbConnection) -> Backend {
+    match connection {
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+        DbConnection::Postgresql(_) => Backend::Postgres,
+    }
+}
+
+/// A pooled connection, or the 503 that says how long was waited.
+pub(super) fn pooled(pool: &Pool) -> Result<PooledConnection, ApiError> {
+    pool.get().map_err(|error| {
+        log::warn!("no database connection: {error}");
+        ApiError::Unavailable(format!(
+            "no database connection was free within {} s; try again shortly",
+            pool.connection_timeout().as_secs()
+        ))
+    })
+}
+
+/// Runs `query` on a connection of `pool` in actix's blocking thread pool,
+/// whatever the request reads from (see [`super::run`] for that).
+pub async fn on_pool<T, F>(pool: &Pool, query: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || query(&mut *pooled(&pool)?)).await.map_err(ApiError::internal)?
+}

@@ -1,0 +1,236 @@
+//! The lines of an export file, how each is checked (with the very rules
+//! of the API's writes, so that a file cannot store what a PATCH would
+//! later refuse), and where an import reads them from.
+
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::categories::input::CategoryInput;
+use crate::domain::{Status, is_slug};
+use crate::error::ApiError;
+use crate::links::dto::LinkRel;
+use crate::links::input::LinkInput;
+use crate::publications::input::PublicationInput;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(super) enum Line {
+    Category(CategoryLine),
+    Publication(PublicationLine),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CategoryLine {
+    pub(super) slug: String,
+    pub(super) name: String,
+    pub(super) description: Option<String>,
+    /// The parent's slug.
+    pub(super) parent: Option<String>,
+    pub(super) position: i32,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+    pub(super) version: i32,
+    /// Slugs the category had before, which answer a redirect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) former_slugs: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PublicationLine {
+    pub(super) slug: String,
+    pub(super) title: String,
+    pub(super) summary: String,
+    pub(super) body: String,
+    pub(super) status: Status,
+    pub(super) language: String,
+    pub(super) published_at: Option<DateTime<Utc>>,
+    pub(super) authors: Vec<String>,
+    /// Category slugs, in order.
+    pub(super) categories: Vec<String>,
+    pub(super) links: Vec<LinkLine>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+    pub(super) version: i32,
+    /// Slugs the publication had before, which answer a redirect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) former_slugs: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LinkLine {
+    pub(super) rel: LinkRel,
+    pub(super) title: String,
+    pub(super) url: Option<String>,
+    /// The target publication's slug.
+    pub(super) target: Option<String>,
+    pub(super) media_type: Option<String>,
+    pub(super) hreflang: Option<String>,
+    pub(super) position: i32,
+    pub(super) version: i32,
+}
+
+/// What a refused line says: each field at fault and why.
+fn describe(error: ApiError) -> String {
+    match error {
+        ApiError::ValidationFailed(errors) => {
+            let faults: Vec<String> = errors.iter().map(|error| format!("{} {}", error.field, error.message)).collect();
+            faults.join("; ")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(object) => object,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Checks one line on its own, with the very rules of the API's writes
+/// (the same input types read it), so that a file cannot store what a
+/// PATCH would later refuse.
+fn check(line: &Line) -> Result<(), String> {
+    let former = |current: &str, former: &[String]| {
+        former.iter().try_for_each(|old| {
+            if !is_slug(old) {
+                Err(format!("former slug '{old}' is not a slug (lowercase letters, digits, hyphens)"))
+            } else if old == current {
+                Err(format!("'{old}' is the current slug, not a former one"))
+            } else {
+                Ok(())
+            }
+        })
+    };
+    match line {
+        Line::Category(category) => {
+            CategoryInput::from_json(object(json!({
+                "slug": category.slug,
+                "name": category.name,
+                "description": category.description,
+                "parent_id": category.parent,
+                "position": category.position,
+            })))
+            .map_err(describe)?;
+            former(&category.slug, &category.former_slugs)?;
+            if category.parent.as_deref() == Some(category.slug.as_str()) {
+                return Err("a category cannot be its own parent".into());
+            }
+        }
+        Line::Publication(publication) => {
+            PublicationInput::from_json(object(json!({
+                "slug": publication.slug,
+                "title": publication.title,
+                "summary": publication.summary,
+                "body": publication.body,
+                "status": publication.status,
+                "language": publication.language,
+                "published_at": publication.published_at,
+                "authors": publication.authors,
+                "categories": publication.categories,
+            })))
+            .map_err(describe)?;
+            former(&publication.slug, &publication.former_slugs)?;
+            if publication.status == Status::Published && publication.published_at.is_none() {
+                return Err("a published publication needs published_at".into());
+            }
+            for (index, link) in publication.links.iter().enumerate() {
+                LinkInput::from_json(object(json!({
+                    "rel": link.rel,
+                    "title": link.title,
+                    "url": link.url,
+                    "target": link.target,
+                    "media_type": link.media_type,
+                    "hreflang": link.hreflang,
+                    "position": link.position,
+                })))
+                .map_err(|error| format!("links[{index}]: {}", describe(error)))?;
+                if link.target.as_deref() == Some(publication.slug.as_str()) {
+                    return Err(format!("links[{index}]: a publication cannot link to itself"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the lines of `input` one at a time: (line number, line), each
+/// checked when `checked` (the first pass), only parsed after it.
+pub(super) fn lines(input: impl BufRead, checked: bool) -> impl Iterator<Item = Result<(usize, Line), String>> {
+    input.lines().enumerate().filter_map(move |(index, text)| {
+        let number = index + 1;
+        match text {
+            Err(error) => Some(Err(format!("line {number}: cannot be read: {error}"))),
+            Ok(text) if text.trim().is_empty() => None,
+            Ok(text) => Some(
+                serde_json::from_str::<Line>(&text)
+                    .map_err(|error| format!("line {number}: {error}"))
+                    .and_then(|line| if checked { check(&line).map(|()| line) } else { Ok(line) })
+                    .map(|line| (number, line))
+                    .map_err(
+                        |error| if error.starts_with("line ") { error } else { format!("line {number}: {error}") },
+                    ),
+            ),
+        }
+    })
+}
+
+/// Where an import reads from: a file, read again for each pass, or a
+/// stream (standard input), kept in a temporary file meanwhile.
+pub enum Source {
+    File(std::path::PathBuf),
+    Spooled(Spool),
+}
+
+impl Source {
+    /// Keeps `input` in a temporary file, to be read as often as needed.
+    pub fn spooled(input: impl BufRead) -> Result<Self, String> {
+        let spool = Spool::new()?;
+        let mut copy = std::io::BufWriter::new(spool.create()?);
+        for (index, text) in input.lines().enumerate() {
+            let text = text.map_err(|error| format!("line {}: cannot be read: {error}", index + 1))?;
+            writeln!(copy, "{text}").map_err(|error| format!("cannot keep the input: {error}"))?;
+        }
+        copy.flush().map_err(|error| format!("cannot keep the input: {error}"))?;
+        Ok(Self::Spooled(spool))
+    }
+
+    pub(super) fn open(&self) -> Result<std::io::BufReader<std::fs::File>, String> {
+        let path = match self {
+            Self::File(path) => path,
+            Self::Spooled(spool) => &spool.0,
+        };
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))
+    }
+}
+
+/// A temporary copy of the input, removed when dropped.
+pub struct Spool(std::path::PathBuf);
+
+impl Spool {
+    fn new() -> Result<Self, String> {
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).map_err(|error| format!("cannot name a temporary file: {error}"))?;
+        let name: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        Ok(Self(std::env::temp_dir().join(format!("parution-import-{name}.jsonl"))))
+    }
+
+    fn create(&self) -> Result<std::fs::File, String> {
+        std::fs::File::create(&self.0)
+            .map_err(|error| format!("cannot keep the input in {}: {error}", self.0.display()))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

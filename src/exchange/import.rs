@@ -1,0 +1,350 @@
+//! Import: checked lines upserted by slug through the stores, in batches
+//! of one transaction each, links last (a link may point to a publication
+//! further down the file). A fault names its line, and nothing of that
+//! line's batch is written.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::categories::queries as category_queries;
+use crate::categories::store::{self as category_store, CategoryValues};
+use crate::change::{Author, Change, Stamps};
+use crate::db::schema::{categories, publications};
+use crate::db::{self, DbConnection};
+use crate::links::store::{self as link_store, LinkValues};
+use crate::publications::lookups;
+use crate::publications::store::{self as publication_store, PublicationValues};
+use crate::search::Document;
+use crate::slug_history::{self, Kind};
+
+use super::format::{Line, PublicationLine, Source, lines};
+
+/// Lines written in one transaction: few commits, so that the pages every
+/// row touches (indexes, the revision) are written once per batch, not once
+/// per few rows.
+const BATCH: usize = 5000;
+
+/// SQLite's page cache while importing, in KiB: a batch's changed pages
+/// stay in memory until its commit instead of spilling to the log midway.
+const IMPORT_CACHE_KIB: i64 = 65_536;
+
+/// A fault that stops an import: what went wrong, and where.
+#[derive(Debug)]
+struct Fault(String);
+
+impl From<diesel::result::Error> for Fault {
+    fn from(error: diesel::result::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub categories_created: usize,
+    pub categories_updated: usize,
+    pub publications_created: usize,
+    pub publications_updated: usize,
+    pub links: usize,
+}
+
+/// Imports JSON Lines from `source`. `progress` is told of each line written.
+///
+/// The input is read three times, one line at a time, so memory stays
+/// bounded whatever its size: once to check every line (a malformed file
+/// writes nothing), once to write categories and publications, once to
+/// write links (a link may point further down the file).
+pub fn import(
+    connection: &mut DbConnection,
+    source: &Source,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ImportReport, String> {
+    let mut total = 0u64;
+    for line in lines(source.open()?, true) {
+        line?;
+        total += 2;
+    }
+    let mut report = ImportReport::default();
+    if let DbConnection::Sqlite(sqlite) = connection {
+        diesel::connection::SimpleConnection::batch_execute(
+            sqlite,
+            &format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"),
+        )
+        .map_err(|error| error.to_string())?;
+    }
+    // Into an empty catalogue, indexes are built once at the end rather
+    // than kept up to date row by row; built again however the load ends
+    // (or, if the process is killed, at the next start).
+    let empty = publications::table.count().get_result::<i64>(connection).map_err(|error| error.to_string())? == 0;
+    if empty {
+        let deferred = db::defer_indexes(connection).map_err(|error| format!("cannot defer the indexes: {error}"))?;
+        log::debug!("{deferred} index(es) will be built after the load");
+    }
+    let loaded = load(connection, source, &mut progress, total, &mut report);
+    let restored = db::restore_indexes(connection).map_err(|error| format!("cannot build the indexes: {error}"));
+    loaded?;
+    restored?;
+    if let DbConnection::Sqlite(sqlite) = connection {
+        diesel::connection::SimpleConnection::batch_execute(sqlite, "PRAGMA cache_size = -2000")
+            .map_err(|error| error.to_string())?;
+    }
+    db::optimize(connection).map_err(|error| format!("cannot refresh the planner's statistics: {error}"))?;
+    Ok(report)
+}
+
+/// Writes the checked lines of `source`: categories and publications, then
+/// links.
+fn load(
+    connection: &mut DbConnection,
+    source: &Source,
+    progress: &mut impl FnMut(u64, u64),
+    total: u64,
+    report: &mut ImportReport,
+) -> Result<(), String> {
+    let mut done = 0;
+    let mut known = KnownCategories::default();
+    let change = Change::now(Author::Command("import"));
+    // What a failed batch leaves: nothing of it, everything before it.
+    let unwritten = |first: usize, last: usize, fault: Fault| {
+        format!("{} (nothing of lines {first} to {last} was written; the lines before them were)", fault.0)
+    };
+    for links in [false, true] {
+        let reader = lines(source.open()?, false);
+        // A second thread reads and prepares lines (JSON, the body's
+        // cleaning, the search terms) while this one writes.
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(BATCH);
+            scope.spawn(move || {
+                for line in reader {
+                    let line = line.map(|(number, line)| {
+                        let prepared = if links { None } else { Prepared::new(&line) };
+                        (number, line, prepared)
+                    });
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut reader = receiver.into_iter().peekable();
+            let mut batch = Vec::with_capacity(BATCH);
+            while reader.peek().is_some() {
+                batch.clear();
+                while batch.len() < BATCH
+                    && let Some(line) = reader.next()
+                {
+                    batch.push(line?);
+                }
+                let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
+                db::write_transaction(connection, |connection| {
+                    for (number, line, prepared) in batch.iter_mut() {
+                        let written = match line {
+                            Line::Publication(publication) if links => {
+                                replace_links(connection, &change, publication).map(|count| report.links += count)
+                            }
+                            Line::Category(_) if links => Ok(()),
+                            line => upsert(connection, line, prepared.as_mut(), &mut known, report),
+                        };
+                        written.map_err(|error| Fault(format!("line {number}: {error}")))?;
+                    }
+                    Ok::<_, Fault>(())
+                })
+                .map_err(|fault| unwritten(first, last, fault))?;
+                done += batch.len() as u64;
+                progress(done, total);
+            }
+            Ok::<_, String>(())
+        })?;
+    }
+    Ok(())
+}
+
+fn id_of_category(connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
+    categories::table.filter(categories::slug.eq(slug)).select(categories::id).first(connection).optional()
+}
+
+/// The ids of the categories an import has met, by slug: a catalogue has
+/// few categories and many publications filed under them.
+#[derive(Default)]
+struct KnownCategories(HashMap<String, i32>);
+
+impl KnownCategories {
+    fn id(&mut self, connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
+        if let Some(id) = self.0.get(slug) {
+            return Ok(Some(*id));
+        }
+        let id = id_of_category(connection, slug)?;
+        if let Some(id) = id {
+            self.0.insert(slug.to_owned(), id);
+        }
+        Ok(id)
+    }
+}
+
+/// A publication line made ready off the writing thread: its values (the
+/// body cleaned; the categories are filled in by the writer, which knows
+/// their ids) and its search terms.
+struct Prepared {
+    values: PublicationValues,
+    document: Document,
+}
+
+impl Prepared {
+    fn new(line: &Line) -> Option<Self> {
+        let Line::Publication(publication) = line else { return None };
+        let values = PublicationValues {
+            slug: publication.slug.clone(),
+            title: publication.title.clone(),
+            summary: publication.summary.clone(),
+            body: crate::domain::html::sanitize(&publication.body),
+            status: publication.status,
+            language: publication.language.clone(),
+            published_at: publication.published_at.map(|at| at.naive_utc()),
+            authors: publication.authors.clone(),
+            category_ids: Vec::new(),
+        };
+        let document = values.document();
+        Some(Self { values, document })
+    }
+}
+
+fn upsert(
+    connection: &mut DbConnection,
+    line: &Line,
+    prepared: Option<&mut Prepared>,
+    known: &mut KnownCategories,
+    report: &mut ImportReport,
+) -> Result<(), String> {
+    let database = |error: diesel::result::Error| error.to_string();
+    match line {
+        Line::Category(category) => {
+            let parent_id = match &category.parent {
+                Some(parent) => Some(known.id(connection, parent).map_err(database)?.ok_or_else(|| {
+                    format!("the parent category '{parent}' is neither in the database nor earlier in the file")
+                })?),
+                None => None,
+            };
+            let values = CategoryValues {
+                slug: category.slug.clone(),
+                name: category.name.clone(),
+                description: category.description.clone(),
+                parent_id,
+                position: category.position,
+            };
+            let stamps = Stamps {
+                created_at: category.created_at.naive_utc(),
+                updated_at: category.updated_at.naive_utc(),
+                version: category.version,
+            };
+            let id = match id_of_category(connection, &category.slug).map_err(database)? {
+                Some(id) => {
+                    // Checked on the tree as it is now, inside the write
+                    // lock: moving a category under its own descendant
+                    // would make a cycle.
+                    if let Some(parent_id) = parent_id
+                        && category_queries::tree(connection).map_err(database)?.would_cycle(id, parent_id)
+                    {
+                        return Err(format!(
+                            "the category '{}' cannot move under '{}', one of its own descendants",
+                            category.slug,
+                            category.parent.as_deref().unwrap_or_default()
+                        ));
+                    }
+                    category_store::update(connection, id, None, &values, &stamps).map_err(database)?;
+                    report.categories_updated += 1;
+                    id
+                }
+                None => {
+                    report.categories_created += 1;
+                    category_store::insert(connection, &values, &stamps).map_err(database)?
+                }
+            };
+            remember(connection, Kind::Category, id, &category.slug, &category.former_slugs).map_err(database)?;
+        }
+        Line::Publication(publication) => {
+            let prepared = prepared.ok_or("the line was not prepared")?;
+            let category_ids = &mut prepared.values.category_ids;
+            category_ids.clear();
+            for slug in &publication.categories {
+                let id = known.id(connection, slug).map_err(database)?.ok_or_else(|| {
+                    format!("the category '{slug}' is neither in the database nor earlier in the file")
+                })?;
+                if !category_ids.contains(&id) {
+                    category_ids.push(id);
+                }
+            }
+            let stamps = Stamps {
+                created_at: publication.created_at.naive_utc(),
+                updated_at: publication.updated_at.naive_utc(),
+                version: publication.version,
+            };
+            let (values, document) = (&prepared.values, &prepared.document);
+            let id = match lookups::id_of_slug(connection, &publication.slug).map_err(database)? {
+                Some(id) => {
+                    publication_store::update(connection, id, None, values, document, &stamps).map_err(database)?;
+                    report.publications_updated += 1;
+                    id
+                }
+                None => {
+                    report.publications_created += 1;
+                    publication_store::insert(connection, values, document, &stamps).map_err(database)?
+                }
+            };
+            remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)
+                .map_err(database)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records an imported item's slug history: `slug` is live now, and each
+/// former slug that no live item has leads to it.
+fn remember(connection: &mut DbConnection, kind: Kind, id: i32, slug: &str, former: &[String]) -> QueryResult<()> {
+    slug_history::taken(connection, kind, slug)?;
+    for old in former {
+        let live = match kind {
+            Kind::Publication => lookups::id_of_slug(connection, old)?,
+            Kind::Category => id_of_category(connection, old)?,
+        };
+        if live.is_none() {
+            slug_history::remember(connection, kind, id, old)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a publication's links by the line's; returns how many.
+fn replace_links(
+    connection: &mut DbConnection,
+    change: &Change,
+    publication: &PublicationLine,
+) -> Result<usize, String> {
+    let database = |error: diesel::result::Error| error.to_string();
+    let id = lookups::id_of_slug(connection, &publication.slug)
+        .map_err(database)?
+        .ok_or_else(|| format!("the publication '{}' was not written", publication.slug))?;
+    link_store::delete_all_of(connection, id).map_err(database)?;
+    for link in &publication.links {
+        let target_id = match &link.target {
+            Some(slug) => Some(
+                lookups::id_of_slug(connection, slug)
+                    .map_err(database)?
+                    .ok_or_else(|| format!("the link target '{slug}' is neither in the database nor in the file"))?,
+            ),
+            None => None,
+        };
+        let values = LinkValues {
+            rel: link.rel,
+            title: link.title.clone(),
+            url: link.url.clone(),
+            target_id,
+            media_type: link.media_type.clone(),
+            hreflang: link.hreflang.clone(),
+            position: link.position,
+        };
+        // The file keeps a link's version, not its dates.
+        let stamps = Stamps { version: link.version, ..Stamps::new(change) };
+        link_store::insert(connection, id, &values, &stamps).map_err(database)?;
+    }
+    Ok(publication.links.len())
+}

@@ -1,0 +1,94 @@
+//! The link store: the only code that inserts, updates or deletes link
+//! rows. The write service, the importer and the demo loader all write
+//! through it.
+
+use diesel::prelude::*;
+
+use crate::change::Stamps;
+use crate::db::DbConnection;
+use crate::db::schema::links;
+
+use super::dto::LinkRel;
+
+/// A link's columns as a write sets them.
+#[derive(Clone, Debug)]
+pub struct LinkValues {
+    pub rel: LinkRel,
+    pub title: String,
+    pub url: Option<String>,
+    pub target_id: Option<i32>,
+    pub media_type: Option<String>,
+    pub hreflang: Option<String>,
+    pub position: i32,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = links, treat_none_as_null = true)]
+struct Columns<'a> {
+    rel: &'a str,
+    title: &'a str,
+    url: Option<&'a str>,
+    target_id: Option<i32>,
+    media_type: Option<&'a str>,
+    hreflang: Option<&'a str>,
+    position: i32,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+    version: i32,
+}
+
+fn columns<'a>(values: &'a LinkValues, stamps: &Stamps) -> Columns<'a> {
+    Columns {
+        rel: values.rel.as_str(),
+        title: &values.title,
+        url: values.url.as_deref(),
+        target_id: values.target_id,
+        media_type: values.media_type.as_deref(),
+        hreflang: values.hreflang.as_deref(),
+        position: values.position,
+        created_at: stamps.created_at,
+        updated_at: stamps.updated_at,
+        version: stamps.version,
+    }
+}
+
+/// Adds a link to publication `publication_id`; returns its id.
+pub fn insert(
+    connection: &mut DbConnection,
+    publication_id: i32,
+    values: &LinkValues,
+    stamps: &Stamps,
+) -> QueryResult<i32> {
+    diesel::insert_into(links::table)
+        .values((links::publication_id.eq(publication_id), columns(values, stamps)))
+        .returning(links::id)
+        .get_result(connection)
+}
+
+/// Writes `values` over link `id` while it is at `version`; `false` when
+/// it is no longer at it.
+pub fn update(
+    connection: &mut DbConnection,
+    id: i32,
+    version: i32,
+    values: &LinkValues,
+    stamps: &Stamps,
+) -> QueryResult<bool> {
+    let updated = diesel::update(links::table.filter(links::id.eq(id).and(links::version.eq(version))))
+        .set(columns(values, stamps))
+        .execute(connection)?;
+    Ok(updated > 0)
+}
+
+/// Deletes link `id` at `version`; `false` when it is no longer at it.
+pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResult<bool> {
+    let deleted =
+        diesel::delete(links::table.filter(links::id.eq(id).and(links::version.eq(version)))).execute(connection)?;
+    Ok(deleted > 0)
+}
+
+/// Deletes every link of publication `publication_id` (an import replaces
+/// them all).
+pub fn delete_all_of(connection: &mut DbConnection, publication_id: i32) -> QueryResult<usize> {
+    diesel::delete(links::table.filter(links::publication_id.eq(publication_id))).execute(connection)
+}
