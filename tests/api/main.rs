@@ -31,3 +31,4 @@ mod seed;
 mod server;
 mod statements;
 mod tokens;
+mod visibility;
