@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The deployment of the README, on one machine: a PostgreSQL primary and a
+# The deployment of docs/deployment.md, on one machine: a PostgreSQL primary and a
 # streaming replica made with pg_basebackup -R, two Parution servers that
 # write to the primary and send anonymous reads to the replica, and nginx
 # in front as load balancer and HTTP cache.

@@ -2,9 +2,12 @@
 //! their related links, over SQLite (embedded) or PostgreSQL.
 //!
 //! Each resource has its module (`publications`, `categories`, `links`)
-//! holding its handlers, its answer types and its queries. `db` is the one
-//! layer that knows the database, `error` the one type every failure
-//! becomes, `startup` builds the application for `main` and the tests alike.
+//! holding its handlers, its input and answer types, its services, its
+//! queries and its store (the only code that writes its rows). `db` is the
+//! one layer that knows the database, `error` the one type every failure
+//! becomes, `routes` the one list of routes, `startup` builds the
+//! application for `main` and the tests alike. `docs/architecture.md`
+//! draws the layers and where a request and a write go.
 
 pub mod auth;
 pub mod body;

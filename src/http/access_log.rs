@@ -22,6 +22,9 @@ pub async fn middleware(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    if !log::log_enabled!(target: "parution::access", log::Level::Info) {
+        return next.call(request).await;
+    }
     let started = Instant::now();
     let peer = request.peer_addr().map_or_else(|| "-".to_owned(), |address| address.ip().to_string());
     let method = request.method().to_string();

@@ -72,6 +72,32 @@ impl PublicationFilter {
         }
     }
 
+    /// What the filter's rows are, as a cache key: every field but the
+    /// viewer's instant, so that requests a moment apart share a count.
+    pub fn key(&self) -> String {
+        let Self {
+            viewer,
+            category_ids,
+            within_category_ids,
+            language,
+            statuses,
+            published_after,
+            published_before,
+            updated_after,
+            search,
+            search_field,
+            without_title_matches,
+            drive,
+            counting,
+        } = self;
+        format!(
+            "{:?} {category_ids:?} {within_category_ids:?} {language:?} {statuses:?} {published_after:?} \
+             {published_before:?} {updated_after:?} {search:?} {search_field:?} {without_title_matches} {drive:?} \
+             {counting}",
+            viewer.access
+        )
+    }
+
     /// The filter as one condition on any query whose FROM clause holds
     /// `publications` (alone or joined, grouped or not).
     pub fn condition(&self, backend: Backend) -> Raw<Bool> {
@@ -341,4 +367,23 @@ pub fn count(connection: &mut DbConnection, filter: &PublicationFilter) -> Query
     let backend = db::backend(connection);
     let filter = PublicationFilter { counting: true, ..filter.clone() };
     filtered(&filter, backend).count().get_result(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::auth::Access;
+
+    #[test]
+    fn a_filter_read_a_moment_later_has_the_same_key() {
+        let now = Viewer::now(Access::Public);
+        let later = Viewer { at: now.at + TimeDelta::seconds(1), ..now };
+        assert_eq!(PublicationFilter::new(now).key(), PublicationFilter::new(later).key());
+        let editor = Viewer { access: Access::Editor, ..now };
+        assert_ne!(PublicationFilter::new(now).key(), PublicationFilter::new(editor).key());
+        let french = PublicationFilter { language: Some("fr".into()), ..PublicationFilter::new(now) };
+        assert_ne!(PublicationFilter::new(now).key(), french.key());
+    }
 }

@@ -56,7 +56,8 @@ pub fn plan(
 ) -> Result<Planned, ApiError> {
     // The list the search narrows, shared by every search of it.
     let unsearched = PublicationFilter { search: None, ..filter.clone() };
-    let size = cache.get(revision, &format!("unsearched {unsearched:?}"), || list::count(connection, &unsearched))?;
+    let size =
+        cache.get(revision, &format!("unsearched {}", unsearched.key()), || list::count(connection, &unsearched))?;
     let mut breadth = |field: Field| {
         cache.get(revision, &format!("breadth {field:?} {:?}", searched.groups), || {
             search::breadth(connection, field, searched, BREADTH_CAP)

@@ -210,6 +210,7 @@ fn json_logs_are_one_object_a_line_with_the_request_fields() {
     assert_eq!(access["status"], 200);
     assert!(access["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{access}");
     assert!(access["bytes"].as_u64().is_some_and(|bytes| bytes > 0), "{access}");
+    assert_eq!(access["token"], "logs", "who asked: the token's name");
     assert!(seen.iter().all(|line| !line.contains(&secret)), "the token is never logged");
 }
 
