@@ -7,19 +7,28 @@ requests/s, p50, p99 and errors, each with its ratio to /health measured in
 the same run. Also: import time, start-up time, RSS idle and under load.
 
     python3 bench/load.py --binary target/release/parution [--size 100000]
-        [--database-url postgres://…] [--skip-import] [--seconds 10] [--response-cache-mb N] [--smoke]
+        [--database-url postgres://…] [--skip-import] [--seconds 10] [--response-cache-mb N]
+        [--writes 0,1,10,100] [--smoke]
 
-`--smoke` (small N, one second a run) only proves that it still runs.
+`--writes` adds the mixed mode: the spread reads again while a writer
+PATCHes random published publications at each of the given rates per second
+(one write in 25 moves a category to another parent and back), reporting
+the reads' rates as ratios to /health, their p99, and the writes' achieved
+rate and p99. `--smoke` (small N, one second a run) only proves that it
+still runs.
 """
 import argparse
+import http.client
 import json
 import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -57,6 +66,52 @@ def rss_mib(pid):
     return 0.0
 
 
+class Writer(threading.Thread):
+    """PATCHes random published publications at `rate` per second (and,
+    one write in 25, moves a category), measuring each write's latency."""
+
+    def __init__(self, port, token, slugs, rate, seed):
+        super().__init__(daemon=True)
+        self.port, self.token, self.slugs, self.rate = port, token, slugs, rate
+        self.rng = random.Random(seed)
+        self.latencies, self.failures = [], 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/merge-patch+json"}
+        started, done = time.monotonic(), 0
+        while not self.stopping.is_set():
+            due = started + done / self.rate
+            if due > time.monotonic():
+                time.sleep(due - time.monotonic())
+                continue
+            if done % 25 == 24:
+                parent = "theme-0" if done // 25 % 2 else "theme-1"
+                path, body = "/api/v1/categories/theme-1-0", {"parent_id": parent}
+            else:
+                path = f"/api/v1/publications/{self.rng.choice(self.slugs)}"
+                body = {"summary": f"Résumé revu {self.rng.random()}"}
+            sent = time.monotonic()
+            try:
+                connection.request("PATCH", path, json.dumps(body), headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    self.failures += 1
+            except OSError:
+                self.failures += 1
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            self.latencies.append((time.monotonic() - sent) * 1000)
+            done += 1
+        self.elapsed = time.monotonic() - started
+
+    def report(self):
+        latencies = sorted(self.latencies) or [0.0]
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        return len(self.latencies) / self.elapsed, statistics.median(latencies), p99, self.failures
+
+
 def get(port, path):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
         return json.load(response)
@@ -74,9 +129,11 @@ def main():
                         help="measure a database that already holds the catalogue of this size")
     parser.add_argument("--response-cache-mb", type=int,
                         help="the server's response cache (default: the server's own); 0 measures the database side")
+    parser.add_argument("--writes", help="the mixed mode: write rates per second, comma-separated (0,1,10,100)")
     arguments = parser.parse_args()
     if arguments.smoke:
         arguments.size, arguments.seconds = min(arguments.size, 2000), 1
+        arguments.writes = arguments.writes or "0,10"
     work = tempfile.mkdtemp(prefix="parution-bench-")
     database = arguments.database_url or f"sqlite://{work}/bench.db"
     env = dict(os.environ, PARUTION_DATABASE_URL=database, RUST_LOG="warn")
@@ -92,6 +149,12 @@ def main():
         subprocess.run([arguments.binary, "import", catalogue], env=env, check=True, stderr=subprocess.DEVNULL)
     import_seconds = time.monotonic() - started
     import_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    token = None
+    if arguments.writes:
+        made = subprocess.run([arguments.binary, "token", "create", "--name", f"bench-{os.getpid()}"], env=env,
+                              capture_output=True, text=True, check=True)
+        token = made.stdout.strip()
 
     started = time.monotonic()
     server = subprocess.Popen([arguments.binary, "serve"], env=dict(env, PARUTION_BIND=f"127.0.0.1:{arguments.port}"),
@@ -155,6 +218,21 @@ def main():
             if spread:
                 rate, p50, p99, errors = wrk(arguments.port, hot, arguments.seconds, 1, spread)
                 unloaded.append((name, p50, p99, errors))
+        mixed = []
+        for rate in [int(rate) for rate in arguments.writes.split(",")] if arguments.writes else []:
+            health_rate = wrk(arguments.port, "/health", arguments.seconds, 64)[0]
+            for name, hot, spread in queries:
+                if not spread:
+                    continue
+                writer = Writer(arguments.port, token, slugs, rate, seed=rate) if rate else None
+                if writer:
+                    writer.start()
+                reads = wrk(arguments.port, hot, arguments.seconds, 64, spread)
+                if writer:
+                    writer.stopping.set()
+                    writer.join()
+                peak = max(peak, rss_mib(server.pid))
+                mixed.append((rate, name, reads, health_rate, writer.report() if writer else None))
     finally:
         server.terminate()
         server.wait()
@@ -170,8 +248,17 @@ def main():
     print("unloaded (1 connection, spread):")
     for name, p50, p99, (socket, non_2xx) in unloaded:
         print(f"  {name:<20} p50 {p50:.2f} ms, p99 {p99:.2f} ms, timeouts {socket}, non-2xx {non_2xx}")
+    if mixed:
+        print("mixed (spread reads at 64 connections while a writer PATCHes; × /health of the same rate's run):")
+        print(f"{'writes/s':>8} {'query':<22} {'req/s':>9} {'× /health':>10} {'p99 ms':>8} {'non-2xx':>8}"
+              f" {'writes done/s':>13} {'write p50 ms':>12} {'write p99 ms':>12} {'failed':>7}")
+        for rate, name, (reads, _, p99, (_, non_2xx)), health_rate, writes in mixed:
+            done, w50, w99, failures = writes or (0, 0, 0, 0)
+            print(f"{rate:>8} {name:<22} {reads:>9.0f} {reads / health_rate:>10.2f} {p99:>8.2f} {non_2xx:>8}"
+                  f" {done:>13.1f} {w50:>12.2f} {w99:>12.2f} {failures:>7}")
     # Slowness is reported, not failed on; an answer that is not 2xx fails.
     failed = sum(row[5][1] for row in rows) + sum(row[3][1] for row in unloaded)
+    failed += sum(row[2][3][1] + (row[4][3] if row[4] else 0) for row in mixed)
     sys.exit(1 if failed else 0)
 
 

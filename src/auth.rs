@@ -13,7 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
-use crate::change::{Author, Change};
+use crate::change::{self, Author, Change};
 use crate::db::{self, DbConnection, Pool};
 use crate::error::ApiError;
 use crate::tokens;
@@ -34,14 +34,16 @@ impl Editor {
 
     /// Runs `write` in one write transaction ([`db::write`], which may run
     /// it again after a lost race), with the change it makes: by this
-    /// editor, now.
+    /// editor, now. What it touched goes to the change log in the same
+    /// transaction.
     pub async fn write<T, F>(&self, pool: &Pool, mut write: F) -> Result<T, ApiError>
     where
         F: FnMut(&mut DbConnection, &Change) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let change = Change::now(self.author());
-        db::write(pool, move |connection| write(connection, &change)).await
+        db::write(pool, move |connection| change::logged(connection, &change, |connection| write(connection, &change)))
+            .await
     }
 }
 

@@ -1,18 +1,23 @@
-//! Counts kept between requests until the catalogue changes: any value a
-//! caller names and knows how to compute, of any type.
+//! Counts kept between requests and kept current through writes: any value
+//! a caller names, knows how to compute, and knows how to bring up to date
+//! with a change ([`Maintained`]).
 //!
 //! Totals, category counts and facets cost a scan that grows with the
-//! catalogue, while the catalogue changes rarely. Each is kept under the
-//! catalogue revision it was computed at; the revision (bumped by a trigger
-//! on every write, whichever process or tool made it) is read with every
-//! request, and a newer one empties the cache. So an answer is never staler
-//! than the revision its request read, and replicas need not talk.
+//! catalogue. Each is kept at the catalogue revision the cache is at; a
+//! request that read a newer revision first brings the cache there: the
+//! writes in between (from the process's change feed) are applied to every
+//! kept value, which adjusts itself (a publication that entered a list adds
+//! one to its total) or says it cannot tell, and is then computed again by
+//! the next request that wants it. Writes the log cannot tell (a gap) empty
+//! the cache. So a kept value is never staler than the revision its
+//! request read, whichever process wrote, and a write sends nobody to count
+//! again what it could not have changed.
 //!
 //! One cache serves every worker of a process. When several requests miss
 //! the same entry together, one computes it and the others wait for it
-//! (single flight) instead of each scanning. A request that read an older
-//! revision than the cache holds (a late reader) computes its own answer and
-//! leaves the cache alone: the cache never goes back to an older revision.
+//! (single flight). A request that read an older revision than the cache
+//! holds (a late reader) computes its own answer and leaves the cache
+//! alone: the cache never goes back to an older revision.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -20,16 +25,43 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use diesel::QueryResult;
 
-/// Entries kept at most for one revision, so that endless distinct
-/// queries cannot grow the cache without bound.
+use crate::change::Touched;
+use crate::change::feed::{CatchUp, Feed};
+use crate::db::DbConnection;
+
+/// Entries kept at most, so that endless distinct queries cannot grow the
+/// cache without bound (past it, it starts again empty).
 const MAX_ENTRIES: usize = 10_000;
+
+/// A kept value that a change may adjust, or leave unknown.
+pub trait Maintained: Clone + Send + Sync + 'static {
+    /// Brings the value up to date with `touched`; `false` when that cannot
+    /// be told (the value is then dropped and computed again).
+    fn apply(&mut self, touched: &Touched) -> bool;
+}
+
+/// A kept value, its type erased.
+trait Kept: Send + Sync {
+    fn apply(&mut self, touched: &Touched) -> bool;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Maintained> Kept for T {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        Maintained::apply(self, touched)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
 
 /// One entry: empty until computed; its lock is held while computing, so
 /// that the others who want it wait rather than compute it again.
-type Slot = Arc<Mutex<Option<Arc<dyn Any + Send + Sync>>>>;
+type Slot = Arc<Mutex<Option<Box<dyn Kept>>>>;
 
-#[derive(Default)]
 pub struct CountCache {
+    feed: Arc<Feed>,
     state: Mutex<State>,
 }
 
@@ -41,41 +73,76 @@ struct State {
 }
 
 /// Locks a mutex; a panic while holding it leaves plain data behind: use it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl CountCache {
-    /// The value named `key`, computed once per revision by the first who
-    /// wants it. A caller that read an older revision than the cache holds
-    /// computes its own and leaves the cache alone.
-    pub fn get<T>(&self, revision: i64, key: &str, compute: impl FnOnce() -> QueryResult<T>) -> QueryResult<T>
-    where
-        T: Clone + Send + Sync + 'static,
-    {
-        let Some(mut state) = self.at(revision) else { return compute() };
+    pub fn new(feed: Arc<Feed>) -> Self {
+        Self { feed, state: Mutex::default() }
+    }
+
+    /// The value named `key` as of `revision`: kept, or computed by the
+    /// first who wants it (with `connection`, which also reads the writes
+    /// the cache must apply to reach `revision`).
+    pub fn get<T: Maintained>(
+        &self,
+        connection: &mut DbConnection,
+        revision: i64,
+        key: &str,
+        compute: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    ) -> QueryResult<T> {
+        let Some(mut state) = self.at(connection, revision)? else { return compute(connection) };
         let slot = state.entries.entry((TypeId::of::<T>(), key.to_owned())).or_default().clone();
         drop(state);
         let mut value = lock(&slot);
-        if let Some(kept) = value.as_ref().and_then(|kept| kept.downcast_ref::<T>()) {
+        if let Some(kept) = value.as_ref().and_then(|kept| kept.as_any().downcast_ref::<T>()) {
             return Ok(kept.clone());
         }
-        let computed = compute()?;
-        *value = Some(Arc::new(computed.clone()));
+        let computed = compute(connection)?;
+        *value = Some(Box::new(computed.clone()));
         Ok(computed)
     }
 
-    /// The state at `revision`, or `None` when the cache already holds a
-    /// newer one (the caller read an older revision).
-    fn at(&self, revision: i64) -> Option<MutexGuard<'_, State>> {
+    /// The state at `revision`, brought there from the one it was at, or
+    /// `None` when it already holds a newer one (the caller read an older
+    /// revision).
+    fn at(&self, connection: &mut DbConnection, revision: i64) -> QueryResult<Option<MutexGuard<'_, State>>> {
         let mut state = lock(&self.state);
         if revision < state.revision {
-            return None;
+            return Ok(None);
         }
-        if revision > state.revision || state.entries.len() > MAX_ENTRIES {
-            *state = State { revision, ..State::default() };
+        if revision > state.revision {
+            let catch_up = self.feed.between(connection, state.revision, revision)?;
+            state.apply(&catch_up);
+            state.revision = revision;
         }
-        Some(state)
+        if state.entries.len() > MAX_ENTRIES {
+            state.entries.clear();
+        }
+        Ok(Some(state))
+    }
+}
+
+impl State {
+    /// Applies the writes to every kept value; drops those that cannot
+    /// tell, those being computed (made at the older revision, they are
+    /// their computer's alone), and all of them when the writes are
+    /// unknown.
+    fn apply(&mut self, catch_up: &CatchUp) {
+        let writes = match catch_up {
+            CatchUp::Writes(writes) if writes.is_empty() => return,
+            CatchUp::Writes(writes) => writes,
+            CatchUp::Unknown => {
+                self.entries.clear();
+                return;
+            }
+        };
+        self.entries.retain(|_, slot| {
+            let Ok(mut value) = slot.try_lock() else { return false };
+            let Some(kept) = value.as_mut() else { return false };
+            writes.iter().flat_map(|write| &write.touched).all(|touched| kept.apply(touched))
+        });
     }
 }
 
@@ -85,49 +152,82 @@ mod tests {
 
     use super::*;
 
+    /// A count that knows nothing of changes.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Count(i64);
+
+    impl Maintained for Count {
+        fn apply(&mut self, touched: &Touched) -> bool {
+            // A publication link added or removed is the only change it
+            // can follow.
+            matches!(touched, Touched::Linked { .. })
+        }
+    }
+
+    fn connection() -> DbConnection {
+        use diesel::Connection;
+        let mut connection = DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap());
+        crate::db::migrate(&mut connection).unwrap();
+        connection
+    }
+
     #[test]
     fn concurrent_misses_compute_once() {
-        let cache = Arc::new(CountCache::default());
+        let cache = Arc::new(CountCache::new(Arc::default()));
         let computed = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let (cache, computed) = (cache.clone(), computed.clone());
                 std::thread::spawn(move || {
-                    cache.get(7, "list", || {
+                    cache.get(&mut connection(), 0, "list", |_| {
                         computed.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(50));
-                        Ok(42)
+                        Ok(Count(42))
                     })
                 })
             })
             .collect();
         for thread in threads {
-            assert_eq!(thread.join().unwrap().unwrap(), 42);
+            assert_eq!(thread.join().unwrap().unwrap(), Count(42));
         }
         assert_eq!(computed.load(Ordering::SeqCst), 1);
     }
 
     #[test]
     fn a_late_reader_never_takes_the_cache_back() {
-        let cache = CountCache::default();
-        assert_eq!(cache.get(5, "list", || Ok(50)).unwrap(), 50);
-        assert_eq!(cache.get(4, "list", || Ok(40)).unwrap(), 40, "the late reader gets its own revision's count");
-        assert_eq!(cache.get(5, "list", || Ok(99)).unwrap(), 50, "the newer entry is still there");
-        assert_eq!(cache.get(6, "list", || Ok(60)).unwrap(), 60);
+        let cache = CountCache::new(Arc::default());
+        let connection = &mut connection();
+        assert_eq!(cache.get(connection, 5, "list", |_| Ok(Count(50))).unwrap(), Count(50));
+        assert_eq!(cache.get(connection, 4, "list", |_| Ok(Count(40))).unwrap(), Count(40), "its own revision's");
+        assert_eq!(cache.get(connection, 5, "list", |_| Ok(Count(99))).unwrap(), Count(50), "the newer is still there");
+        assert_eq!(
+            cache.get(connection, 6, "list", |_| Ok(Count(60))).unwrap(),
+            Count(60),
+            "unknown writes: made again"
+        );
     }
 
     #[test]
     fn values_of_other_types_under_one_name_are_kept_apart() {
-        let cache = CountCache::default();
-        assert_eq!(cache.get(1, "list", || Ok(3_i64)).unwrap(), 3);
-        assert_eq!(cache.get(1, "list", || Ok((4_i64, 5_i64))).unwrap(), (4, 5));
-        assert_eq!(cache.get(1, "list", || Ok(9_i64)).unwrap(), 3, "the first is still there");
+        #[derive(Clone, Debug, PartialEq)]
+        struct Pair(i64, i64);
+        impl Maintained for Pair {
+            fn apply(&mut self, _: &Touched) -> bool {
+                false
+            }
+        }
+        let cache = CountCache::new(Arc::default());
+        let connection = &mut connection();
+        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Count(3))).unwrap(), Count(3));
+        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Pair(4, 5))).unwrap(), Pair(4, 5));
+        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Count(9))).unwrap(), Count(3), "the first is still there");
     }
 
     #[test]
     fn a_failed_computation_is_not_kept() {
-        let cache = CountCache::default();
-        assert!(cache.get::<i64>(1, "list", || Err(diesel::result::Error::NotFound)).is_err());
-        assert_eq!(cache.get(1, "list", || Ok(3)).unwrap(), 3);
+        let cache = CountCache::new(Arc::default());
+        let connection = &mut connection();
+        assert!(cache.get::<Count>(connection, 1, "list", |_| Err(diesel::result::Error::NotFound)).is_err());
+        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Count(3))).unwrap(), Count(3));
     }
 }

@@ -8,8 +8,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::categories::store::{self as category_store, CategoryValues};
-use crate::change::{Author, Change, Stamps};
-use crate::db::DbConnection;
+use crate::change::{self, Author, Change, Stamps};
+use crate::db::{self, DbConnection};
 use crate::domain::Status;
 use crate::links::dto::LinkRel;
 use crate::links::store::{self as link_store, LinkValues};
@@ -67,77 +67,81 @@ fn at_nine(date: (i32, u32, u32)) -> NaiveDateTime {
 /// it is written, or none.
 pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
     let change = Change::now(Author::Command("seed-demo"));
-    connection.transaction(|connection| {
-        if lookups::id_of_slug(connection, ARTICLE_SLUG)?.is_some() {
-            return Ok(false);
-        }
-        let stamps = Stamps::new(&change);
-        let category = |slug: &str, name: &str, description: &str, parent_id: Option<i32>| CategoryValues {
-            slug: slug.to_owned(),
-            name: name.to_owned(),
-            description: Some(description.to_owned()),
-            parent_id,
-            position: 0,
-        };
-        let studies = category_store::insert(
-            connection,
-            &category(
-                "etudes-publications",
-                "Études & publications",
-                "Les études, rapports et publications du ministère.",
-                None,
-            ),
-            &stamps,
-        )?;
-        let phonographic = category_store::insert(
-            connection,
-            &category(
-                "veille-industrie-phonographique",
-                "Veille industrie phonographique",
-                "Le suivi de l’industrie phonographique.",
-                Some(studies),
-            ),
-            &stamps,
-        )?;
+    db::write_transaction(connection, |connection| {
+        change::logged(connection, &change, |connection| {
+            if lookups::id_of_slug(connection, ARTICLE_SLUG)?.is_some() {
+                return Ok(false);
+            }
+            let stamps = Stamps::new(&change);
+            let category = |slug: &str, name: &str, description: &str, parent_id: Option<i32>| CategoryValues {
+                slug: slug.to_owned(),
+                name: name.to_owned(),
+                description: Some(description.to_owned()),
+                parent_id,
+                position: 0,
+            };
+            let studies = category_store::insert(
+                connection,
+                &change,
+                &category(
+                    "etudes-publications",
+                    "Études & publications",
+                    "Les études, rapports et publications du ministère.",
+                    None,
+                ),
+                &stamps,
+            )?;
+            let phonographic = category_store::insert(
+                connection,
+                &change,
+                &category(
+                    "veille-industrie-phonographique",
+                    "Veille industrie phonographique",
+                    "Le suivi de l’industrie phonographique.",
+                    Some(studies),
+                ),
+                &stamps,
+            )?;
 
-        let article = DemoPublication {
-            slug: ARTICLE_SLUG,
-            title: ARTICLE_TITLE,
-            summary: ARTICLE_SUMMARY,
-            body: ARTICLE_BODY,
-            date: (2025, 12, 5),
-        };
-        let mut insert = |publication: &DemoPublication, category_ids: Vec<i32>| -> QueryResult<i32> {
-            let published_at = at_nine(publication.date);
-            let values = PublicationValues {
-                slug: publication.slug.to_owned(),
-                title: publication.title.to_owned(),
-                summary: publication.summary.to_owned(),
-                body: publication.body.to_owned(),
-                status: Status::Published,
-                language: search::DEFAULT_LANGUAGE.to_owned(),
-                published_at: Some(published_at),
-                authors: Vec::new(),
-                category_ids,
+            let article = DemoPublication {
+                slug: ARTICLE_SLUG,
+                title: ARTICLE_TITLE,
+                summary: ARTICLE_SUMMARY,
+                body: ARTICLE_BODY,
+                date: (2025, 12, 5),
             };
-            // Dated as the page dates them.
-            let stamps = Stamps { created_at: published_at, updated_at: published_at, version: 1 };
-            publication_store::insert(connection, &values, &values.document(), &stamps)
-        };
-        let article_id = insert(&article, vec![studies, phonographic])?;
-        let related_ids = [insert(&RELATED[0], vec![studies])?, insert(&RELATED[1], vec![studies])?];
-        for (position, (target_id, related)) in related_ids.iter().zip(&RELATED).enumerate() {
-            let link = LinkValues {
-                rel: LinkRel::Related,
-                title: related.title.to_owned(),
-                url: None,
-                target_id: Some(*target_id),
-                media_type: None,
-                hreflang: None,
-                position: position as i32,
+            let mut insert = |publication: &DemoPublication, category_ids: Vec<i32>| -> QueryResult<i32> {
+                let published_at = at_nine(publication.date);
+                let values = PublicationValues {
+                    slug: publication.slug.to_owned(),
+                    title: publication.title.to_owned(),
+                    summary: publication.summary.to_owned(),
+                    body: publication.body.to_owned(),
+                    status: Status::Published,
+                    language: search::DEFAULT_LANGUAGE.to_owned(),
+                    published_at: Some(published_at),
+                    authors: Vec::new(),
+                    category_ids,
+                };
+                // Dated as the page dates them.
+                let stamps = Stamps { created_at: published_at, updated_at: published_at, version: 1 };
+                publication_store::insert(connection, &change, &values, &values.document(), &stamps)
             };
-            link_store::insert(connection, article_id, &link, &stamps)?;
-        }
-        Ok(true)
+            let article_id = insert(&article, vec![studies, phonographic])?;
+            let related_ids = [insert(&RELATED[0], vec![studies])?, insert(&RELATED[1], vec![studies])?];
+            for (position, (target_id, related)) in related_ids.iter().zip(&RELATED).enumerate() {
+                let link = LinkValues {
+                    rel: LinkRel::Related,
+                    title: related.title.to_owned(),
+                    url: None,
+                    target_id: Some(*target_id),
+                    media_type: None,
+                    hreflang: None,
+                    position: position as i32,
+                };
+                link_store::insert(connection, &change, article_id, &link, &stamps)?;
+            }
+            Ok(true)
+        })
     })
 }

@@ -15,6 +15,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::Access;
 use crate::cache::CountCache;
+use crate::change::feed::{self, Feed};
 use crate::config::{DatabaseSettings, HttpSettings, ServeSettings};
 use crate::db::replica::Replica;
 use crate::db::{self, Backend, DatabaseUrl, Pool};
@@ -155,22 +156,26 @@ pub struct Shared {
     known: web::Data<KnownPaths>,
     served: web::Data<ServedDocument>,
     draining: web::Data<Draining>,
+    /// The change log as this process follows it, for its caches.
+    feed: Arc<Feed>,
 }
 
 impl Shared {
     pub fn new(pool: Pool, document: &OpenApi, http: HttpSettings) -> Self {
+        let feed = Arc::new(Feed::default());
         Self {
-            responses: web::Data::new(ResponseCache::new(pool.clone(), http.response_cache_mb)),
+            responses: web::Data::new(ResponseCache::new(pool.clone(), http.response_cache_mb, feed.clone())),
             limiter: web::Data::new(http.rate_limit.map(|limit| Limiter::new(limit, http.trusted_proxies.clone()))),
             replica: web::Data::new(None),
             metrics: web::Data::new(Metrics::new()),
             metrics_here: true,
             pool: web::Data::new(pool),
             http: web::Data::new(http),
-            cache: web::Data::new(CountCache::default()),
+            cache: web::Data::new(CountCache::new(feed.clone())),
             known: web::Data::new(KnownPaths::new(document)),
             served: web::Data::new(ServedDocument::new(document)),
             draining: web::Data::new(Draining::default()),
+            feed,
         }
     }
 
@@ -184,6 +189,7 @@ impl Shared {
     /// The same, sending anonymous reads to `replica`
     /// (`PARUTION_READ_DATABASE_URL`).
     pub fn with_replica(mut self, replica: Arc<Replica>) -> Self {
+        replica.watch().follow(feed::follower(&self.feed));
         self.replica = web::Data::new(Some(replica));
         self
     }

@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
+use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
@@ -84,7 +85,9 @@ pub async fn list_categories(
     })
     .await?;
     let data = if query.tree { CategoryNode::forest(&tree, None, &counts) } else { CategoryNode::flat(&tree, &counts) };
-    Ok(Represented::json(&Categories { data }, access)?.modified_at(state.changed_at))
+    Ok(Represented::json(&Categories { data }, access)?
+        .modified_at(state.changed_at)
+        .depends_on(Dependencies::categories()))
 }
 
 /// Get a category
@@ -122,7 +125,10 @@ pub async fn get_category(
     })
     .await?;
     let version = detail.category.version;
-    Ok(Represented::json(&detail, access)?.at_version(version).modified_at(state.changed_at))
+    Ok(Represented::json(&detail, access)?
+        .at_version(version)
+        .modified_at(state.changed_at)
+        .depends_on(Dependencies::categories()))
 }
 
 /// The answer to a write: the category as it now is, with its `ETag`.
@@ -139,9 +145,10 @@ fn tree_and_counts(
 ) -> Result<(CategoryTree, Arc<HashMap<i32, i64>>), ApiError> {
     let counts = match cache {
         Some((cache, revision)) => {
-            cache.get(revision, "category counts", || queries::publication_counts(connection).map(Arc::new))?
+            let counts = cache.get(connection, revision, "category counts", queries::publication_counts)?;
+            Arc::new(counts.counts)
         }
-        None => Arc::new(queries::publication_counts(connection)?),
+        None => Arc::new(queries::publication_counts(connection)?.counts),
     };
     Ok((queries::tree(connection)?, counts))
 }
@@ -315,9 +322,9 @@ pub async fn delete_category(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     editor
-        .write(&pool, move |connection, _| {
+        .write(&pool, move |connection, change| {
             target.resolve(connection, &Viewer::editor(), |connection, reference| {
-                writes::delete(connection, reference, &if_match)
+                writes::delete(connection, change, reference, &if_match)
             })
         })
         .await?;

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
+use crate::cache::Maintained;
+use crate::change::Touched;
 use crate::db::DbConnection;
 use crate::db::fragment::Raw;
 use crate::db::schema::{categories, publication_categories, publications};
@@ -37,12 +39,60 @@ pub fn tree(connection: &mut DbConnection) -> QueryResult<CategoryTree> {
     Ok(CategoryTree::new(rows))
 }
 
-/// For every category, how many publications a reader without a token
-/// may see are filed under it or under any of its descendants (each
-/// counted once). `UNION`, not `UNION ALL`: a pair already reached is not
-/// walked again, so even a cycle in a damaged database cannot make the
-/// walk endless.
-pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>> {
+/// For every category, how many publications a reader without a token may
+/// see are filed under it or under any of its descendants, each counted
+/// once. Kept, the counts follow writes: a publication entering or leaving
+/// public view, or moving, counts again in every category it is filed
+/// under or under a descendant of.
+#[derive(Clone, Debug, Default)]
+pub struct PublicationCounts {
+    /// Each category's parent, as the counts were made.
+    parents: HashMap<i32, Option<i32>>,
+    pub counts: HashMap<i32, i64>,
+}
+
+impl PublicationCounts {
+    /// The categories that count a publication filed under `filed`: those
+    /// and their ancestors, each once.
+    fn counting(&self, filed: &[i32]) -> Vec<i32> {
+        let mut counting = Vec::new();
+        for &id in filed {
+            let mut at = Some(id);
+            // At most as many steps as categories: a damaged tree with a
+            // cycle cannot make this endless.
+            for _ in 0..=self.parents.len() {
+                let Some(id) = at.filter(|id| !counting.contains(id)) else { break };
+                counting.push(id);
+                at = self.parents.get(&id).copied().flatten();
+            }
+        }
+        counting
+    }
+}
+
+impl Maintained for PublicationCounts {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        match touched {
+            Touched::Publication { before, after, .. } => {
+                for (seen, by) in [(before, -1), (after, 1)] {
+                    if let Some(seen) = seen.as_ref().filter(|seen| seen.public) {
+                        for id in self.counting(&seen.categories) {
+                            *self.counts.entry(id).or_default() += by;
+                        }
+                    }
+                }
+                true
+            }
+            Touched::Linked { .. } => true,
+            Touched::Categories { .. } | Touched::Everything => false,
+        }
+    }
+}
+
+/// Every category's publication count ([`PublicationCounts`]). `UNION`, not
+/// `UNION ALL`: a pair already reached is not walked again, so even a cycle
+/// in a damaged database cannot make the walk endless.
+pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<PublicationCounts> {
     let counts = Raw::<(Integer, BigInt)>::new(
         "WITH RECURSIVE subtree (root_id, category_id) AS ( \
              SELECT id, id FROM categories \
@@ -59,7 +109,9 @@ pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<HashMap<
     )
     .append(visible(&Viewer::public()))
     .sql(" GROUP BY subtree.root_id");
-    Ok(counts.load::<(i32, i64)>(connection)?.into_iter().collect())
+    let counts = counts.load::<(i32, i64)>(connection)?.into_iter().collect();
+    let parents = categories::table.select((categories::id, categories::parent_id)).load(connection)?;
+    Ok(PublicationCounts { parents: parents.into_iter().collect(), counts })
 }
 
 /// How many publications, of any status, are filed directly under a

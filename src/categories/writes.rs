@@ -27,7 +27,7 @@ fn stale() -> ApiError {
 pub fn create(connection: &mut DbConnection, change: &Change, input: CategoryInput) -> Result<i32, ApiError> {
     let tree = queries::tree(connection)?;
     let values = values(&tree, input, None)?;
-    let id = store::insert(connection, &values, &Stamps::new(change))?;
+    let id = store::insert(connection, change, &values, &Stamps::new(change))?;
     slug_history::taken(connection, Kind::Category, &values.slug)?;
     Ok(id)
 }
@@ -70,7 +70,7 @@ fn update(
     values: &CategoryValues,
 ) -> Result<i32, ApiError> {
     let stamps = Stamps::next(current.created_at, current.version, change);
-    if !store::update(connection, current.id, Some(current.version), values, &stamps)? {
+    if !store::update(connection, change, current.id, Some(current.version), values, &stamps)? {
         return Err(stale());
     }
     slug_history::moved(connection, Kind::Category, current.id, &current.slug, &values.slug)?;
@@ -79,7 +79,12 @@ fn update(
 
 /// Deletes a category that holds nothing: a category with publications or
 /// children is a 409 that names them.
-pub fn delete(connection: &mut DbConnection, reference: &Reference, if_match: &IfMatch) -> Result<(), ApiError> {
+pub fn delete(
+    connection: &mut DbConnection,
+    change: &Change,
+    reference: &Reference,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
     let tree = queries::tree(connection)?;
     let current = current(&tree, reference)?;
     let id = current.id;
@@ -102,7 +107,7 @@ pub fn delete(connection: &mut DbConnection, reference: &Reference, if_match: &I
             holders.join("; and ")
         )));
     }
-    if store::delete(connection, id, current.version)? { Ok(()) } else { Err(stale()) }
+    if store::delete(connection, change, id, current.version)? { Ok(()) } else { Err(stale()) }
 }
 
 /// Turns valid input into the values to write: parent resolved (never one

@@ -6,6 +6,7 @@
 //! are written once against [`DbConnection`]; where SQL must differ by
 //! backend, the difference lives in this module and nowhere else.
 
+pub mod changes;
 mod connection;
 pub mod fragment;
 mod migrations;

@@ -234,6 +234,15 @@ pub fn index(connection: &mut DbConnection, id: i32, document: &Document) -> Que
     index_new(connection, id, document)
 }
 
+/// The terms publication `id` is indexed with (all its fields), if any.
+pub fn indexed_terms(connection: &mut DbConnection, id: i32) -> QueryResult<Option<String>> {
+    let query = match connection {
+        DbConnection::Sqlite(_) => "SELECT all_terms FROM publication_search WHERE rowid = ",
+        DbConnection::Postgresql(_) => "SELECT all_terms FROM publication_search WHERE publication_id = ",
+    };
+    Raw::<Text>::new(query).big_int(i64::from(id)).get_result(connection).optional()
+}
+
 /// Indexes a publication just inserted: there is nothing to replace (ids
 /// are never reused).
 pub fn index_new(connection: &mut DbConnection, id: i32, document: &Document) -> QueryResult<()> {

@@ -8,16 +8,22 @@
 //! already running, so it always sees every write acknowledged before it
 //! came in, whichever process made the write.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use diesel::QueryResult;
 use tokio::sync::oneshot;
 
-use super::connection::{Pool, on_pool};
+use super::connection::{DbConnection, Pool, on_pool};
 use super::revision::{CatalogueState, catalogue_state};
+
+/// What a read of the state is followed by, on the same connection: the
+/// change log read up to the revision found.
+pub type Follower = Arc<dyn Fn(&mut DbConnection, i64) -> QueryResult<()> + Send + Sync>;
 
 pub struct CatalogueWatch {
     pool: Pool,
     batch: Mutex<Batch>,
+    follower: OnceLock<Follower>,
 }
 
 #[derive(Default)]
@@ -30,7 +36,18 @@ struct Batch {
 
 impl CatalogueWatch {
     pub fn new(pool: Pool) -> Self {
-        Self { pool, batch: Mutex::default() }
+        Self { pool, batch: Mutex::default(), follower: OnceLock::new() }
+    }
+
+    /// The same, each read followed by `follower`.
+    pub fn following(self, follower: Follower) -> Self {
+        self.follow(follower);
+        self
+    }
+
+    /// Has each read followed by `follower` (the first one given stays).
+    pub fn follow(&self, follower: Follower) {
+        let _ = self.follower.set(follower);
     }
 
     fn batch(&self) -> MutexGuard<'_, Batch> {
@@ -66,7 +83,16 @@ impl CatalogueWatch {
                 }
                 std::mem::take(&mut batch.waiting)
             };
-            let state = on_pool(&self.pool, |connection| Ok(catalogue_state(connection)?)).await.ok();
+            let follower = self.follower.get().cloned();
+            let state = on_pool(&self.pool, |connection| {
+                let state = catalogue_state(connection)?;
+                if let Some(follower) = follower {
+                    follower(connection, state.revision)?;
+                }
+                Ok(state)
+            })
+            .await
+            .ok();
             for sender in waiting {
                 let _ = sender.send(state);
             }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::categories::queries as category_queries;
 use crate::categories::store::{self as category_store, CategoryValues};
-use crate::change::{Author, Change, Stamps};
+use crate::change::{self, Author, Change, Stamps};
 use crate::db::schema::{categories, publications};
 use crate::db::{self, DbConnection};
 use crate::links::store::{self as link_store, LinkValues};
@@ -104,7 +104,9 @@ fn load(
 ) -> Result<(), String> {
     let mut done = 0;
     let mut known = KnownCategories::default();
-    let change = Change::now(Author::Command("import"));
+    // Rows are not logged one by one: each batch tells the caches of every
+    // process that anything may have changed.
+    let change = Change::bulk(Author::Command("import"));
     // What a failed batch leaves: nothing of it, everything before it.
     let unwritten = |first: usize, last: usize, fault: Fault| {
         format!("{} (nothing of lines {first} to {last} was written; the lines before them were)", fault.0)
@@ -137,17 +139,20 @@ fn load(
                 }
                 let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
                 db::write_transaction(connection, |connection| {
-                    for (number, line, prepared) in batch.iter_mut() {
-                        let written = match line {
-                            Line::Publication(publication) if links => {
-                                replace_links(connection, &change, publication).map(|count| report.links += count)
-                            }
-                            Line::Category(_) if links => Ok(()),
-                            line => upsert(connection, line, prepared.as_mut(), &mut known, report),
-                        };
-                        written.map_err(|error| Fault(format!("line {number}: {error}")))?;
-                    }
-                    Ok::<_, Fault>(())
+                    change::logged(connection, &change, |connection| {
+                        for (number, line, prepared) in batch.iter_mut() {
+                            let written = match line {
+                                Line::Publication(publication) if links => {
+                                    replace_links(connection, &change, publication).map(|count| report.links += count)
+                                }
+                                Line::Category(_) if links => Ok(()),
+                                line => upsert(connection, &change, line, prepared.as_mut(), &mut known, report),
+                            };
+                            written.map_err(|error| Fault(format!("line {number}: {error}")))?;
+                        }
+                        change.record_everything();
+                        Ok::<_, Fault>(())
+                    })
                 })
                 .map_err(|fault| unwritten(first, last, fault))?;
                 done += batch.len() as u64;
@@ -210,6 +215,7 @@ impl Prepared {
 
 fn upsert(
     connection: &mut DbConnection,
+    change: &Change,
     line: &Line,
     prepared: Option<&mut Prepared>,
     known: &mut KnownCategories,
@@ -250,13 +256,13 @@ fn upsert(
                             category.parent.as_deref().unwrap_or_default()
                         ));
                     }
-                    category_store::update(connection, id, None, &values, &stamps).map_err(database)?;
+                    category_store::update(connection, change, id, None, &values, &stamps).map_err(database)?;
                     report.categories_updated += 1;
                     id
                 }
                 None => {
                     report.categories_created += 1;
-                    category_store::insert(connection, &values, &stamps).map_err(database)?
+                    category_store::insert(connection, change, &values, &stamps).map_err(database)?
                 }
             };
             remember(connection, Kind::Category, id, &category.slug, &category.former_slugs).map_err(database)?;
@@ -281,13 +287,14 @@ fn upsert(
             let (values, document) = (&prepared.values, &prepared.document);
             let id = match lookups::id_of_slug(connection, &publication.slug).map_err(database)? {
                 Some(id) => {
-                    publication_store::update(connection, id, None, values, document, &stamps).map_err(database)?;
+                    publication_store::update(connection, change, id, None, values, document, &stamps)
+                        .map_err(database)?;
                     report.publications_updated += 1;
                     id
                 }
                 None => {
                     report.publications_created += 1;
-                    publication_store::insert(connection, values, document, &stamps).map_err(database)?
+                    publication_store::insert(connection, change, values, document, &stamps).map_err(database)?
                 }
             };
             remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)
@@ -323,7 +330,7 @@ fn replace_links(
     let id = lookups::id_of_slug(connection, &publication.slug)
         .map_err(database)?
         .ok_or_else(|| format!("the publication '{}' was not written", publication.slug))?;
-    link_store::delete_all_of(connection, id).map_err(database)?;
+    link_store::delete_all_of(connection, change, id).map_err(database)?;
     for link in &publication.links {
         let target_id = match &link.target {
             Some(slug) => Some(
@@ -344,7 +351,7 @@ fn replace_links(
         };
         // The file keeps a link's version, not its dates.
         let stamps = Stamps { version: link.version, ..Stamps::new(change) };
-        link_store::insert(connection, id, &values, &stamps).map_err(database)?;
+        link_store::insert(connection, change, id, &values, &stamps).map_err(database)?;
     }
     Ok(publication.links.len())
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
+use crate::change::Dependencies;
 use crate::config::HttpSettings;
 use crate::db::{self, Pool};
 use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
@@ -93,6 +94,8 @@ struct Entries {
     /// The authority of the entries' stable ids.
     authority: String,
     home_page: Option<String>,
+    /// What the feed shows.
+    dependencies: Dependencies,
 }
 
 impl Entries {
@@ -119,7 +122,7 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
     let params = QueryParams::parse(request.query_string(), &["category", "language"])?;
     let categories = params.texts("category", MAX_CATEGORIES)?;
     let language = params.language("language")?;
-    let (records, bodies, state) = db::run(pool, move |connection| {
+    let (records, bodies, scope, state) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         // A feed is public, whoever reads it.
         let filter = PublicationFilter {
@@ -131,7 +134,7 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
         let (records, _) = list::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
         let ids: Vec<i32> = records.iter().map(|record| record.row.id).collect();
         let bodies = lookups::bodies(connection, &ids)?;
-        Ok((records, bodies, state))
+        Ok((records, bodies, filter.scope(), state))
     })
     .await?;
     let mut bodies: HashMap<i32, String> = bodies;
@@ -156,7 +159,8 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
         None => connection.host().split(':').next().unwrap_or("localhost").to_owned(),
     };
     let home_page = front_end.map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
-    Ok(Entries { items, changed_at: state.changed_at, self_url, template, api, authority, home_page })
+    let dependencies = Dependencies::list(scope);
+    Ok(Entries { items, changed_at: state.changed_at, self_url, template, api, authority, home_page, dependencies })
 }
 
 const FEED_TITLE: &str = "Publications";
@@ -238,7 +242,7 @@ pub async fn atom_feed(
         ..Default::default()
     };
     let body = feed.write_to(Vec::new()).map_err(ApiError::internal)?;
-    Ok(Represented::bytes(ATOM, body, access).modified_at(entries.changed_at))
+    Ok(Represented::bytes(ATOM, body, access).modified_at(entries.changed_at).depends_on(entries.dependencies))
 }
 
 /// Feed of publications (JSON Feed)
@@ -288,5 +292,5 @@ pub async fn json_feed(
         items,
     };
     let body = serde_json::to_vec(&feed).map_err(ApiError::internal)?;
-    Ok(Represented::bytes(JSON_FEED, body, access).modified_at(entries.changed_at))
+    Ok(Represented::bytes(JSON_FEED, body, access).modified_at(entries.changed_at).depends_on(entries.dependencies))
 }

@@ -32,6 +32,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::auth::Access;
+use crate::change::Dependencies;
 use crate::config::HttpSettings;
 use crate::error::ApiError;
 
@@ -48,6 +49,8 @@ pub struct Represented {
     last_modified: Option<NaiveDateTime>,
     access: Access,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// What it shows: what a cache must know to tell when it is stale.
+    dependencies: Dependencies,
 }
 
 /// The opaque part of an entity tag: a hash of `bytes`.
@@ -72,7 +75,19 @@ impl Represented {
             last_modified: None,
             access,
             headers: Vec::new(),
+            dependencies: Dependencies::anything(),
         }
+    }
+
+    /// What the answer shows, so that a cache keeps it through changes that
+    /// could not alter it (without this, any change does).
+    pub fn depends_on(mut self, dependencies: Dependencies) -> Self {
+        self.dependencies = dependencies;
+        self
+    }
+
+    pub fn dependencies(&self) -> &Dependencies {
+        &self.dependencies
     }
 
     /// An item at `version`: its tag starts with the version, which
@@ -103,7 +118,8 @@ impl Represented {
     /// How many bytes it takes to keep.
     pub fn weight(&self) -> usize {
         let headers: usize = self.headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
-        self.body.len() + self.tag.len() + headers + std::mem::size_of::<Self>()
+        let dependencies = self.dependencies.weight();
+        self.body.len() + self.tag.len() + headers + dependencies + std::mem::size_of::<Self>()
     }
 
     /// The `ETag` header's value.

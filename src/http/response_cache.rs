@@ -1,14 +1,22 @@
-//! Answers kept until the catalogue changes.
+//! Answers kept until something they depend on changes.
 //!
 //! Anonymous reads of the API are kept whole (the encoded bytes, their
 //! `ETag` and headers, as [`Represented`] made them) under the request's
-//! host, path and query string, and under the catalogue revision their
-//! request read first. Every request reads the revision again
+//! host, path and query string, with what they depend on
+//! ([`Dependencies`]). Every request reads the catalogue's revision again
 //! ([`CatalogueWatch`], one read for all the requests that arrived during
-//! the previous one), so a kept answer is served only while nothing has
-//! changed: never staler than the counter, whichever process wrote. A
-//! newer revision empties the cache; an answer computed at an older one
-//! than the cache holds is not kept.
+//! the previous one, which also reads the change log up to it into the
+//! process's [`Feed`]). Before it answers at a newer revision, the cache
+//! applies the writes in between: it drops the answers they could have
+//! altered and keeps the others, so a kept answer is never staler than the
+//! revision its request read, whichever process wrote. Writes the log
+//! cannot tell (a gap) empty the cache. An answer computed at an older
+//! revision than the cache holds is kept only if no write since could have
+//! altered it.
+//!
+//! A kept answer keeps its validators while it is kept: a write that could
+//! not have altered it leaves its `ETag` and `Last-Modified` as they were,
+//! so a revalidation still gets its `304`.
 //!
 //! One cache serves every worker of a process, bounded in bytes: past the
 //! bound, the least recently used quarter goes. Requests with a token are
@@ -29,6 +37,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, Responder, web};
 
 use super::represented::{Represented, Shareable};
+use crate::change::Dependencies;
+use crate::change::feed::{CatchUp, Feed, follower};
 use crate::db::Pool;
 use crate::db::watch::CatalogueWatch;
 
@@ -39,11 +49,13 @@ pub struct ResponseCache {
     /// The most bytes kept; 0 turns the cache off.
     budget: usize,
     watch: Arc<CatalogueWatch>,
+    feed: Arc<Feed>,
     store: Mutex<Store>,
 }
 
 #[derive(Default)]
 struct Store {
+    /// The revision every kept answer is right at.
     revision: i64,
     bytes: usize,
     /// Counts uses, to tell the least recently used.
@@ -53,15 +65,17 @@ struct Store {
 
 struct Entry {
     answer: Represented,
+    dependencies: Dependencies,
     weight: usize,
     used: u64,
 }
 
 impl ResponseCache {
-    pub fn new(pool: Pool, budget_mib: u64) -> Self {
+    pub fn new(pool: Pool, budget_mib: u64, feed: Arc<Feed>) -> Self {
         Self {
             budget: usize::try_from(budget_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
-            watch: Arc::new(CatalogueWatch::new(pool)),
+            watch: Arc::new(CatalogueWatch::new(pool).following(follower(&feed))),
+            feed,
             store: Mutex::default(),
         }
     }
@@ -70,9 +84,20 @@ impl ResponseCache {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The store, caught up to `revision` when that is newer than its own.
+    fn at(&self, revision: i64) -> MutexGuard<'_, Store> {
+        let mut store = self.store();
+        if revision > store.revision {
+            let catch_up = self.feed.kept_between(store.revision, revision).unwrap_or(CatchUp::Unknown);
+            store.apply(&catch_up);
+            store.revision = revision;
+        }
+        store
+    }
+
     /// The answer kept for `key` at `revision`.
     fn get(&self, revision: i64, key: &str) -> Option<Represented> {
-        let mut store = self.store();
+        let mut store = self.at(revision);
         if store.revision != revision {
             return None;
         }
@@ -83,23 +108,29 @@ impl ResponseCache {
         Some(entry.answer.clone())
     }
 
-    /// Keeps `answer` for `key`, computed after reading `revision`.
+    /// Keeps `answer` for `key`, computed after reading `revision`, unless
+    /// a write since could have altered it.
     fn put(&self, revision: i64, key: String, answer: Represented) {
         let weight = answer.weight() + key.len();
         if weight > self.budget / 4 {
             return;
         }
-        let mut store = self.store();
+        let dependencies = answer.dependencies().clone();
+        let mut store = self.at(revision);
         if revision < store.revision {
-            return;
-        }
-        if revision > store.revision {
-            *store = Store { revision, ..Store::default() };
+            match self.feed.kept_between(revision, store.revision) {
+                Some(CatchUp::Writes(writes))
+                    if !writes
+                        .iter()
+                        .flat_map(|write| &write.touched)
+                        .any(|touched| dependencies.affected_by(touched)) => {}
+                _ => return,
+            }
         }
         store.clock += 1;
         let used = store.clock;
         store.bytes += weight;
-        if let Some(replaced) = store.entries.insert(key, Entry { answer, weight, used }) {
+        if let Some(replaced) = store.entries.insert(key, Entry { answer, dependencies, weight, used }) {
             store.bytes -= replaced.weight;
         }
         if store.bytes > self.budget {
@@ -114,6 +145,32 @@ impl ResponseCache {
 }
 
 impl Store {
+    /// Drops the answers the writes could have altered; all of them when
+    /// the writes cannot be told.
+    fn apply(&mut self, catch_up: &CatchUp) {
+        let writes = match catch_up {
+            CatchUp::Writes(writes) => writes,
+            CatchUp::Unknown => {
+                self.entries.clear();
+                self.bytes = 0;
+                return;
+            }
+        };
+        for write in writes {
+            let altered: Vec<String> = self
+                .entries
+                .iter()
+                .filter(|(_, entry)| write.touched.iter().any(|touched| entry.dependencies.affected_by(touched)))
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in altered {
+                if let Some(entry) = self.entries.remove(&key) {
+                    self.bytes -= entry.weight;
+                }
+            }
+        }
+    }
+
     /// Drops the least recently used entries until at most `target` bytes
     /// are kept.
     fn evict(&mut self, target: usize) {
@@ -179,7 +236,7 @@ mod tests {
     fn cache(budget_mib: u64) -> ResponseCache {
         let url: crate::db::DatabaseUrl = "sqlite://:memory:".parse().unwrap();
         let pool = crate::db::connect(&url, 1, crate::config::DatabaseSettings::new(url.clone()).waits()).unwrap();
-        ResponseCache::new(pool, budget_mib)
+        ResponseCache::new(pool, budget_mib, Arc::default())
     }
 
     fn answer(size: usize) -> Represented {

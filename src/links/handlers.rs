@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
+use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
@@ -45,17 +46,18 @@ pub async fn list_publication_links(
     target: PathRef,
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    let (data, state) = db::run(&pool, move |connection| {
+    let (id, (data, targets), state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let viewer = Viewer::now(access);
-        let data = target.resolve(connection, &viewer, |connection, reference| {
+        let (id, shown) = target.resolve(connection, &viewer, |connection, reference| {
             let id = find_id(connection, reference, &viewer)?;
-            Ok(queries::of_publication(connection, id, &viewer)?)
+            Ok((id, queries::shown(connection, id, &viewer)?))
         })?;
-        Ok((data, state))
+        Ok((id, shown, state))
     })
     .await?;
-    Ok(Represented::json(&Links { data }, access)?.modified_at(state.changed_at))
+    let dependencies = Dependencies::publications(std::iter::once(id).chain(targets));
+    Ok(Represented::json(&Links { data }, access)?.modified_at(state.changed_at).depends_on(dependencies))
 }
 
 /// The `{link_id}` of the path, or the 404 it earns.
@@ -103,18 +105,22 @@ pub async fn get_publication_link(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let link_id = link_id(&request)?;
-    let (link, state) = db::run(&pool, move |connection| {
+    let (publication_id, link, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let viewer = Viewer::now(access);
-        let link = target.resolve(connection, &viewer, |connection, reference| {
+        let (publication_id, link) = target.resolve(connection, &viewer, |connection, reference| {
             let publication_id = find_id(connection, reference, &viewer)?;
-            find(connection, publication_id, link_id, &viewer)
+            Ok((publication_id, find(connection, publication_id, link_id, &viewer)?))
         })?;
-        Ok((link, state))
+        Ok((publication_id, link, state))
     })
     .await?;
     let version = link.version;
-    Ok(Represented::json(&link, access)?.at_version(version).modified_at(state.changed_at))
+    let shown = std::iter::once(publication_id).chain(link.target.as_ref().map(|target| target.id));
+    Ok(Represented::json(&link, access)?
+        .at_version(version)
+        .modified_at(state.changed_at)
+        .depends_on(Dependencies::publications(shown)))
 }
 
 /// Add a link to a publication

@@ -31,12 +31,24 @@ pub struct LinkRow {
 /// publication that `viewer` may not see is left out, so a draft's title
 /// never leaks.
 pub fn of_publication(connection: &mut DbConnection, publication_id: i32, viewer: &Viewer) -> QueryResult<Vec<Link>> {
+    Ok(shown(connection, publication_id, viewer)?.0)
+}
+
+/// The same, and every publication the links point to, shown or not: what
+/// an answer that shows them depends on (a hidden target that becomes
+/// visible adds its link).
+pub fn shown(
+    connection: &mut DbConnection,
+    publication_id: i32,
+    viewer: &Viewer,
+) -> QueryResult<(Vec<Link>, Vec<i32>)> {
     let rows: Vec<LinkRow> = links::table
         .filter(links::publication_id.eq(publication_id))
         .order((links::position, links::id))
         .select(LinkRow::as_select())
         .load(connection)?;
-    with_targets(connection, rows, viewer)
+    let targets = rows.iter().filter_map(|row| row.target_id).collect();
+    Ok((with_targets(connection, rows, viewer)?, targets))
 }
 
 /// One link of a publication, as its row.

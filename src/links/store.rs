@@ -1,10 +1,11 @@
 //! The link store: the only code that inserts, updates or deletes link
 //! rows. The write service, the importer and the demo loader all write
-//! through it.
+//! through it; each write records in its change the publications a link
+//! pointed to and points to (their related publications change).
 
 use diesel::prelude::*;
 
-use crate::change::Stamps;
+use crate::change::{Change, Stamps, Touched};
 use crate::db::DbConnection;
 use crate::db::schema::links;
 
@@ -55,40 +56,69 @@ fn columns<'a>(values: &'a LinkValues, stamps: &Stamps) -> Columns<'a> {
 /// Adds a link to publication `publication_id`; returns its id.
 pub fn insert(
     connection: &mut DbConnection,
+    change: &Change,
     publication_id: i32,
     values: &LinkValues,
     stamps: &Stamps,
 ) -> QueryResult<i32> {
-    diesel::insert_into(links::table)
+    let id = diesel::insert_into(links::table)
         .values((links::publication_id.eq(publication_id), columns(values, stamps)))
         .returning(links::id)
-        .get_result(connection)
+        .get_result(connection)?;
+    linked(change, [values.target_id]);
+    Ok(id)
+}
+
+/// Records that the publications `targets` gained or lost a link to them.
+fn linked(change: &Change, targets: impl IntoIterator<Item = Option<i32>>) {
+    for id in targets.into_iter().flatten() {
+        change.record(|| Touched::Linked { id });
+    }
+}
+
+/// The target of link `id`, if it points to a publication.
+fn target_of(connection: &mut DbConnection, id: i32) -> QueryResult<Option<i32>> {
+    Ok(links::table.find(id).select(links::target_id).first(connection).optional()?.flatten())
 }
 
 /// Writes `values` over link `id` while it is at `version`; `false` when
 /// it is no longer at it.
 pub fn update(
     connection: &mut DbConnection,
+    change: &Change,
     id: i32,
     version: i32,
     values: &LinkValues,
     stamps: &Stamps,
 ) -> QueryResult<bool> {
+    let before = target_of(connection, id)?;
     let updated = diesel::update(links::table.filter(links::id.eq(id).and(links::version.eq(version))))
         .set(columns(values, stamps))
         .execute(connection)?;
+    if updated > 0 {
+        linked(change, [before, values.target_id]);
+    }
     Ok(updated > 0)
 }
 
 /// Deletes link `id` at `version`; `false` when it is no longer at it.
-pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResult<bool> {
+pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: i32) -> QueryResult<bool> {
+    let before = target_of(connection, id)?;
     let deleted =
         diesel::delete(links::table.filter(links::id.eq(id).and(links::version.eq(version)))).execute(connection)?;
+    if deleted > 0 {
+        linked(change, [before]);
+    }
     Ok(deleted > 0)
 }
 
 /// Deletes every link of publication `publication_id` (an import replaces
 /// them all).
-pub fn delete_all_of(connection: &mut DbConnection, publication_id: i32) -> QueryResult<usize> {
+pub fn delete_all_of(connection: &mut DbConnection, change: &Change, publication_id: i32) -> QueryResult<usize> {
+    if change.records() {
+        let targets: Vec<Option<i32>> =
+            links::table.filter(links::publication_id.eq(publication_id)).select(links::target_id).load(connection)?;
+        linked(change, targets);
+    }
     diesel::delete(links::table.filter(links::publication_id.eq(publication_id))).execute(connection)
 }

@@ -40,7 +40,7 @@ pub fn create(
 ) -> Result<(i32, i32), ApiError> {
     let publication_id = self::publication(connection, publication)?;
     let values = values(connection, publication_id, input)?;
-    let id = store::insert(connection, publication_id, &values, &Stamps::new(change))?;
+    let id = store::insert(connection, change, publication_id, &values, &Stamps::new(change))?;
     publication_store::touch(connection, publication_id, change)?;
     Ok((publication_id, id))
 }
@@ -60,7 +60,7 @@ pub fn patch(
     let input = LinkInput::patched(&current, patch)?;
     let values = values(connection, publication_id, input)?;
     let stamps = Stamps::next(current.created_at, current.version, change);
-    if !store::update(connection, id, current.version, &values, &stamps)? {
+    if !store::update(connection, change, id, current.version, &values, &stamps)? {
         return Err(stale());
     }
     publication_store::touch(connection, publication_id, change)?;
@@ -78,7 +78,7 @@ pub fn delete(
     let publication_id = self::publication(connection, publication)?;
     let current = current(connection, publication_id, id)?;
     if_match.check(current.version)?;
-    if !store::delete(connection, id, current.version)? {
+    if !store::delete(connection, change, id, current.version)? {
         return Err(stale());
     }
     Ok(publication_store::touch(connection, publication_id, change)?)

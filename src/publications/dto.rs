@@ -156,9 +156,9 @@ pub struct LanguageFacet {
 impl From<FacetCounts> for Facets {
     fn from(counts: FacetCounts) -> Self {
         Self {
-            category: counts
-                .category
-                .map(|rows| rows.into_iter().map(|(slug, name, count)| CategoryFacet { slug, name, count }).collect()),
+            category: counts.category.map(|rows| {
+                rows.into_iter().map(|(_, slug, name, count)| CategoryFacet { slug, name, count }).collect()
+            }),
             year: counts.year.map(|rows| rows.into_iter().map(|(value, count)| YearFacet { value, count }).collect()),
             language: counts
                 .language

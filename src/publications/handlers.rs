@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
+use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
@@ -89,20 +90,25 @@ pub async fn get_publication(
     target: PathRef,
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    let (publication, state) = db::run(&pool, move |connection| {
+    let answer = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let viewer = Viewer::now(access);
-        let publication = target.resolve(connection, &viewer, |connection, reference| {
+        let (publication, targets) = target.resolve(connection, &viewer, |connection, reference| {
             let record = lookups::find(connection, reference, &viewer)
                 .or_not_found(|| ApiError::no_such("publication", reference))?;
-            let links = link_queries::of_publication(connection, record.row.id, &viewer)?;
-            Ok(Publication::new(record, links))
+            let (links, targets) = link_queries::shown(connection, record.row.id, &viewer)?;
+            Ok((Publication::new(record, links), targets))
         })?;
-        Ok((publication, state))
+        Ok((publication, targets, state))
     })
     .await?;
+    let (publication, targets, state) = answer;
     let version = publication.summary.version;
-    Ok(Represented::json(&publication, access)?.at_version(version).modified_at(state.changed_at))
+    let dependencies = Dependencies::publications(std::iter::once(publication.summary.id).chain(targets));
+    Ok(Represented::json(&publication, access)?
+        .at_version(version)
+        .modified_at(state.changed_at)
+        .depends_on(dependencies))
 }
 
 /// The answer to a write: the publication as it now is, with its `ETag`.
@@ -270,9 +276,9 @@ pub async fn delete_publication(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     editor
-        .write(&pool, move |connection, _| {
+        .write(&pool, move |connection, change| {
             target.resolve(connection, &Viewer::editor(), |connection, reference| {
-                writes::delete(connection, reference, &if_match)
+                writes::delete(connection, change, reference, &if_match)
             })
         })
         .await?;
@@ -303,16 +309,18 @@ pub async fn list_related_publications(
     target: PathRef,
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
-    let (records, state) = db::run(&pool, move |connection| {
+    let (id, (records, linked), state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let viewer = Viewer::now(access);
-        let records = target.resolve(connection, &viewer, |connection, reference| {
+        let (id, related) = target.resolve(connection, &viewer, |connection, reference| {
             let id = lookups::find_id(connection, reference, &viewer)?;
-            Ok(lookups::related(connection, id, &viewer)?)
+            Ok((id, lookups::related(connection, id, &viewer)?))
         })?;
-        Ok((records, state))
+        Ok((id, related, state))
     })
     .await?;
     let data = records.into_iter().map(Into::into).collect();
-    Ok(Represented::json(&PublicationSummaries { data }, access)?.modified_at(state.changed_at))
+    Ok(Represented::json(&PublicationSummaries { data }, access)?
+        .modified_at(state.changed_at)
+        .depends_on(Dependencies::publications(std::iter::once(id).chain(linked))))
 }

@@ -7,6 +7,9 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
 
+use crate::auth::Access;
+use crate::cache::Maintained;
+use crate::change::{ListScope, Touched};
 use crate::db::fragment::Raw;
 use crate::db::schema::publications;
 use crate::db::search::{self, Drive, Field};
@@ -96,6 +99,21 @@ impl PublicationFilter {
              {counting}",
             viewer.access
         )
+    }
+
+    /// What the filter lets in, as changes are told against it.
+    pub fn scope(&self) -> ListScope {
+        let search_terms = self.search.as_ref().map(|search| search.groups.iter().flatten().cloned().collect());
+        ListScope {
+            public_only: self.viewer.access == Access::Public,
+            statuses: self.statuses.clone(),
+            categories: [&self.category_ids, &self.within_category_ids].into_iter().flatten().cloned().collect(),
+            language: self.language.clone(),
+            published_after: self.published_after,
+            published_before: self.published_before,
+            updated_after: self.updated_after,
+            terms: search_terms,
+        }
     }
 
     /// The filter as one condition on any query whose FROM clause holds
@@ -369,12 +387,32 @@ pub fn count(connection: &mut DbConnection, filter: &PublicationFilter) -> Query
     filtered(&filter, backend).count().get_result(connection)
 }
 
+/// A list's total, kept current through writes: a publication that enters
+/// the list adds one, one that leaves it takes one away.
+#[derive(Clone, Debug)]
+pub struct Total {
+    scope: ListScope,
+    pub count: i64,
+}
+
+/// The filtered list's total, to keep.
+pub fn total(connection: &mut DbConnection, filter: &PublicationFilter) -> QueryResult<Total> {
+    Ok(Total { scope: filter.scope(), count: count(connection, filter)? })
+}
+
+impl Maintained for Total {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        let Some((left, entered)) = self.scope.moved(touched) else { return false };
+        self.count += i64::from(entered.is_some()) - i64::from(left.is_some());
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
 
     use super::*;
-    use crate::auth::Access;
 
     #[test]
     fn a_filter_read_a_moment_later_has_the_same_key() {

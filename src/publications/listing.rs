@@ -11,6 +11,7 @@ use actix_web::HttpRequest;
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::categories::queries as category_queries;
+use crate::change::{Dependencies, ListScope};
 use crate::db::DbConnection;
 use crate::domain::Reference;
 use crate::error::ApiError;
@@ -74,6 +75,8 @@ pub fn category_filter(connection: &mut DbConnection, references: &[String]) -> 
 
 /// What a list answers, before rendering.
 pub struct Listed {
+    /// What the list lets in.
+    pub scope: ListScope,
     pub total: i64,
     /// Whether `total` is an estimate (a broad search).
     pub estimated: bool,
@@ -96,7 +99,7 @@ pub fn run(
 ) -> Result<Listed, ApiError> {
     let (total, estimated, plan, counting) = match &filter.search {
         None => {
-            let total = cache.get(revision, key, || list::count(connection, filter))?;
+            let total = cache.get(connection, revision, key, |connection| list::total(connection, filter))?.count;
             (total, false, SearchPlan::default(), None)
         }
         Some(search) => {
@@ -112,9 +115,11 @@ pub fn run(
         None
     } else {
         let counted = PublicationFilter { drive: counting.unwrap_or_default(), ..filter.clone() };
-        Some(cache.get(revision, key, || facets::facets(connection, &counted, query.facets).map(Arc::new))?)
+        let facets =
+            cache.get(connection, revision, key, |connection| facets::facets(connection, &counted, query.facets))?;
+        Some(Arc::new(facets))
     };
-    Ok(Listed { total, estimated, records, next, facets })
+    Ok(Listed { scope: filter.scope(), total, estimated, records, next, facets })
 }
 
 /// The answer to a list request.
@@ -134,7 +139,7 @@ pub fn respond(
     let data = listed.records.into_iter().map(Into::into).collect();
     let facets = listed.facets.map(|facets| (*facets).clone().into());
     let body = PublicationPage { data, pagination, facets };
-    pagination::respond(request, access, &body, &body.pagination)
+    Ok(pagination::respond(request, access, &body, &body.pagination)?.depends_on(Dependencies::list(listed.scope)))
 }
 
 /// The name of a list in the count cache: its path and its parameters,

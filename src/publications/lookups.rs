@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::cache::Maintained;
 use crate::categories::dto::CategorySummary;
+use crate::change::Touched;
 use crate::db::fragment::in_ids;
 use crate::db::schema::{categories, links, publication_categories, publications};
 use crate::db::{DbConnection, MultiBackend};
@@ -93,8 +95,9 @@ pub fn bodies(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap
 }
 
 /// The publications that `viewer` may read linked to `id` by a `related`
-/// link, in either direction, newest first (drafts, undated, last).
-pub fn related(connection: &mut DbConnection, id: i32, viewer: &Viewer) -> QueryResult<Vec<SummaryRecord>> {
+/// link, in either direction, newest first (drafts, undated, last); and
+/// every publication so linked, shown or not.
+pub fn related(connection: &mut DbConnection, id: i32, viewer: &Viewer) -> QueryResult<(Vec<SummaryRecord>, Vec<i32>)> {
     let outgoing: Vec<Option<i32>> = links::table
         .filter(links::publication_id.eq(id).and(links::rel.eq(LinkRel::Related.as_str())))
         .select(links::target_id)
@@ -109,7 +112,7 @@ pub fn related(connection: &mut DbConnection, id: i32, viewer: &Viewer) -> Query
         .order((publications::published_at.is_null(), publications::published_at.desc(), publications::id.desc()))
         .select(SummaryRow::as_select())
         .load(connection)?;
-    with_categories(connection, rows)
+    Ok((with_categories(connection, rows)?, ids))
 }
 
 /// Rows with their categories, read in one query for all of them.
@@ -168,7 +171,24 @@ pub fn slug_taken(connection: &mut DbConnection, slug: &str, except: Option<i32>
 }
 
 /// How many publications there are, whatever their status: what a
-/// search's matches are a share of.
-pub fn catalogue_size(connection: &mut DbConnection) -> QueryResult<i64> {
-    publications::table.count().get_result(connection)
+/// search's matches are a share of. Kept, it follows creations and
+/// deletions.
+#[derive(Clone, Copy, Debug)]
+pub struct CatalogueSize(pub i64);
+
+pub fn catalogue_size(connection: &mut DbConnection) -> QueryResult<CatalogueSize> {
+    publications::table.count().get_result(connection).map(CatalogueSize)
+}
+
+impl Maintained for CatalogueSize {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        match touched {
+            Touched::Publication { before, after, .. } => {
+                self.0 += i64::from(after.is_some()) - i64::from(before.is_some());
+                true
+            }
+            Touched::Linked { .. } | Touched::Categories { .. } => true,
+            Touched::Everything => false,
+        }
+    }
 }

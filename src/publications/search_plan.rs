@@ -2,7 +2,10 @@
 //! estimated: chosen from what its terms cost, counted once per catalogue
 //! revision and shared by every request.
 
-use crate::cache::CountCache;
+use diesel::QueryResult;
+
+use crate::cache::{CountCache, Maintained};
+use crate::change::{Seen, Touched};
 use crate::db::DbConnection;
 use crate::db::search::{self, Drive, Field};
 use crate::error::ApiError;
@@ -56,18 +59,21 @@ pub fn plan(
 ) -> Result<Planned, ApiError> {
     // The list the search narrows, shared by every search of it.
     let unsearched = PublicationFilter { search: None, ..filter.clone() };
-    let size =
-        cache.get(revision, &format!("unsearched {}", unsearched.key()), || list::count(connection, &unsearched))?;
-    let mut breadth = |field: Field| {
-        cache.get(revision, &format!("breadth {field:?} {:?}", searched.groups), || {
-            search::breadth(connection, field, searched, BREADTH_CAP)
-        })
+    let size = cache
+        .get(connection, revision, &format!("unsearched {}", unsearched.key()), |connection| {
+            list::total(connection, &unsearched)
+        })?
+        .count;
+    let breadth = |connection: &mut DbConnection, field: Field| {
+        let key = format!("breadth {field:?} {:?}", searched.groups);
+        let kept = cache.get(connection, revision, &key, |connection| Breadth::count(connection, field, searched))?;
+        Ok::<_, diesel::result::Error>((kept.count, kept.reach))
     };
-    let (breadth_all, reach_all) = breadth(Field::All)?;
+    let (breadth_all, reach_all) = breadth(connection, Field::All)?;
     let relevance = query.sort == Sort::Relevance;
-    let (breadth_title, reach_title) = if relevance { breadth(Field::Title)? } else { (0, 0) };
+    let (breadth_title, reach_title) = if relevance { breadth(connection, Field::Title)? } else { (0, 0) };
     let catalogue = if relevance || breadth_all >= ESTIMATE_ABOVE {
-        cache.get(revision, "catalogue", || lookups::catalogue_size(connection))?
+        cache.get(connection, revision, "catalogue", lookups::catalogue_size)?.0
     } else {
         0
     };
@@ -81,9 +87,10 @@ pub fn plan(
         }
     };
     let counting = counting_for(breadth_all);
-    let mut count = |suffix: &str, filter: PublicationFilter, drive: Drive| {
+    let count = |connection: &mut DbConnection, suffix: &str, filter: PublicationFilter, drive: Drive| {
         let filter = PublicationFilter { drive, ..filter };
-        cache.get(revision, &format!("{key}{suffix}"), || list::count(connection, &filter))
+        let key = format!("{key}{suffix}");
+        cache.get(connection, revision, &key, |connection| list::total(connection, &filter)).map(|total| total.count)
     };
     // A broad search's total is estimated: the share of the catalogue its
     // matches hold, applied to the list it narrows.
@@ -91,7 +98,7 @@ pub fn plan(
     let total = if estimated {
         estimate(size, breadth_all, reach_all, catalogue)
     } else {
-        count("", filter.clone(), counting)?
+        count(connection, "", filter.clone(), counting)?
     };
     let needed = match &query.position {
         Position::Page(page) => page.offset() + page.per_page + 1,
@@ -122,7 +129,7 @@ pub fn plan(
     let past_first = matches!(&query.position, Position::Page(page) if page.offset() > 0);
     let title_total = if past_first {
         let titles = PublicationFilter { search_field: Field::Title, ..filter.clone() };
-        count(" titles", titles, counting_for(breadth_title))?
+        count(connection, " titles", titles, counting_for(breadth_title))?
     } else {
         estimate(size, breadth_title, reach_title, catalogue)
     };
@@ -132,6 +139,42 @@ pub fn plan(
         title_total: past_first.then_some(title_total),
     };
     Ok(Planned { total, estimated, plan, counting })
+}
+
+/// How many publications hold a search's terms (whatever their status),
+/// counted up to [`BREADTH_CAP`], and how far the count reached. Kept, it
+/// follows writes as far as a set of terms can tell (a "maybe" counts):
+/// what it serves, a plan and an estimate, are approximate anyway.
+#[derive(Clone, Debug)]
+struct Breadth {
+    terms: Vec<String>,
+    count: i64,
+    reach: i64,
+}
+
+impl Breadth {
+    fn count(connection: &mut DbConnection, field: Field, searched: &SearchQuery) -> QueryResult<Self> {
+        let (count, reach) = search::breadth(connection, field, searched, BREADTH_CAP)?;
+        Ok(Self { terms: searched.groups.iter().flatten().cloned().collect(), count, reach })
+    }
+}
+
+impl Maintained for Breadth {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        match touched {
+            Touched::Publication { before, after, .. } => {
+                if self.count < BREADTH_CAP {
+                    let holds = |seen: &Option<Box<Seen>>| {
+                        seen.as_ref().is_some_and(|seen| self.terms.iter().all(|term| seen.terms.may_hold(term)))
+                    };
+                    self.count = (self.count + i64::from(holds(after)) - i64::from(holds(before))).max(0);
+                }
+                true
+            }
+            Touched::Linked { .. } | Touched::Categories { .. } => true,
+            Touched::Everything => false,
+        }
+    }
 }
 
 /// The matches among `size` publications, when `breadth` matches were

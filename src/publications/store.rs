@@ -2,16 +2,19 @@
 //! publication rows, their filings under categories and their search
 //! index entries. The write service, the importer and the demo loader all
 //! write through it, so that what a write of a publication does is decided
-//! here, once.
+//! here, once: each records in its change what the publication was and is
+//! now, for the change log.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::change::{Change, Stamps};
+use crate::change::{Change, Seen, Stamps, Terms, Touched};
 use crate::db::schema::{publication_categories, publications};
 use crate::db::{self, DbConnection};
 use crate::domain::Status;
 use crate::search::{self, Document};
+
+use super::visibility::public;
 
 /// A publication's columns as a write sets them, and where it is filed.
 #[derive(Clone, Debug)]
@@ -77,6 +80,7 @@ fn columns<'a>(values: &'a PublicationValues, stamps: &Stamps) -> Columns<'a> {
 /// `document` is `values.document()`, which a bulk load makes beforehand.
 pub fn insert(
     connection: &mut DbConnection,
+    change: &Change,
     values: &PublicationValues,
     document: &Document,
     stamps: &Stamps,
@@ -88,6 +92,7 @@ pub fn insert(
     file(connection, id, &values.category_ids)?;
     // Ids are never reused: there is no entry to replace.
     db::search::index_new(connection, id, document)?;
+    change.record(|| Touched::Publication { id, before: None, after: Some(Box::new(seen(values, document, stamps))) });
     Ok(id)
 }
 
@@ -96,12 +101,14 @@ pub fn insert(
 /// not (another writer came first).
 pub fn update(
     connection: &mut DbConnection,
+    change: &Change,
     id: i32,
     expected: Option<i32>,
     values: &PublicationValues,
     document: &Document,
     stamps: &Stamps,
 ) -> QueryResult<bool> {
+    let before = if change.records() { seen_now(connection, id)? } else { None };
     let columns = columns(values, stamps);
     let updated = match expected {
         Some(version) => {
@@ -118,6 +125,7 @@ pub fn update(
         .execute(connection)?;
     file(connection, id, &values.category_ids)?;
     db::search::index(connection, id, document)?;
+    change.record(|| Touched::Publication { id, before, after: Some(Box::new(seen(values, document, stamps))) });
     Ok(true)
 }
 
@@ -137,17 +145,76 @@ fn file(connection: &mut DbConnection, id: i32, category_ids: &[i32]) -> QueryRe
 /// Marks publication `id` as changed by `change` (its links changed): its
 /// version goes up.
 pub fn touch(connection: &mut DbConnection, id: i32, change: &Change) -> QueryResult<()> {
+    let before = if change.records() { seen_now(connection, id)? } else { None };
     diesel::update(publications::table.find(id))
         .set((publications::version.eq(publications::version + 1), publications::updated_at.eq(change.at)))
-        .execute(connection)
-        .map(drop)
+        .execute(connection)?;
+    change.record(|| {
+        let after = before.clone().map(|seen| Box::new(Seen { updated_at: change.at, ..*seen }));
+        Touched::Publication { id, before, after }
+    });
+    Ok(())
 }
 
 /// Deletes publication `id` at `version`, with its links, the links to it
 /// and its filing; `false` when it is no longer at that version.
-pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResult<bool> {
+pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: i32) -> QueryResult<bool> {
+    let before = if change.records() { seen_now(connection, id)? } else { None };
     let deleted =
         diesel::delete(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
             .execute(connection)?;
+    if deleted > 0 {
+        change.record(|| Touched::Publication { id, before, after: None });
+    }
     Ok(deleted > 0)
+}
+
+/// What the change log keeps of publication `id` as written now.
+fn seen(values: &PublicationValues, document: &Document, stamps: &Stamps) -> Seen {
+    Seen {
+        status: values.status,
+        public: public(values.status),
+        slug: values.slug.clone(),
+        language: values.language.clone(),
+        categories: values.category_ids.clone(),
+        published_at: values.published_at,
+        updated_at: stamps.updated_at,
+        terms: Terms::of(&document.all_terms),
+    }
+}
+
+/// What the change log keeps of publication `id` as it stands in the
+/// database, if it exists.
+fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<Box<Seen>>> {
+    let row: Option<(String, String, String, Option<NaiveDateTime>, NaiveDateTime)> = publications::table
+        .find(id)
+        .select((
+            publications::status,
+            publications::slug,
+            publications::language,
+            publications::published_at,
+            publications::updated_at,
+        ))
+        .first(connection)
+        .optional()?;
+    let Some((status, slug, language, published_at, updated_at)) = row else {
+        return Ok(None);
+    };
+    let categories = publication_categories::table
+        .filter(publication_categories::publication_id.eq(id))
+        .order(publication_categories::position)
+        .select(publication_categories::category_id)
+        .load(connection)?;
+    let terms = db::search::indexed_terms(connection, id)?.unwrap_or_default();
+    let status = Status::from_stored(&status);
+    Ok(Some(Box::new(Seen {
+        status,
+        public: public(status),
+        slug,
+        language,
+        categories,
+        published_at,
+        updated_at,
+        terms: Terms::of(&terms),
+    })))
 }

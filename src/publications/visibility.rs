@@ -55,6 +55,13 @@ pub fn may_see(access: Access, status: Status) -> bool {
     access.is_editor() || status == Status::Published
 }
 
+/// Whether a reader without a token may see a publication of `status`:
+/// what the change log keeps, so that caches know what public answers a
+/// write could alter.
+pub fn public(status: Status) -> bool {
+    may_see(Access::Public, status)
+}
+
 /// The publications that `viewer` may see, as a condition on any query
 /// whose FROM clause holds `publications` (alone, joined or grouped, or in
 /// SQL written by hand).

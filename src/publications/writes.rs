@@ -25,7 +25,7 @@ pub fn current(connection: &mut DbConnection, reference: &Reference) -> Result<P
 /// Creates a publication; returns its id.
 pub fn create(connection: &mut DbConnection, change: &Change, input: PublicationInput) -> Result<i32, ApiError> {
     let values = values(connection, change, input, None)?;
-    let id = store::insert(connection, &values, &values.document(), &Stamps::new(change))?;
+    let id = store::insert(connection, change, &values, &values.document(), &Stamps::new(change))?;
     slug_history::taken(connection, Kind::Publication, &values.slug)?;
     Ok(id)
 }
@@ -60,10 +60,16 @@ pub fn patch(
 }
 
 /// Deletes a publication, its links and the links to it; returns its id.
-pub fn delete(connection: &mut DbConnection, reference: &Reference, if_match: &IfMatch) -> Result<i32, ApiError> {
+pub fn delete(
+    connection: &mut DbConnection,
+    change: &Change,
+    reference: &Reference,
+    if_match: &IfMatch,
+) -> Result<i32, ApiError> {
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
-    if store::delete(connection, current.row.id, current.row.version)? { Ok(current.row.id) } else { Err(stale()) }
+    let id = current.row.id;
+    if store::delete(connection, change, id, current.row.version)? { Ok(id) } else { Err(stale()) }
 }
 
 fn update(
@@ -74,7 +80,7 @@ fn update(
 ) -> Result<i32, ApiError> {
     let row = &current.row;
     let stamps = Stamps::next(row.created_at, row.version, change);
-    if !store::update(connection, row.id, Some(row.version), values, &values.document(), &stamps)? {
+    if !store::update(connection, change, row.id, Some(row.version), values, &values.document(), &stamps)? {
         return Err(stale());
     }
     slug_history::moved(connection, Kind::Publication, row.id, &row.slug, &values.slug)?;

@@ -309,7 +309,8 @@ pub fn insert_publication(connection: &mut DbConnection, new: NewPublication) ->
         authors: vec!["Service des études".to_owned()],
         category_ids: new.categories.to_vec(),
     };
-    publication_store::insert(connection, &values, &values.document(), &Stamps::new(&fixture_change()))
+    let change = fixture_change();
+    publication_store::insert(connection, &change, &values, &values.document(), &Stamps::new(&change))
         .expect("the publication is inserted")
 }
 
@@ -322,7 +323,8 @@ pub fn insert_category(
 ) -> i32 {
     let values =
         CategoryValues { slug: slug.to_owned(), name: name.to_owned(), description: None, parent_id: parent, position };
-    category_store::insert(connection, &values, &Stamps::new(&fixture_change())).expect("the category is inserted")
+    let change = fixture_change();
+    category_store::insert(connection, &change, &values, &Stamps::new(&change)).expect("the category is inserted")
 }
 
 /// A link from `publication` to another publication or to a URL.
@@ -346,7 +348,8 @@ pub fn insert_link(
         hreflang: None,
         position,
     };
-    link_store::insert(connection, publication, &values, &Stamps::new(&fixture_change())).expect("the link is inserted")
+    let change = fixture_change();
+    link_store::insert(connection, &change, publication, &values, &Stamps::new(&change)).expect("the link is inserted")
 }
 
 /// The `data` array's values of `field`.

@@ -13,6 +13,7 @@ mod errors;
 mod exchange;
 mod http;
 mod integrity;
+mod invalidation;
 mod link_writes;
 mod links;
 mod metrics;
