@@ -136,21 +136,26 @@ fn written(detail: &CategoryDetail, status: StatusCode) -> Result<Represented, A
     Ok(Represented::json(detail, Access::Editor)?.at_version(detail.category.version).with_status(status))
 }
 
+/// Every category's publication count, by id.
+type Counts = Arc<HashMap<i32, i64>>;
+
 /// The category tree, and every category's publication count: from the
 /// cache while the catalogue is at `revision`, or counted afresh without
 /// one (inside a write, whose changes are not committed yet).
 fn tree_and_counts(
     connection: &mut DbConnection,
     cache: Option<(&CountCache, i64)>,
-) -> Result<(CategoryTree, Arc<HashMap<i32, i64>>), ApiError> {
-    let counts = match cache {
+) -> Result<(Arc<CategoryTree>, Counts), ApiError> {
+    Ok(match cache {
         Some((cache, revision)) => {
             let counts = cache.get(connection, revision, "category counts", queries::publication_counts)?;
-            Arc::new(counts.counts)
+            (queries::kept_tree(connection, cache, revision)?, Arc::new(counts.counts))
         }
-        None => Arc::new(queries::publication_counts(connection)?.counts),
-    };
-    Ok((queries::tree(connection)?, counts))
+        None => {
+            let counts = Arc::new(queries::publication_counts(connection)?.counts);
+            (Arc::new(queries::tree(connection)?), counts)
+        }
+    })
 }
 
 /// One category with its children and ancestors, or a 404.
@@ -367,11 +372,11 @@ pub async fn list_category_publications(
     let (query, listed, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let viewer = Viewer::now(access);
-        let tree: CategoryTree = queries::tree(connection)?;
+        let tree = queries::kept_tree(connection, &cache, state.revision)?;
         let category = target.resolve(connection, &viewer, |_, reference| {
             tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))
         })?;
-        let filter = listing::filter(connection, &query, viewer, Some(tree.subtree_ids(category.id)))?;
+        let filter = listing::filter(&tree, &query, viewer, Some(tree.subtree_ids(category.id)))?;
         let listed = listing::run(connection, &cache, &key, &query, &filter, state.revision)?;
         Ok((query, listed, state))
     })

@@ -2,11 +2,12 @@
 //! holds.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
-use crate::cache::Maintained;
+use crate::cache::{CountCache, Maintained};
 use crate::change::Touched;
 use crate::db::DbConnection;
 use crate::db::fragment::Raw;
@@ -37,6 +38,25 @@ pub fn tree(connection: &mut DbConnection) -> QueryResult<CategoryTree> {
         .order((categories::position, categories::name, categories::id))
         .load(connection)?;
     Ok(CategoryTree::new(rows))
+}
+
+/// The category tree, kept until the categories change.
+#[derive(Clone)]
+struct KeptTree(Arc<CategoryTree>);
+
+impl Maintained for KeptTree {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        !matches!(touched, Touched::Categories { .. } | Touched::Everything)
+    }
+}
+
+/// The category tree as of `revision`, from the count cache: what reads
+/// walk (a list's category filter, the tree itself), read once until the
+/// categories change.
+pub fn kept_tree(connection: &mut DbConnection, cache: &CountCache, revision: i64) -> QueryResult<Arc<CategoryTree>> {
+    let kept =
+        cache.get(connection, revision, "category tree", |connection| Ok(KeptTree(Arc::new(tree(connection)?))))?;
+    Ok(kept.0)
 }
 
 /// For every category, how many publications a reader without a token may

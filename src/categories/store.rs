@@ -56,7 +56,8 @@ pub fn insert(
         .values(columns(values, stamps))
         .returning(categories::id)
         .get_result(connection)?;
-    change.record(|| Touched::Categories { names: false });
+    // An empty category: no list holds anything under it yet.
+    change.record(|| Touched::Categories { names: false, affected: Vec::new() });
     Ok(id)
 }
 
@@ -70,8 +71,10 @@ pub fn update(
     values: &CategoryValues,
     stamps: &Stamps,
 ) -> QueryResult<bool> {
-    let named: Option<(String, String)> = if change.records() {
-        categories::table.find(id).select((categories::slug, categories::name)).first(connection).optional()?
+    let before: Option<(String, String, Vec<i32>)> = if change.records() {
+        let named: Option<(String, String)> =
+            categories::table.find(id).select((categories::slug, categories::name)).first(connection).optional()?;
+        named.map(|(slug, name)| Ok::<_, diesel::result::Error>((slug, name, lineage(connection, id)?))).transpose()?
     } else {
         None
     };
@@ -84,9 +87,21 @@ pub fn update(
         }
         None => diesel::update(categories::table.find(id)).set(columns).execute(connection)?,
     };
-    if updated > 0 {
-        let renamed = named.is_none_or(|(slug, name)| slug != values.slug || name != values.name);
-        change.record(|| Touched::Categories { names: renamed });
+    if updated > 0 && change.records() {
+        let after = lineage(connection, id)?;
+        change.record(|| match before {
+            Some((slug, name, before)) if slug == values.slug && name == values.name => {
+                // Moved: the lists under it and its ancestors, old and new.
+                // In place (its description, its position): none.
+                let mut affected = Vec::new();
+                if before != after {
+                    affected = before;
+                    affected.extend(after.into_iter().filter(|id| !affected.contains(id)).collect::<Vec<_>>());
+                }
+                Touched::Categories { names: false, affected }
+            }
+            _ => Touched::Categories { names: true, affected: Vec::new() },
+        });
     }
     Ok(updated > 0)
 }
@@ -96,7 +111,22 @@ pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: 
     let deleted = diesel::delete(categories::table.filter(categories::id.eq(id).and(categories::version.eq(version))))
         .execute(connection)?;
     if deleted > 0 {
-        change.record(|| Touched::Categories { names: false });
+        // It held nothing: only the lists that named it (now unknown).
+        change.record(|| Touched::Categories { names: false, affected: vec![id] });
     }
     Ok(deleted > 0)
+}
+
+/// Category `id` and its ancestors, from the category up.
+fn lineage(connection: &mut DbConnection, id: i32) -> QueryResult<Vec<i32>> {
+    let parents: std::collections::HashMap<i32, Option<i32>> =
+        categories::table.select((categories::id, categories::parent_id)).load(connection)?.into_iter().collect();
+    let mut lineage = Vec::new();
+    let mut at = Some(id);
+    // A damaged tree with a cycle cannot make this endless.
+    while let Some(id) = at.filter(|id| !lineage.contains(id)) {
+        lineage.push(id);
+        at = parents.get(&id).copied().flatten();
+    }
+    Ok(lineage)
 }

@@ -3,17 +3,22 @@
 //!
 //! - A publication's detail, links and related publications depend on that
 //!   publication and on every publication they embed or point to (link
-//!   targets, related ones, hidden or not), and on category names.
-//! - A list (a page of publications, a category's, a feed, a search)
-//!   depends on what its filter lets in: a change to a publication that
-//!   was in it or is in it now (its status, categories, language, dates and
-//!   text as the filter reads them) may alter it; a change to one outside it
-//!   before and after cannot. A search is matched on its terms.
+//!   targets, related ones, hidden or not).
+//! - A page of a list (the publication list, a category's, a feed, a
+//!   search) depends on the publications it shows, and on what its filter
+//!   lets in: a change to another publication alters the page only if it
+//!   enters or leaves the list (its total moves, and the items after it),
+//!   or stays in it but moves in its order or in its facets. A search is
+//!   matched on its terms: a change that adds or removes none of them
+//!   leaves its matches as they were.
 //! - The category tree and a category's detail depend on the categories and
 //!   on their publication counts: a publication's change alters them only
 //!   when it enters or leaves public view, or moves between categories.
-//! - Renaming a category, a bulk load, or a write the log cannot describe
-//!   alters anything.
+//! - A category moved, created or deleted alters the lists filtered by it or
+//!   by one of its ancestors, old or new; one renamed, a bulk load, or a write
+//!   the log cannot describe alters anything.
+
+use chrono::{Datelike, NaiveDateTime};
 
 use crate::domain::Status;
 
@@ -43,9 +48,9 @@ impl Dependencies {
         Self { publications: ids.into_iter().collect(), ..Self::default() }
     }
 
-    /// An answer that shows or counts a list.
-    pub fn list(scope: ListScope) -> Self {
-        Self { lists: vec![scope], ..Self::default() }
+    /// A page of a list, showing the publications `shown`.
+    pub fn page(scope: ListScope, shown: impl IntoIterator<Item = i32>) -> Self {
+        Self { lists: vec![scope], ..Self::publications(shown) }
     }
 
     /// An answer that shows the categories and their counts.
@@ -73,14 +78,14 @@ impl Dependencies {
             return true;
         }
         match touched {
-            Touched::Everything | Touched::Categories { names: true } => true,
-            Touched::Categories { names: false } => {
-                self.categories || self.lists.iter().any(|list| !list.categories.is_empty())
+            Touched::Everything | Touched::Categories { names: true, .. } => true,
+            Touched::Categories { names: false, .. } => {
+                self.categories || self.lists.iter().any(|list| list.delta(touched).is_none())
             }
             Touched::Linked { id } => self.publications.contains(id),
-            Touched::Publication { id, before, after } => {
+            Touched::Publication { id, before, after, .. } => {
                 self.publications.contains(id)
-                    || self.lists.iter().any(|list| list.may_hold(before.as_deref()) || list.may_hold(after.as_deref()))
+                    || self.lists.iter().any(|list| list.altered_by(touched))
                     || (self.categories && counted_differently(before.as_deref(), after.as_deref()))
             }
         }
@@ -94,6 +99,20 @@ fn counted_differently(before: Option<&Seen>, after: Option<&Seen>) -> bool {
     counted(before) != counted(after)
 }
 
+/// The order a list's pages come in, as far as a change can move an item
+/// in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// By `published_at`.
+    Published,
+    /// By title.
+    Title,
+    /// By `updated_at`.
+    Updated,
+    /// Title matches first, then by `published_at`.
+    Relevance,
+}
+
 /// What a list lets in, as far as a change can be told to concern it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListScope {
@@ -104,49 +123,116 @@ pub struct ListScope {
     /// (descendants already expanded).
     pub categories: Vec<Vec<i32>>,
     pub language: Option<String>,
-    pub published_after: Option<chrono::NaiveDateTime>,
-    pub published_before: Option<chrono::NaiveDateTime>,
-    pub updated_after: Option<chrono::NaiveDateTime>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
+    pub updated_after: Option<NaiveDateTime>,
     /// Whose text holds every one of these terms, if given.
     pub terms: Option<Vec<String>>,
+    /// Whether some of the terms form a phrase (adjacent terms), which a
+    /// set of terms cannot tell.
+    pub phrases: bool,
+    /// The order of its pages (`None` for a count, which has none).
+    pub order: Option<Order>,
+}
+
+/// Whether a publication is in a list, as far as can be told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Membership {
+    Out,
+    In,
+    /// Its text may hold the search's terms.
+    Maybe,
 }
 
 impl ListScope {
-    /// Whether the list lets `seen` in, when that can be told exactly
-    /// (`None` for a search: its terms are known only as "maybe").
-    pub fn holds(&self, seen: &Seen) -> Option<bool> {
-        if !self.admits(seen) {
-            return Some(false);
-        }
+    fn member(&self, seen: Option<&Seen>) -> Membership {
+        let Some(seen) = seen.filter(|seen| self.admits(seen)) else { return Membership::Out };
         match &self.terms {
-            None => Some(true),
-            Some(terms) if terms.iter().all(|term| seen.terms.may_hold(term)) => None,
-            Some(_) => Some(false),
+            None => Membership::In,
+            Some(terms) if terms.iter().all(|term| seen.terms.may_hold(term)) => Membership::Maybe,
+            Some(_) => Membership::Out,
         }
     }
 
-    /// How a change moved the list: the publication as it left it (when it
-    /// was in it before) and as it entered it (when it is in it after);
-    /// `None` when that cannot be told (a search's terms, a category move
-    /// under a filter, a bulk load).
-    pub fn moved<'a>(&self, touched: &'a Touched) -> Option<(Option<&'a Seen>, Option<&'a Seen>)> {
+    /// By how many publications a change changed the list's size; `None`
+    /// when that cannot be told (a search's terms added or removed, a
+    /// category move under its filter, a bulk load).
+    pub fn delta(&self, touched: &Touched) -> Option<i64> {
         match touched {
-            Touched::Publication { before, after, .. } => {
-                let held = |seen: &'a Option<Box<Seen>>| match seen.as_deref() {
-                    None => Some(None),
-                    Some(seen) => self.holds(seen).map(|holds| holds.then_some(seen)),
-                };
-                Some((held(before)?, held(after)?))
+            Touched::Publication { before, after, terms_changed, .. } => {
+                match (self.member(before.as_deref()), self.member(after.as_deref())) {
+                    (Membership::Out, Membership::Out) | (Membership::In, Membership::In) => Some(0),
+                    (Membership::Out, Membership::In) => Some(1),
+                    (Membership::In, Membership::Out) => Some(-1),
+                    (Membership::Maybe, Membership::Maybe) if self.terms_unchanged(terms_changed) => Some(0),
+                    _ => None,
+                }
             }
-            Touched::Linked { .. } => Some((None, None)),
-            Touched::Categories { .. } if self.categories.is_empty() => Some((None, None)),
-            Touched::Categories { .. } | Touched::Everything => None,
+            Touched::Linked { .. } => Some(0),
+            Touched::Categories { names: false, affected } => {
+                let touches = self.categories.iter().flatten().any(|id| affected.contains(id));
+                (!touches).then_some(0)
+            }
+            Touched::Categories { names: true, .. } | Touched::Everything => None,
         }
     }
 
-    /// Whether the list may let `seen` in.
-    pub fn may_hold(&self, seen: Option<&Seen>) -> bool {
-        seen.is_some_and(|seen| self.holds(seen) != Some(false))
+    /// Whether the presence of every searched term is as it was: then the
+    /// search holds the publication after exactly when it did before.
+    fn terms_unchanged(&self, terms_changed: &[String]) -> bool {
+        !self.phrases && self.terms.iter().flatten().all(|term| !terms_changed.contains(term))
+    }
+
+    /// Whether a page of the list that does not show the touched
+    /// publication could differ after the change: it entered or left the
+    /// list, or, in it before and after, it moved in its order or in its
+    /// facets.
+    fn altered_by(&self, touched: &Touched) -> bool {
+        let Touched::Publication { before, after, .. } = touched else { return self.delta(touched) != Some(0) };
+        if self.delta(touched) != Some(0) {
+            return true;
+        }
+        let (Some(before), Some(after)) = (before.as_deref(), after.as_deref()) else { return false };
+        if self.member(Some(before)) == Membership::Out {
+            return false;
+        }
+        let moved = match self.order {
+            None => false,
+            Some(Order::Published) => before.published_at != after.published_at,
+            Some(Order::Title) => before.title != after.title,
+            Some(Order::Updated) => before.updated_at != after.updated_at,
+            Some(Order::Relevance) => before.published_at != after.published_at || before.title != after.title,
+        };
+        let year = |seen: &Seen| seen.published_at.map(|at| at.year());
+        let faceted =
+            before.categories != after.categories || before.language != after.language || year(before) != year(after);
+        moved || faceted
+    }
+
+    /// How a change moved the list, for a count that follows it: the
+    /// publication as it left (when it was in it before) and as it entered
+    /// (when it is in it after), `(None, None)` when it stayed where it was;
+    /// `None` when that cannot be told.
+    pub fn moved<'a>(&self, touched: &'a Touched) -> Option<(Option<&'a Seen>, Option<&'a Seen>)> {
+        let delta = self.delta(touched)?;
+        let Touched::Publication { before, after, .. } = touched else { return Some((None, None)) };
+        let (before, after) = (before.as_deref(), after.as_deref());
+        Some(match (self.member(before), self.member(after), delta) {
+            (Membership::In, Membership::In, _) => (before, after),
+            (Membership::Maybe, Membership::Maybe, _) => {
+                // In it both times or in it neither time: a count stays;
+                // what a count tells of its members must not change.
+                let year = |seen: Option<&Seen>| seen.and_then(|seen| seen.published_at).map(|at| at.year());
+                let same = |seen: Option<&Seen>| seen.map(|seen| (seen.categories.clone(), seen.language.clone()));
+                if same(before) != same(after) || year(before) != year(after) {
+                    return None;
+                }
+                (None, None)
+            }
+            (_, _, 1) => (None, after),
+            (_, _, -1) => (before, None),
+            _ => (None, None),
+        })
     }
 
     /// Everything but the terms.
@@ -169,14 +255,16 @@ mod tests {
     use crate::change::Terms;
 
     fn seen(categories: &[i32], public: bool, text: &str) -> Seen {
+        let at = NaiveDate::from_ymd_opt(2025, 6, 1).and_then(|day| day.and_hms_opt(9, 0, 0)).unwrap();
         Seen {
             status: if public { Status::Published } else { Status::Draft },
             public,
             slug: "etude".into(),
+            title: "etude".into(),
             language: "fr".into(),
             categories: categories.to_vec(),
-            published_at: NaiveDate::from_ymd_opt(2025, 6, 1).and_then(|day| day.and_hms_opt(9, 0, 0)),
-            updated_at: NaiveDate::from_ymd_opt(2025, 6, 1).and_then(|day| day.and_hms_opt(9, 0, 0)).unwrap(),
+            published_at: Some(at),
+            updated_at: at,
             terms: Terms::of(text),
         }
     }
@@ -191,51 +279,84 @@ mod tests {
             published_before: None,
             updated_after: None,
             terms: terms.map(|terms| terms.iter().map(|term| term.to_string()).collect()),
+            phrases: false,
+            order: Some(Order::Published),
         }
     }
 
     fn edit(id: i32, before: Seen, after: Seen) -> Touched {
-        Touched::Publication { id, before: Some(Box::new(before)), after: Some(Box::new(after)) }
+        let terms_changed = ["etud", "autr", "droit", "concert"]
+            .into_iter()
+            .filter(|term| before.terms.may_hold(term) != after.terms.may_hold(term))
+            .map(str::to_owned)
+            .collect();
+        Touched::Publication { id, before: Some(Box::new(before)), after: Some(Box::new(after)), terms_changed }
+    }
+
+    fn page(scope: ListScope, shown: &[i32]) -> Dependencies {
+        Dependencies::page(scope, shown.iter().copied())
     }
 
     #[test]
     fn a_publication_change_drops_what_shows_it_and_keeps_the_rest() {
-        let detail = Dependencies { publications: vec![7], ..Dependencies::default() };
-        let other = Dependencies { publications: vec![8], ..Dependencies::default() };
-        let tree = Dependencies { categories: true, ..Dependencies::default() };
+        let detail = Dependencies::publications([7]);
+        let other = Dependencies::publications([8]);
+        let tree = Dependencies::categories();
         let summary = edit(7, seen(&[1], true, "etud"), seen(&[1], true, "etud"));
         assert!(detail.affected_by(&summary));
         assert!(!other.affected_by(&summary), "another publication's detail stays");
         assert!(!tree.affected_by(&summary), "the counts stay");
-        let in_category = Dependencies { lists: vec![list(Some(vec![1, 2]), None)], ..Dependencies::default() };
-        let elsewhere = Dependencies { lists: vec![list(Some(vec![3]), None)], ..Dependencies::default() };
-        assert!(in_category.affected_by(&summary));
-        assert!(!elsewhere.affected_by(&summary));
+        assert!(page(list(Some(vec![1, 2]), None), &[7, 9]).affected_by(&summary), "a page that shows it");
+        assert!(
+            !page(list(Some(vec![1, 2]), None), &[9]).affected_by(&summary),
+            "in the list, not on the page, in place"
+        );
+        assert!(!page(list(Some(vec![3]), None), &[9]).affected_by(&summary), "another category's list");
         let moved = edit(7, seen(&[1], true, "etud"), seen(&[3], true, "etud"));
-        assert!(elsewhere.affected_by(&moved), "it enters the list");
+        assert!(page(list(Some(vec![3]), None), &[9]).affected_by(&moved), "it enters the list");
+        assert!(page(list(Some(vec![1]), None), &[9]).affected_by(&moved), "it leaves the list");
+        assert!(page(list(None, None), &[9]).affected_by(&moved), "its facets move");
         assert!(tree.affected_by(&moved), "the counts of categories change");
         assert!(!other.affected_by(&moved));
     }
 
     #[test]
     fn hidden_publications_touch_no_public_list_and_searches_follow_their_terms() {
-        let every = Dependencies { lists: vec![list(None, None)], ..Dependencies::default() };
-        let draft = edit(7, seen(&[1], false, "etud"), seen(&[1], false, "autr"));
-        assert!(!every.affected_by(&draft));
+        let every = page(list(None, None), &[9]);
+        assert!(!every.affected_by(&edit(7, seen(&[1], false, "etud"), seen(&[1], false, "autr"))));
         assert!(every.affected_by(&edit(7, seen(&[1], false, "etud"), seen(&[1], true, "etud"))), "published now");
-        let search = Dependencies { lists: vec![list(None, Some(&["concert"]))], ..Dependencies::default() };
+        let search = page(list(None, Some(&["concert"])), &[9]);
         assert!(!search.affected_by(&edit(7, seen(&[1], true, "etud"), seen(&[1], true, "etud droit"))));
         assert!(search.affected_by(&edit(7, seen(&[1], true, "etud"), seen(&[1], true, "etud concert"))));
         assert!(search.affected_by(&edit(7, seen(&[1], true, "concert"), seen(&[1], true, "etud"))));
+        assert!(
+            !search.affected_by(&edit(7, seen(&[1], true, "concert etud"), seen(&[1], true, "concert autr"))),
+            "it holds the term before and after: its place is the same"
+        );
     }
 
     #[test]
-    fn category_changes_drop_what_embeds_categories() {
-        let detail = Dependencies { publications: vec![7], ..Dependencies::default() };
-        let tree = Dependencies { categories: true, ..Dependencies::default() };
-        assert!(!detail.affected_by(&Touched::Categories { names: false }));
-        assert!(tree.affected_by(&Touched::Categories { names: false }));
-        assert!(detail.affected_by(&Touched::Categories { names: true }));
+    fn counts_follow_what_enters_and_leaves() {
+        let scope = list(Some(vec![1]), None);
+        assert_eq!(scope.delta(&edit(7, seen(&[1], true, "etud"), seen(&[2], true, "etud"))), Some(-1));
+        assert_eq!(scope.delta(&edit(7, seen(&[2], true, "etud"), seen(&[1], true, "etud"))), Some(1));
+        assert_eq!(scope.delta(&edit(7, seen(&[1], false, "etud"), seen(&[1], true, "etud"))), Some(1));
+        let search = list(None, Some(&["concert"]));
+        assert_eq!(search.delta(&edit(7, seen(&[1], true, "etud"), seen(&[1], true, "concert"))), None);
+        assert_eq!(search.delta(&edit(7, seen(&[1], true, "concert"), seen(&[1], true, "concert etud"))), Some(0));
+    }
+
+    #[test]
+    fn category_changes_drop_what_their_filters_and_the_tree_hold() {
+        let detail = Dependencies::publications([7]);
+        let tree = Dependencies::categories();
+        let moved = Touched::Categories { names: false, affected: vec![4, 1] };
+        assert!(!detail.affected_by(&moved));
+        assert!(tree.affected_by(&moved));
+        assert!(page(list(Some(vec![1, 5]), None), &[]).affected_by(&moved), "an ancestor's list");
+        assert!(!page(list(Some(vec![2]), None), &[]).affected_by(&moved), "another subtree's list");
+        assert!(!page(list(None, None), &[]).affected_by(&moved), "the unfiltered list");
+        assert!(detail.affected_by(&Touched::Categories { names: true, affected: Vec::new() }));
         assert!(detail.affected_by(&Touched::Everything));
         assert!(Dependencies::anything().affected_by(&Touched::Linked { id: 1 }));
     }

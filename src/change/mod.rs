@@ -20,8 +20,8 @@ use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection};
 
-pub use dependencies::{Dependencies, ListScope};
-pub use touched::{Seen, Terms, Touched};
+pub use dependencies::{Dependencies, ListScope, Order};
+pub use touched::{Seen, Terms, Touched, changed_terms};
 
 /// Who makes a change.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,15 +14,27 @@ use crate::domain::Status;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Touched {
     /// A publication, as it was before the write (`None`: it did not exist)
-    /// and as it is after (`None`: deleted).
-    Publication { id: i32, before: Option<Box<Seen>>, after: Option<Box<Seen>> },
+    /// and as it is after (`None`: deleted), and the search terms its text
+    /// gained or lost.
+    Publication {
+        id: i32,
+        before: Option<Box<Seen>>,
+        after: Option<Box<Seen>>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        terms_changed: Vec<String>,
+    },
     /// A publication whose links from or to others changed: what shows
     /// its neighbours (its related publications) may differ; it does not.
     Linked { id: i32 },
-    /// The categories: created, moved or deleted (`names: false`), or
-    /// renamed (`names: true`: every answer that embeds a category's name
-    /// or slug may differ).
-    Categories { names: bool },
+    /// The categories: created, moved or deleted (`names: false`; the lists
+    /// filtered by one of `affected`, the category and its ancestors before
+    /// and after, may differ), or renamed (`names: true`: every answer that
+    /// embeds a category's name or slug may differ).
+    Categories {
+        names: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        affected: Vec<i32>,
+    },
     /// Anything: a bulk load, a write described no further.
     Everything,
 }
@@ -47,6 +59,8 @@ pub struct Seen {
     /// Whether a reader without a token may see it.
     pub public: bool,
     pub slug: String,
+    /// Its title's sort key.
+    pub title: String,
     pub language: String,
     /// The categories it is filed under directly.
     pub categories: Vec<i32>,
@@ -54,6 +68,15 @@ pub struct Seen {
     pub updated_at: NaiveDateTime,
     /// The terms its text is indexed with.
     pub terms: Terms,
+}
+
+/// The terms that are in one of two texts' terms but not in the other's.
+pub fn changed_terms(before: &str, after: &str) -> Vec<String> {
+    fn set(text: &str) -> std::collections::BTreeSet<&str> {
+        text.split(' ').filter(|term| !term.is_empty()).collect()
+    }
+    let (before, after) = (set(before), set(after));
+    before.symmetric_difference(&after).map(|term| (*term).to_owned()).collect()
 }
 
 /// A set of search terms, kept small: a Bloom filter of 8 192 bits with

@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
-use crate::change::Dependencies;
+use crate::cache::CountCache;
+use crate::categories::queries as category_queries;
+use crate::change::{Dependencies, ListScope, Order};
 use crate::config::HttpSettings;
 use crate::db::{self, Pool};
 use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
@@ -118,15 +120,21 @@ impl Entries {
     }
 }
 
-async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) -> Result<Entries, ApiError> {
+async fn entries(
+    pool: &Pool,
+    cache: web::Data<CountCache>,
+    settings: &HttpSettings,
+    request: &HttpRequest,
+) -> Result<Entries, ApiError> {
     let params = QueryParams::parse(request.query_string(), &["category", "language"])?;
     let categories = params.texts("category", MAX_CATEGORIES)?;
     let language = params.language("language")?;
-    let (records, bodies, scope, state) = db::run(pool, move |connection| {
+    let (records, bodies, dependencies, state) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         // A feed is public, whoever reads it.
+        let tree = category_queries::kept_tree(connection, &cache, state.revision)?;
         let filter = PublicationFilter {
-            category_ids: category_filter(connection, &categories)?,
+            category_ids: category_filter(&tree, &categories)?,
             language,
             ..PublicationFilter::new(Viewer::public())
         };
@@ -134,7 +142,9 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
         let (records, _) = list::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
         let ids: Vec<i32> = records.iter().map(|record| record.row.id).collect();
         let bodies = lookups::bodies(connection, &ids)?;
-        Ok((records, bodies, filter.scope(), state))
+        let scope = ListScope { order: Some(Order::Published), ..filter.scope() };
+        let shown: Vec<i32> = records.iter().map(|record| record.row.id).collect();
+        Ok((records, bodies, Dependencies::page(scope, shown), state))
     })
     .await?;
     let mut bodies: HashMap<i32, String> = bodies;
@@ -159,7 +169,6 @@ async fn entries(pool: &Pool, settings: &HttpSettings, request: &HttpRequest) ->
         None => connection.host().split(':').next().unwrap_or("localhost").to_owned(),
     };
     let home_page = front_end.map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
-    let dependencies = Dependencies::list(scope);
     Ok(Entries { items, changed_at: state.changed_at, self_url, template, api, authority, home_page, dependencies })
 }
 
@@ -185,11 +194,12 @@ const FEED_TITLE: &str = "Publications";
 #[get("/feeds/publications.atom")]
 pub async fn atom_feed(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     settings: web::Data<HttpSettings>,
     access: Access,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
-    let entries = entries(&pool, &settings, &request).await?;
+    let entries = entries(&pool, cache, &settings, &request).await?;
     let entry = |(item, body): &(PublicationSummary, String)| atom::Entry {
         id: entries.item_id(item.id),
         title: atom::Text::plain(item.title.clone()),
@@ -263,11 +273,12 @@ pub async fn atom_feed(
 #[get("/feeds/publications.json")]
 pub async fn json_feed(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     settings: web::Data<HttpSettings>,
     access: Access,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
-    let entries = entries(&pool, &settings, &request).await?;
+    let entries = entries(&pool, cache, &settings, &request).await?;
     let items = entries
         .items
         .iter()

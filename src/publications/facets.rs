@@ -122,7 +122,7 @@ impl FacetCounts {
 
 impl Maintained for FacetCounts {
     fn apply(&mut self, touched: &Touched) -> bool {
-        if let Touched::Categories { names: true } = touched {
+        if let Touched::Categories { names: true, .. } = touched {
             return false;
         }
         let Some((left, entered)) = self.scope.moved(touched) else { return false };

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
+use crate::categories::queries as category_queries;
 use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
@@ -57,7 +58,8 @@ pub async fn list_publications(
     let key = listing::key(&request);
     let (query, listed, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let filter = listing::filter(connection, &query, Viewer::now(access), None)?;
+        let tree = category_queries::kept_tree(connection, &cache, state.revision)?;
+        let filter = listing::filter(&tree, &query, Viewer::now(access), None)?;
         let listed = listing::run(connection, &cache, &key, &query, &filter, state.revision)?;
         Ok((query, listed, state))
     })

@@ -9,7 +9,7 @@ use diesel::sql_types::{Bool, Nullable};
 
 use crate::auth::Access;
 use crate::cache::Maintained;
-use crate::change::{ListScope, Touched};
+use crate::change::{ListScope, Order, Touched};
 use crate::db::fragment::Raw;
 use crate::db::schema::publications;
 use crate::db::search::{self, Drive, Field};
@@ -101,10 +101,14 @@ impl PublicationFilter {
         )
     }
 
-    /// What the filter lets in, as changes are told against it.
+    /// What the filter lets in, as changes are told against it (a count's:
+    /// no order).
     pub fn scope(&self) -> ListScope {
         let search_terms = self.search.as_ref().map(|search| search.groups.iter().flatten().cloned().collect());
+        let phrases = self.search.as_ref().is_some_and(|search| search.groups.iter().any(|group| group.len() > 1));
         ListScope {
+            phrases,
+            order: None,
             public_only: self.viewer.access == Access::Public,
             statuses: self.statuses.clone(),
             categories: [&self.category_ids, &self.within_category_ids].into_iter().flatten().cloned().collect(),
@@ -181,6 +185,18 @@ pub enum Sort {
     UpdatedAsc,
     /// Title matches first, then newest first (`relevance`); needs `q`.
     Relevance,
+}
+
+impl Sort {
+    /// The order, as a change can move an item in it.
+    pub fn order(self) -> Order {
+        match self {
+            Self::PublishedDesc | Self::PublishedAsc => Order::Published,
+            Self::TitleAsc | Self::TitleDesc => Order::Title,
+            Self::UpdatedDesc | Self::UpdatedAsc => Order::Updated,
+            Self::Relevance => Order::Relevance,
+        }
+    }
 }
 
 fn filtered(filter: &PublicationFilter, backend: Backend) -> publications::BoxedQuery<'static, MultiBackend> {

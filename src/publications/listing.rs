@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 
 use crate::auth::Access;
 use crate::cache::CountCache;
-use crate::categories::queries as category_queries;
+use crate::categories::tree::CategoryTree;
 use crate::change::{Dependencies, ListScope};
 use crate::db::DbConnection;
 use crate::domain::Reference;
@@ -28,9 +28,10 @@ use super::search_plan::{self, Planned};
 use super::visibility::{Viewer, may_see};
 
 /// The filter a list query asks for, checked against what `viewer` may
-/// see. `within` restricts it further to a category's subtree.
+/// see. `within` restricts it further to a category's subtree; `tree` is
+/// the category tree its category references are read in.
 pub fn filter(
-    connection: &mut DbConnection,
+    tree: &CategoryTree,
     query: &PublicationListQuery,
     viewer: Viewer,
     within: Option<Vec<i32>>,
@@ -41,7 +42,7 @@ pub fn filter(
         ));
     }
     Ok(PublicationFilter {
-        category_ids: category_filter(connection, &query.category)?,
+        category_ids: category_filter(tree, &query.category)?,
         within_category_ids: within,
         language: query.language.clone(),
         statuses: query.status.clone(),
@@ -55,11 +56,10 @@ pub fn filter(
 
 /// Turns category references into the ids of those categories and all their
 /// descendants.
-pub fn category_filter(connection: &mut DbConnection, references: &[String]) -> Result<Option<Vec<i32>>, ApiError> {
+pub fn category_filter(tree: &CategoryTree, references: &[String]) -> Result<Option<Vec<i32>>, ApiError> {
     if references.is_empty() {
         return Ok(None);
     }
-    let tree = category_queries::tree(connection)?;
     let mut ids = Vec::new();
     for raw in references {
         let category = Reference::parse(raw).and_then(|reference| tree.find(&reference)).ok_or_else(|| {
@@ -119,7 +119,8 @@ pub fn run(
             cache.get(connection, revision, key, |connection| facets::facets(connection, &counted, query.facets))?;
         Some(Arc::new(facets))
     };
-    Ok(Listed { scope: filter.scope(), total, estimated, records, next, facets })
+    let scope = ListScope { order: Some(query.sort.order()), ..filter.scope() };
+    Ok(Listed { scope, total, estimated, records, next, facets })
 }
 
 /// The answer to a list request.
@@ -136,10 +137,12 @@ pub fn respond(
     let fingerprint = cursor::fingerprint(request.query_string());
     let next_cursor = listed.next.map(|cursor| cursor.encode(&fingerprint));
     let pagination = Pagination::new(page, query.per_page, listed.total, next_cursor).estimated(listed.estimated);
+    let shown: Vec<i32> = listed.records.iter().map(|record| record.row.id).collect();
     let data = listed.records.into_iter().map(Into::into).collect();
     let facets = listed.facets.map(|facets| (*facets).clone().into());
     let body = PublicationPage { data, pagination, facets };
-    Ok(pagination::respond(request, access, &body, &body.pagination)?.depends_on(Dependencies::list(listed.scope)))
+    let dependencies = Dependencies::page(listed.scope, shown);
+    Ok(pagination::respond(request, access, &body, &body.pagination)?.depends_on(dependencies))
 }
 
 /// The name of a list in the count cache: its path and its parameters,

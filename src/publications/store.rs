@@ -8,7 +8,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::change::{Change, Seen, Stamps, Terms, Touched};
+use crate::change::{Change, Seen, Stamps, Terms, Touched, changed_terms};
 use crate::db::schema::{publication_categories, publications};
 use crate::db::{self, DbConnection};
 use crate::domain::Status;
@@ -92,7 +92,10 @@ pub fn insert(
     file(connection, id, &values.category_ids)?;
     // Ids are never reused: there is no entry to replace.
     db::search::index_new(connection, id, document)?;
-    change.record(|| Touched::Publication { id, before: None, after: Some(Box::new(seen(values, document, stamps))) });
+    change.record(|| {
+        let after = Some(Box::new(seen(values, document, stamps)));
+        Touched::Publication { id, before: None, after, terms_changed: Vec::new() }
+    });
     Ok(id)
 }
 
@@ -125,7 +128,12 @@ pub fn update(
         .execute(connection)?;
     file(connection, id, &values.category_ids)?;
     db::search::index(connection, id, document)?;
-    change.record(|| Touched::Publication { id, before, after: Some(Box::new(seen(values, document, stamps))) });
+    change.record(|| {
+        let (before, indexed) = before.unzip();
+        let terms_changed = changed_terms(&indexed.unwrap_or_default(), &document.all_terms);
+        let after = Some(Box::new(seen(values, document, stamps)));
+        Touched::Publication { id, before, after, terms_changed }
+    });
     Ok(true)
 }
 
@@ -145,13 +153,13 @@ fn file(connection: &mut DbConnection, id: i32, category_ids: &[i32]) -> QueryRe
 /// Marks publication `id` as changed by `change` (its links changed): its
 /// version goes up.
 pub fn touch(connection: &mut DbConnection, id: i32, change: &Change) -> QueryResult<()> {
-    let before = if change.records() { seen_now(connection, id)? } else { None };
+    let before = if change.records() { seen_now(connection, id)?.map(|(seen, _)| seen) } else { None };
     diesel::update(publications::table.find(id))
         .set((publications::version.eq(publications::version + 1), publications::updated_at.eq(change.at)))
         .execute(connection)?;
     change.record(|| {
         let after = before.clone().map(|seen| Box::new(Seen { updated_at: change.at, ..*seen }));
-        Touched::Publication { id, before, after }
+        Touched::Publication { id, before, after, terms_changed: Vec::new() }
     });
     Ok(())
 }
@@ -159,12 +167,12 @@ pub fn touch(connection: &mut DbConnection, id: i32, change: &Change) -> QueryRe
 /// Deletes publication `id` at `version`, with its links, the links to it
 /// and its filing; `false` when it is no longer at that version.
 pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: i32) -> QueryResult<bool> {
-    let before = if change.records() { seen_now(connection, id)? } else { None };
+    let before = if change.records() { seen_now(connection, id)?.map(|(seen, _)| seen) } else { None };
     let deleted =
         diesel::delete(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
             .execute(connection)?;
     if deleted > 0 {
-        change.record(|| Touched::Publication { id, before, after: None });
+        change.record(|| Touched::Publication { id, before, after: None, terms_changed: Vec::new() });
     }
     Ok(deleted > 0)
 }
@@ -175,6 +183,7 @@ fn seen(values: &PublicationValues, document: &Document, stamps: &Stamps) -> See
         status: values.status,
         public: public(values.status),
         slug: values.slug.clone(),
+        title: search::sort_key(&values.title),
         language: values.language.clone(),
         categories: values.category_ids.clone(),
         published_at: values.published_at,
@@ -184,20 +193,22 @@ fn seen(values: &PublicationValues, document: &Document, stamps: &Stamps) -> See
 }
 
 /// What the change log keeps of publication `id` as it stands in the
-/// database, if it exists.
-fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<Box<Seen>>> {
-    let row: Option<(String, String, String, Option<NaiveDateTime>, NaiveDateTime)> = publications::table
+/// database, if it exists, and the terms it is indexed with.
+fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<(Box<Seen>, String)>> {
+    type Row = (String, String, String, String, Option<NaiveDateTime>, NaiveDateTime);
+    let row: Option<Row> = publications::table
         .find(id)
         .select((
             publications::status,
             publications::slug,
+            publications::sort_title,
             publications::language,
             publications::published_at,
             publications::updated_at,
         ))
         .first(connection)
         .optional()?;
-    let Some((status, slug, language, published_at, updated_at)) = row else {
+    let Some((status, slug, title, language, published_at, updated_at)) = row else {
         return Ok(None);
     };
     let categories = publication_categories::table
@@ -207,14 +218,16 @@ fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<Box<Se
         .load(connection)?;
     let terms = db::search::indexed_terms(connection, id)?.unwrap_or_default();
     let status = Status::from_stored(&status);
-    Ok(Some(Box::new(Seen {
+    let seen = Seen {
         status,
         public: public(status),
         slug,
+        title,
         language,
         categories,
         published_at,
         updated_at,
         terms: Terms::of(&terms),
-    })))
+    };
+    Ok(Some((Box::new(seen), terms)))
 }

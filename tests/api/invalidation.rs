@@ -16,6 +16,7 @@ use crate::helpers::{Backend, TestApp};
 backend_tests!(
     a_write_drops_what_shows_its_publication_and_keeps_the_rest,
     lists_and_searches_follow_what_they_let_in,
+    a_page_keeps_what_it_does_not_show,
     category_counts_follow_visibility_and_moves,
     totals_and_facets_are_kept_current_without_counting_again,
     validators_of_untouched_answers_stay,
@@ -153,6 +154,21 @@ async fn lists_and_searches_follow_what_they_let_in(backend: Backend) {
     assert_eq!(listed["pagination"]["total"], 3);
 }
 
+async fn a_page_keeps_what_it_does_not_show(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = app.token();
+    catalogue(&app, &token).await;
+    // beta and gamma share their date: gamma, the later id, comes first.
+    let first = "/api/v1/publications?category=b&per_page=1";
+    assert_eq!(app.get(first).await.json()["data"][0]["slug"], "gamma");
+    retitle_silently(&app);
+    patch(&app, &token, "beta", json!({"summary": "Un autre résumé."})).await;
+    assert!(kept(&app, first).await, "beta is in the list, not on the page, and in its place");
+    patch(&app, &token, "beta", json!({"published_at": "2025-07-01T09:00:00Z"})).await;
+    let now = app.get(first).await.json();
+    assert_eq!(now["data"][0]["slug"], "beta", "beta moved to the top: made again");
+}
+
 async fn category_counts_follow_visibility_and_moves(backend: Backend) {
     let app = TestApp::new(backend).await;
     let token = app.token();
@@ -165,29 +181,23 @@ async fn category_counts_follow_visibility_and_moves(backend: Backend) {
             .map(|category| category["publication_count"].as_i64().unwrap())
             .collect()
     };
-    assert_eq!(counts(app.get("/api/v1/categories").await.json()), [1, 2]);
-    // Descriptions changed behind the server's back: a kept tree still
-    // shows none.
-    {
-        let connection = &mut app.connection();
-        let revision: i64 = diesel::sql_query("SELECT revision FROM catalogue_revision")
-            .get_result::<Revision>(connection)
-            .unwrap()
-            .revision;
-        diesel::sql_query("UPDATE categories SET description = 'En douce'").execute(connection).unwrap();
-        diesel::sql_query(format!("UPDATE catalogue_revision SET revision = {revision}")).execute(connection).unwrap();
-    }
-    let described = |answer: Value| answer["data"][0]["description"] == "En douce";
+    let first = app.get("/api/v1/categories").await;
+    assert_eq!(counts(first.json()), [1, 2]);
+    let modified = first.header("last-modified").unwrap().to_owned();
+    // A second later, so that the tree made again would carry a later
+    // Last-Modified than the kept one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let tree_modified = |answer: &crate::helpers::Answer| answer.header("last-modified").unwrap().to_owned();
 
     patch(&app, &token, "alpha", json!({"summary": "Un autre résumé."})).await;
-    assert!(!described(app.get("/api/v1/categories").await.json()), "a summary changes no count: kept");
+    assert_eq!(tree_modified(&app.get("/api/v1/categories").await), modified, "a summary changes no count: kept");
     patch(&app, &token, "alpha", json!({"title": "Étude alpha revue"})).await;
-    assert!(!described(app.get("/api/v1/categories").await.json()), "nor a title");
+    assert_eq!(tree_modified(&app.get("/api/v1/categories").await), modified, "nor a title");
 
     patch(&app, &token, "beta", json!({"status": "draft"})).await;
-    let tree = app.get("/api/v1/categories").await.json();
-    assert!(described(tree.clone()), "made again");
-    assert_eq!(counts(tree), [1, 1], "beta left public view");
+    let tree = app.get("/api/v1/categories").await;
+    assert_ne!(tree_modified(&tree), modified, "made again");
+    assert_eq!(counts(tree.json()), [1, 1], "beta left public view");
     patch(&app, &token, "alpha", json!({"categories": ["b"]})).await;
     assert_eq!(counts(app.get("/api/v1/categories").await.json()), [0, 2], "alpha moved");
     assert_eq!(app.get("/api/v1/categories/b").await.json()["publication_count"], 2);
