@@ -66,16 +66,44 @@ def rss_mib(pid):
     return 0.0
 
 
-class Writer(threading.Thread):
-    """PATCHes random published publications at `rate` per second (and,
-    one write in 25, moves a category), measuring each write's latency."""
+class Writer:
+    """PATCHes random published publications at `rate` per second in all
+    (and, one write in 25, moves a category), from 4 clients, so that one
+    slow write does not hold the others back; measures each write."""
+
+    CLIENTS = 4
 
     def __init__(self, port, token, slugs, rate, seed):
+        self.stopping = threading.Event()
+        self.clients = [WriteClient(port, token, slugs, rate / self.CLIENTS, seed * 10 + n, self.stopping)
+                        for n in range(self.CLIENTS)]
+
+    def start(self):
+        for client in self.clients:
+            client.start()
+
+    def join(self):
+        for client in self.clients:
+            client.join()
+
+    def report(self):
+        latencies = sorted(latency for client in self.clients for latency in client.latencies) or [0.0]
+        elapsed = max(client.elapsed for client in self.clients)
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        failures = sum(client.failures for client in self.clients)
+        return len(latencies) / elapsed, statistics.median(latencies), p99, failures
+
+
+class WriteClient(threading.Thread):
+    """One writing client, on one connection, at `rate` per second."""
+
+    def __init__(self, port, token, slugs, rate, seed, stopping):
         super().__init__(daemon=True)
         self.port, self.token, self.slugs, self.rate = port, token, slugs, rate
         self.rng = random.Random(seed)
         self.latencies, self.failures = [], 0
-        self.stopping = threading.Event()
+        self.stopping = stopping
+        self.elapsed = 1.0
 
     def run(self):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -87,7 +115,7 @@ class Writer(threading.Thread):
                 time.sleep(due - time.monotonic())
                 continue
             if done % 25 == 24:
-                parent = "theme-0" if done // 25 % 2 else "theme-1"
+                parent = "theme-0" if self.rng.random() < 0.5 else "theme-1"
                 path, body = "/api/v1/categories/theme-1-0", {"parent_id": parent}
             else:
                 path = f"/api/v1/publications/{self.rng.choice(self.slugs)}"
@@ -105,11 +133,6 @@ class Writer(threading.Thread):
             self.latencies.append((time.monotonic() - sent) * 1000)
             done += 1
         self.elapsed = time.monotonic() - started
-
-    def report(self):
-        latencies = sorted(self.latencies) or [0.0]
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        return len(self.latencies) / self.elapsed, statistics.median(latencies), p99, self.failures
 
 
 def get(port, path):

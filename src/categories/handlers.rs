@@ -80,7 +80,7 @@ pub async fn list_categories(
 ) -> Result<Represented, ApiError> {
     let (tree, counts, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let (tree, counts) = tree_and_counts(connection, Some((&cache, state.revision)))?;
+        let (tree, counts) = tree_and_counts(connection, &cache, state.revision)?;
         Ok((tree, counts, state))
     })
     .await?;
@@ -140,31 +140,36 @@ fn written(detail: &CategoryDetail, status: StatusCode) -> Result<Represented, A
 type Counts = Arc<HashMap<i32, i64>>;
 
 /// The category tree, and every category's publication count: from the
-/// cache while the catalogue is at `revision`, or counted afresh without
-/// one (inside a write, whose changes are not committed yet).
+/// cache while the catalogue is at `revision`.
 fn tree_and_counts(
     connection: &mut DbConnection,
-    cache: Option<(&CountCache, i64)>,
+    cache: &CountCache,
+    revision: i64,
 ) -> Result<(Arc<CategoryTree>, Counts), ApiError> {
-    Ok(match cache {
-        Some((cache, revision)) => {
-            let counts = cache.get(connection, revision, "category counts", queries::publication_counts)?;
-            (queries::kept_tree(connection, cache, revision)?, Arc::new(counts.counts))
-        }
-        None => {
-            let counts = Arc::new(queries::publication_counts(connection)?.counts);
-            (Arc::new(queries::tree(connection)?), counts)
-        }
-    })
+    let counts = cache.get(connection, revision, "category counts", queries::publication_counts)?;
+    Ok((queries::kept_tree(connection, cache, revision)?, Arc::new(counts.counts)))
 }
 
-/// One category with its children and ancestors, or a 404.
+/// One category with its children and ancestors, or a 404: from the cache
+/// while the catalogue is at `revision`, or read afresh without one (inside
+/// a write, whose changes are not committed yet; only the counts it shows
+/// are counted).
 fn detail(
     connection: &mut DbConnection,
     cache: Option<(&CountCache, i64)>,
     reference: &Reference,
 ) -> Result<CategoryDetail, ApiError> {
-    let (tree, counts) = tree_and_counts(connection, cache)?;
+    let (tree, counts) = match cache {
+        Some((cache, revision)) => tree_and_counts(connection, cache, revision)?,
+        None => {
+            let tree = queries::tree(connection)?;
+            let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
+            let shown: Vec<i32> =
+                std::iter::once(row.id).chain(tree.children(Some(row.id)).map(|child| child.id)).collect();
+            let counts = Arc::new(queries::publication_counts_of(connection, &shown)?);
+            (Arc::new(tree), counts)
+        }
+    };
     let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
     Ok(CategoryDetail {
         category: Category::new(row, &counts),

@@ -109,14 +109,33 @@ impl Maintained for PublicationCounts {
     }
 }
 
-/// Every category's publication count ([`PublicationCounts`]). `UNION`, not
-/// `UNION ALL`: a pair already reached is not walked again, so even a cycle
-/// in a damaged database cannot make the walk endless.
+/// Every category's publication count ([`PublicationCounts`]).
 pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<PublicationCounts> {
-    let counts = Raw::<(Integer, BigInt)>::new(
-        "WITH RECURSIVE subtree (root_id, category_id) AS ( \
-             SELECT id, id FROM categories \
-             UNION \
+    let counts = counts_of(connection, None)?;
+    let parents = categories::table.select((categories::id, categories::parent_id)).load(connection)?;
+    Ok(PublicationCounts { parents: parents.into_iter().collect(), counts })
+}
+
+/// The publication counts of categories `ids` only (what a write answers
+/// with: the category and its children), each counted under its subtree.
+pub fn publication_counts_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
+    counts_of(connection, Some(ids))
+}
+
+/// The counts of `roots`, or of every category. `UNION`, not `UNION ALL`:
+/// a pair already reached is not walked again, so even a cycle in a
+/// damaged database cannot make the walk endless.
+fn counts_of(connection: &mut DbConnection, roots: Option<&[i32]>) -> QueryResult<HashMap<i32, i64>> {
+    let base = Raw::<(Integer, BigInt)>::new(
+        "WITH RECURSIVE subtree (root_id, category_id) AS (SELECT id, id FROM categories",
+    );
+    let base = match roots {
+        Some(ids) => base.sql(" WHERE id").in_ids(ids),
+        None => base,
+    };
+    let counts = base
+        .sql(
+            " UNION \
              SELECT subtree.root_id, categories.id FROM categories \
              JOIN subtree ON categories.parent_id = subtree.category_id \
          ) \
@@ -126,12 +145,10 @@ pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<Publicat
          JOIN publication_categories ON publication_categories.category_id = subtree.category_id \
          JOIN publications ON publications.id = publication_categories.publication_id \
          WHERE ",
-    )
-    .append(visible(&Viewer::public()))
-    .sql(" GROUP BY subtree.root_id");
-    let counts = counts.load::<(i32, i64)>(connection)?.into_iter().collect();
-    let parents = categories::table.select((categories::id, categories::parent_id)).load(connection)?;
-    Ok(PublicationCounts { parents: parents.into_iter().collect(), counts })
+        )
+        .append(visible(&Viewer::public()))
+        .sql(" GROUP BY subtree.root_id");
+    Ok(counts.load::<(i32, i64)>(connection)?.into_iter().collect())
 }
 
 /// How many publications, of any status, are filed directly under a
