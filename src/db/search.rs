@@ -243,6 +243,46 @@ pub fn indexed_terms(connection: &mut DbConnection, id: i32) -> QueryResult<Opti
     Raw::<Text>::new(query).big_int(i64::from(id)).get_result(connection).optional()
 }
 
+/// Indexes many publications just inserted: on PostgreSQL in statements of
+/// a thousand entries.
+pub fn index_many(connection: &mut DbConnection, documents: &[(i32, &Document)]) -> QueryResult<()> {
+    let DbConnection::Postgresql(postgres) = connection else {
+        return documents.iter().try_for_each(|(id, document)| index_new(connection, *id, document));
+    };
+    let rows: Vec<Entry> = documents
+        .iter()
+        .map(|(id, document)| Entry {
+            publication_id: *id,
+            title_terms: &document.title_terms,
+            all_terms: &document.all_terms,
+        })
+        .collect();
+    for rows in rows.chunks(1000) {
+        diesel::insert_into(postgres_index::publication_search::table).values(rows).execute(postgres)?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL's index table, as a bulk load fills it (its vectors are
+/// generated from the terms). SQLite's is a virtual FTS5 table.
+mod postgres_index {
+    diesel::table! {
+        publication_search (publication_id) {
+            publication_id -> Integer,
+            title_terms -> Text,
+            all_terms -> Text,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = postgres_index::publication_search)]
+struct Entry<'a> {
+    publication_id: i32,
+    title_terms: &'a str,
+    all_terms: &'a str,
+}
+
 /// Indexes a publication just inserted: there is nothing to replace (ids
 /// are never reused).
 pub fn index_new(connection: &mut DbConnection, id: i32, document: &Document) -> QueryResult<()> {

@@ -14,11 +14,11 @@ use crate::db::schema::{categories, publications};
 use crate::db::{self, DbConnection};
 use crate::links::store::{self as link_store, LinkValues};
 use crate::publications::lookups;
-use crate::publications::store::{self as publication_store, PublicationValues};
+use crate::publications::store::{self as publication_store, NewPublication, PublicationValues};
 use crate::search::Document;
 use crate::slug_history::{self, Kind};
 
-use super::format::{Line, PublicationLine, Source, lines};
+use super::format::{CategoryLine, Line, PublicationLine, Source, lines};
 
 /// Lines written in one transaction: few commits, so that the pages every
 /// row touches (indexes, the revision) are written once per batch, not once
@@ -140,15 +140,10 @@ fn load(
                 let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
                 db::write_transaction(connection, |connection| {
                     change::logged(connection, &change, |connection| {
-                        for (number, line, prepared) in batch.iter_mut() {
-                            let written = match line {
-                                Line::Publication(publication) if links => {
-                                    replace_links(connection, &change, publication).map(|count| report.links += count)
-                                }
-                                Line::Category(_) if links => Ok(()),
-                                line => upsert(connection, &change, line, prepared.as_mut(), &mut known, report),
-                            };
-                            written.map_err(|error| Fault(format!("line {number}: {error}")))?;
+                        if links {
+                            replace_links(connection, &change, &batch, report)?;
+                        } else {
+                            write_batch(connection, &change, &mut batch, &mut known, report)?;
                         }
                         change.record_everything();
                         Ok::<_, Fault>(())
@@ -213,95 +208,155 @@ impl Prepared {
     }
 }
 
-fn upsert(
+/// A line of a batch: its number, the line, and what was prepared of it.
+type Numbered = (usize, Line, Option<Prepared>);
+
+/// Writes a batch of lines: its categories first, one by one and in order
+/// (a tree: parents first), then its publications, those already there one
+/// by one, the new ones all at once.
+fn write_batch(
     connection: &mut DbConnection,
     change: &Change,
-    line: &Line,
-    prepared: Option<&mut Prepared>,
+    batch: &mut [Numbered],
     known: &mut KnownCategories,
     report: &mut ImportReport,
-) -> Result<(), String> {
-    let database = |error: diesel::result::Error| error.to_string();
-    match line {
-        Line::Category(category) => {
-            let parent_id = match &category.parent {
-                Some(parent) => Some(known.id(connection, parent).map_err(database)?.ok_or_else(|| {
-                    format!("the parent category '{parent}' is neither in the database nor earlier in the file")
-                })?),
-                None => None,
-            };
-            let values = CategoryValues {
-                slug: category.slug.clone(),
-                name: category.name.clone(),
-                description: category.description.clone(),
-                parent_id,
-                position: category.position,
-            };
-            let stamps = Stamps {
-                created_at: category.created_at.naive_utc(),
-                updated_at: category.updated_at.naive_utc(),
-                version: category.version,
-            };
-            let id = match id_of_category(connection, &category.slug).map_err(database)? {
-                Some(id) => {
-                    // Checked on the tree as it is now, inside the write
-                    // lock: moving a category under its own descendant
-                    // would make a cycle.
-                    if let Some(parent_id) = parent_id
-                        && category_queries::tree(connection).map_err(database)?.would_cycle(id, parent_id)
-                    {
-                        return Err(format!(
-                            "the category '{}' cannot move under '{}', one of its own descendants",
-                            category.slug,
-                            category.parent.as_deref().unwrap_or_default()
-                        ));
-                    }
-                    category_store::update(connection, change, id, None, &values, &stamps).map_err(database)?;
-                    report.categories_updated += 1;
-                    id
-                }
-                None => {
-                    report.categories_created += 1;
-                    category_store::insert(connection, change, &values, &stamps).map_err(database)?
-                }
-            };
-            remember(connection, Kind::Category, id, &category.slug, &category.former_slugs).map_err(database)?;
+) -> Result<(), Fault> {
+    let at = |number: usize| move |error: String| Fault(format!("line {number}: {error}"));
+    for (number, line, _) in batch.iter() {
+        if let Line::Category(category) = line {
+            write_category(connection, change, category, known, report).map_err(at(*number))?;
         }
-        Line::Publication(publication) => {
-            let prepared = prepared.ok_or("the line was not prepared")?;
+    }
+    for (number, line, prepared) in batch.iter_mut() {
+        if let Line::Publication(publication) = line {
+            let prepared = prepared.as_mut().ok_or_else(|| at(*number)("the line was not prepared".into()))?;
             let category_ids = &mut prepared.values.category_ids;
             category_ids.clear();
             for slug in &publication.categories {
-                let id = known.id(connection, slug).map_err(database)?.ok_or_else(|| {
-                    format!("the category '{slug}' is neither in the database nor earlier in the file")
+                let id = known.id(connection, slug)?.ok_or_else(|| {
+                    at(*number)(format!("the category '{slug}' is neither in the database nor earlier in the file"))
                 })?;
                 if !category_ids.contains(&id) {
                     category_ids.push(id);
                 }
             }
-            let stamps = Stamps {
-                created_at: publication.created_at.naive_utc(),
-                updated_at: publication.updated_at.naive_utc(),
-                version: publication.version,
-            };
-            let (values, document) = (&prepared.values, &prepared.document);
-            let id = match lookups::id_of_slug(connection, &publication.slug).map_err(database)? {
-                Some(id) => {
-                    publication_store::update(connection, change, id, None, values, document, &stamps)
-                        .map_err(database)?;
-                    report.publications_updated += 1;
-                    id
-                }
-                None => {
-                    report.publications_created += 1;
-                    publication_store::insert(connection, change, values, document, &stamps).map_err(database)?
-                }
-            };
-            remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)
-                .map_err(database)?;
         }
     }
+    let publications: Vec<(usize, &PublicationLine, &Prepared)> = batch
+        .iter()
+        .filter_map(|(number, line, prepared)| match (line, prepared) {
+            (Line::Publication(publication), Some(prepared)) => Some((*number, publication, prepared)),
+            _ => None,
+        })
+        .collect();
+    let slugs: Vec<&str> = publications.iter().map(|(_, publication, _)| publication.slug.as_str()).collect();
+    let mut existing = lookups::ids_of_slugs(connection, &slugs)?;
+    let mut new: Vec<(usize, &PublicationLine, &Prepared)> = Vec::new();
+    for (number, publication, prepared) in publications {
+        if new.iter().any(|(_, waiting, _)| waiting.slug == publication.slug) {
+            // The file names it twice: the first comes in before the second.
+            existing.extend(insert_new(connection, change, &mut new, report)?);
+        }
+        match existing.get(&publication.slug) {
+            Some(&id) => {
+                let stamps = stamps_of(publication.created_at, publication.updated_at, publication.version);
+                publication_store::update(connection, change, id, None, &prepared.values, &prepared.document, &stamps)?;
+                report.publications_updated += 1;
+                remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)?;
+            }
+            None => new.push((number, publication, prepared)),
+        }
+    }
+    insert_new(connection, change, &mut new, report)?;
     Ok(())
+}
+
+/// Inserts the new publications waiting, all at once; returns their ids by
+/// slug.
+fn insert_new(
+    connection: &mut DbConnection,
+    change: &Change,
+    new: &mut Vec<(usize, &PublicationLine, &Prepared)>,
+    report: &mut ImportReport,
+) -> Result<HashMap<String, i32>, Fault> {
+    let rows: Vec<NewPublication> = new
+        .iter()
+        .map(|(_, publication, prepared)| NewPublication {
+            values: &prepared.values,
+            document: &prepared.document,
+            stamps: stamps_of(publication.created_at, publication.updated_at, publication.version),
+        })
+        .collect();
+    let ids = publication_store::insert_many(connection, change, &rows)?;
+    let slugs: Vec<&str> = new.iter().map(|(_, publication, _)| publication.slug.as_str()).collect();
+    slug_history::publications_taken(connection, &slugs)?;
+    let mut written = HashMap::new();
+    for ((_, publication, _), id) in new.iter().zip(ids) {
+        if !publication.former_slugs.is_empty() {
+            remember(connection, Kind::Publication, id, &publication.slug, &publication.former_slugs)?;
+        }
+        written.insert(publication.slug.clone(), id);
+    }
+    report.publications_created += new.len();
+    new.clear();
+    Ok(written)
+}
+
+/// The dates and version a line keeps.
+fn stamps_of(
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    version: i32,
+) -> Stamps {
+    Stamps { created_at: created_at.naive_utc(), updated_at: updated_at.naive_utc(), version }
+}
+
+fn write_category(
+    connection: &mut DbConnection,
+    change: &Change,
+    category: &CategoryLine,
+    known: &mut KnownCategories,
+    report: &mut ImportReport,
+) -> Result<(), String> {
+    let database = |error: diesel::result::Error| error.to_string();
+    let parent_id = match &category.parent {
+        Some(parent) => Some(known.id(connection, parent).map_err(database)?.ok_or_else(|| {
+            format!("the parent category '{parent}' is neither in the database nor earlier in the file")
+        })?),
+        None => None,
+    };
+    let values = CategoryValues {
+        slug: category.slug.clone(),
+        name: category.name.clone(),
+        description: category.description.clone(),
+        parent_id,
+        position: category.position,
+    };
+    let stamps = stamps_of(category.created_at, category.updated_at, category.version);
+    let id = match id_of_category(connection, &category.slug).map_err(database)? {
+        Some(id) => {
+            // Checked on the tree as it is now, inside the write lock:
+            // moving a category under its own descendant would make a
+            // cycle.
+            if let Some(parent_id) = parent_id
+                && category_queries::tree(connection).map_err(database)?.would_cycle(id, parent_id)
+            {
+                return Err(format!(
+                    "the category '{}' cannot move under '{}', one of its own descendants",
+                    category.slug,
+                    category.parent.as_deref().unwrap_or_default()
+                ));
+            }
+            category_store::update(connection, change, id, None, &values, &stamps).map_err(database)?;
+            report.categories_updated += 1;
+            id
+        }
+        None => {
+            report.categories_created += 1;
+            category_store::insert(connection, change, &values, &stamps).map_err(database)?
+        }
+    };
+    remember(connection, Kind::Category, id, &category.slug, &category.former_slugs).map_err(database)
 }
 
 /// Records an imported item's slug history: `slug` is live now, and each
@@ -320,38 +375,56 @@ fn remember(connection: &mut DbConnection, kind: Kind, id: i32, slug: &str, form
     Ok(())
 }
 
-/// Replaces a publication's links by the line's; returns how many.
+/// Replaces the links of a batch's publications by their lines': all
+/// deleted, then all added, at once.
 fn replace_links(
     connection: &mut DbConnection,
     change: &Change,
-    publication: &PublicationLine,
-) -> Result<usize, String> {
-    let database = |error: diesel::result::Error| error.to_string();
-    let id = lookups::id_of_slug(connection, &publication.slug)
-        .map_err(database)?
-        .ok_or_else(|| format!("the publication '{}' was not written", publication.slug))?;
-    link_store::delete_all_of(connection, change, id).map_err(database)?;
-    for link in &publication.links {
-        let target_id = match &link.target {
-            Some(slug) => Some(
-                lookups::id_of_slug(connection, slug)
-                    .map_err(database)?
-                    .ok_or_else(|| format!("the link target '{slug}' is neither in the database nor in the file"))?,
-            ),
-            None => None,
-        };
-        let values = LinkValues {
-            rel: link.rel,
-            title: link.title.clone(),
-            url: link.url.clone(),
-            target_id,
-            media_type: link.media_type.clone(),
-            hreflang: link.hreflang.clone(),
-            position: link.position,
-        };
-        // The file keeps a link's version, not its dates.
-        let stamps = Stamps { version: link.version, ..Stamps::new(change) };
-        link_store::insert(connection, change, id, &values, &stamps).map_err(database)?;
+    batch: &[Numbered],
+    report: &mut ImportReport,
+) -> Result<(), Fault> {
+    let publications: Vec<(usize, &PublicationLine)> = batch
+        .iter()
+        .filter_map(|(number, line, _)| match line {
+            Line::Publication(publication) => Some((*number, publication)),
+            Line::Category(_) => None,
+        })
+        .collect();
+    let mut slugs: Vec<&str> = Vec::new();
+    for (_, publication) in &publications {
+        slugs.push(&publication.slug);
+        slugs.extend(publication.links.iter().filter_map(|link| link.target.as_deref()));
     }
-    Ok(publication.links.len())
+    let ids = lookups::ids_of_slugs(connection, &slugs)?;
+    let mut own = Vec::with_capacity(publications.len());
+    let mut rows = Vec::new();
+    for (number, publication) in &publications {
+        let id = *ids
+            .get(&publication.slug)
+            .ok_or_else(|| Fault(format!("line {number}: the publication '{}' was not written", publication.slug)))?;
+        own.push(id);
+        for link in &publication.links {
+            let target_id = match &link.target {
+                Some(slug) => Some(*ids.get(slug).ok_or_else(|| {
+                    Fault(format!("line {number}: the link target '{slug}' is neither in the database nor in the file"))
+                })?),
+                None => None,
+            };
+            let values = LinkValues {
+                rel: link.rel,
+                title: link.title.clone(),
+                url: link.url.clone(),
+                target_id,
+                media_type: link.media_type.clone(),
+                hreflang: link.hreflang.clone(),
+                position: link.position,
+            };
+            // The file keeps a link's version, not its dates.
+            rows.push((id, values, Stamps { version: link.version, ..Stamps::new(change) }));
+        }
+    }
+    link_store::delete_all_of_many(connection, change, &own)?;
+    link_store::insert_many(connection, change, &rows)?;
+    report.links += rows.len();
+    Ok(())
 }

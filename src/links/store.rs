@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::change::{Change, Stamps, Touched};
 use crate::db::DbConnection;
+use crate::db::fragment::in_ids;
 use crate::db::schema::links;
 
 use super::dto::LinkRel;
@@ -112,6 +113,42 @@ pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: 
     Ok(deleted > 0)
 }
 
+/// Adds many links at once (a bulk load), each to its publication: on
+/// PostgreSQL in statements of a thousand rows.
+pub fn insert_many(
+    connection: &mut DbConnection,
+    change: &Change,
+    new: &[(i32, LinkValues, Stamps)],
+) -> QueryResult<()> {
+    let DbConnection::Postgresql(postgres) = connection else {
+        for (publication_id, values, stamps) in new {
+            insert(connection, change, *publication_id, values, stamps)?;
+        }
+        return Ok(());
+    };
+    let rows: Vec<Copied> = new
+        .iter()
+        .map(|(publication_id, values, stamps)| Copied {
+            publication_id: *publication_id,
+            columns: columns(values, stamps),
+        })
+        .collect();
+    for rows in rows.chunks(1000) {
+        diesel::insert_into(links::table).values(rows).execute(postgres)?;
+    }
+    linked(change, new.iter().map(|(_, values, _)| values.target_id));
+    Ok(())
+}
+
+/// A link of a bulk load, with its publication.
+#[derive(Insertable)]
+#[diesel(table_name = links)]
+struct Copied<'a> {
+    publication_id: i32,
+    #[diesel(embed)]
+    columns: Columns<'a>,
+}
+
 /// Deletes every link of publication `publication_id` (an import replaces
 /// them all).
 pub fn delete_all_of(connection: &mut DbConnection, change: &Change, publication_id: i32) -> QueryResult<usize> {
@@ -121,4 +158,19 @@ pub fn delete_all_of(connection: &mut DbConnection, change: &Change, publication
         linked(change, targets);
     }
     diesel::delete(links::table.filter(links::publication_id.eq(publication_id))).execute(connection)
+}
+
+/// Deletes every link of publications `ids`, in statements of at most a
+/// thousand ids (an import replaces them all).
+pub fn delete_all_of_many(connection: &mut DbConnection, change: &Change, ids: &[i32]) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for ids in ids.chunks(1000) {
+        if change.records() {
+            let targets: Vec<Option<i32>> =
+                links::table.filter(in_ids(links::publication_id, ids)).select(links::target_id).load(connection)?;
+            linked(change, targets);
+        }
+        deleted += diesel::delete(links::table.filter(in_ids(links::publication_id, ids))).execute(connection)?;
+    }
+    Ok(deleted)
 }

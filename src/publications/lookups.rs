@@ -149,6 +149,20 @@ pub fn id_of_slug(connection: &mut DbConnection, slug: &str) -> QueryResult<Opti
     publications::table.filter(publications::slug.eq(slug)).select(publications::id).first(connection).optional()
 }
 
+/// The ids of the publications that have one of `slugs`, whoever may see
+/// them, in statements of at most a thousand slugs.
+pub fn ids_of_slugs(connection: &mut DbConnection, slugs: &[&str]) -> QueryResult<HashMap<String, i32>> {
+    let mut ids = HashMap::new();
+    for slugs in slugs.chunks(1000) {
+        let found: Vec<(String, i32)> = publications::table
+            .filter(publications::slug.eq_any(slugs))
+            .select((publications::slug, publications::id))
+            .load(connection)?;
+        ids.extend(found);
+    }
+    Ok(ids)
+}
+
 /// The slugs that are `base` or start with `base-` (an index range).
 pub fn slugs_from(connection: &mut DbConnection, base: &str) -> QueryResult<Vec<String>> {
     publications::table
