@@ -14,7 +14,7 @@ use super::touched::Touched;
 
 /// How many writes a process keeps in memory; a cache further behind reads
 /// the database, or drops what it keeps when the log no longer has them.
-const KEPT_WRITES: usize = 4096;
+const KEPT_WRITES: usize = 1024;
 
 /// One write, read back from the log.
 #[derive(Debug)]
