@@ -166,7 +166,7 @@ fn detail(
             let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
             let shown: Vec<i32> =
                 std::iter::once(row.id).chain(tree.children(Some(row.id)).map(|child| child.id)).collect();
-            let counts = Arc::new(queries::publication_counts_of(connection, &shown)?);
+            let counts = Arc::new(queries::publication_counts_of(connection, &tree, &shown)?);
             (Arc::new(tree), counts)
         }
     };

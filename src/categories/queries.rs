@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use diesel::dsl::count;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
 use crate::cache::{CountCache, Maintained};
 use crate::change::Touched;
 use crate::db::DbConnection;
-use crate::db::fragment::Raw;
+use crate::db::fragment::{Raw, in_ids};
 use crate::db::schema::{categories, publication_categories, publications};
 use crate::publications::visibility::{Viewer, visible};
 
@@ -111,33 +112,46 @@ impl Maintained for PublicationCounts {
 
 /// Every category's publication count ([`PublicationCounts`]).
 pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<PublicationCounts> {
-    let counts = counts_of(connection, None)?;
+    let counts = counts_of_all(connection)?;
     let parents = categories::table.select((categories::id, categories::parent_id)).load(connection)?;
     Ok(PublicationCounts { parents: parents.into_iter().collect(), counts })
 }
 
 /// The publication counts of categories `ids` only (what a write answers
-/// with: the category and its children), each counted under its subtree.
-pub fn publication_counts_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
-    counts_of(connection, Some(ids))
+/// with: the category and its children), each counted under its subtree
+/// as `tree` holds it. One statement per category, led by the filings of
+/// its subtree: the recursive form below, given a few roots, let SQLite's
+/// planner lead with the whole catalogue (100 ms for a category of 4 500
+/// publications in 100 000, against 15 ms).
+pub fn publication_counts_of(
+    connection: &mut DbConnection,
+    tree: &CategoryTree,
+    ids: &[i32],
+) -> QueryResult<HashMap<i32, i64>> {
+    let mut counts = HashMap::new();
+    for &id in ids {
+        let count: i64 = publication_categories::table
+            .inner_join(publications::table)
+            .filter(in_ids(publication_categories::category_id, &tree.subtree_ids(id)))
+            .filter(visible(&Viewer::public()))
+            .select(count(publication_categories::publication_id).aggregate_distinct())
+            .get_result(connection)?;
+        if count > 0 {
+            counts.insert(id, count);
+        }
+    }
+    Ok(counts)
 }
 
-/// The counts of `roots`, or of every category. `UNION`, not `UNION ALL`:
-/// a pair already reached is not walked again, so even a cycle in a
-/// damaged database cannot make the walk endless.
-fn counts_of(connection: &mut DbConnection, roots: Option<&[i32]>) -> QueryResult<HashMap<i32, i64>> {
-    let base = Raw::<(Integer, BigInt)>::new(
-        "WITH RECURSIVE subtree (root_id, category_id) AS (SELECT id, id FROM categories",
-    );
-    let base = match roots {
-        Some(ids) => base.sql(" WHERE id").in_ids(ids),
-        None => base,
-    };
-    let counts = base
-        .sql(
-            " UNION \
-             SELECT subtree.root_id, categories.id FROM categories \
-             JOIN subtree ON categories.parent_id = subtree.category_id \
+/// Every category's count, in one statement. `UNION`, not `UNION ALL`: a
+/// pair already reached is not walked again, so even a cycle in a damaged
+/// database cannot make the walk endless.
+fn counts_of_all(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>> {
+    let counts = Raw::<(Integer, BigInt)>::new(
+        "WITH RECURSIVE subtree (root_id, category_id) AS (SELECT id, id FROM categories \
+         UNION \
+         SELECT subtree.root_id, categories.id FROM categories \
+         JOIN subtree ON categories.parent_id = subtree.category_id \
          ) \
          SELECT subtree.root_id AS category_id, \
                 COUNT(DISTINCT publication_categories.publication_id) AS publications \
@@ -145,9 +159,9 @@ fn counts_of(connection: &mut DbConnection, roots: Option<&[i32]>) -> QueryResul
          JOIN publication_categories ON publication_categories.category_id = subtree.category_id \
          JOIN publications ON publications.id = publication_categories.publication_id \
          WHERE ",
-        )
-        .append(visible(&Viewer::public()))
-        .sql(" GROUP BY subtree.root_id");
+    )
+    .append(visible(&Viewer::public()))
+    .sql(" GROUP BY subtree.root_id");
     Ok(counts.load::<(i32, i64)>(connection)?.into_iter().collect())
 }
 

@@ -1,4 +1,5 @@
-use serde_json::json;
+use actix_web::http::Method;
+use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, NewPublication, TestApp, day, field, insert_category, insert_publication};
@@ -91,6 +92,20 @@ async fn publication_counts_include_descendants_once_and_published_only(backend:
     assert_eq!(counts, [("etudes", 2), ("livre", 0), ("musique", 2), ("vinyle", 1), ("presse", 0)]);
     let detail = app.get(&format!("/api/v1/categories/{press}")).await.json();
     assert_eq!(detail["publication_count"], 0);
+
+    // A write answers with the same counts, counted inside it.
+    let token = app.token();
+    let written = app.write(Method::PATCH, "/api/v1/categories/etudes", &token, json!({"description": "Toutes"})).await;
+    assert_eq!(written.status, 200);
+    let read = app.get("/api/v1/categories/etudes").await.json();
+    let shown = |category: &Value| {
+        let children = category["children"].as_array().unwrap().iter();
+        let mut counts = vec![category["publication_count"].as_i64().unwrap()];
+        counts.extend(children.map(|child| child["publication_count"].as_i64().unwrap()));
+        counts
+    };
+    assert_eq!(shown(&written.json()), [2, 0, 2]);
+    assert_eq!(shown(&written.json()), shown(&read));
 }
 
 async fn a_category_lists_its_publications_and_its_descendants(backend: Backend) {
