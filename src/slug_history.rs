@@ -66,7 +66,7 @@ pub fn remember(connection: &mut DbConnection, kind: Kind, id: i32, slug: &str) 
 /// Forgets each of `slugs` as a former slug of a publication: live ones
 /// have them now (a bulk load), in statements of at most a thousand.
 pub fn publications_taken(connection: &mut DbConnection, slugs: &[&str]) -> QueryResult<()> {
-    for slugs in slugs.chunks(1000) {
+    for slugs in slugs.chunks(crate::db::ROWS_A_STATEMENT) {
         diesel::delete(publication_slug_history::table.filter(publication_slug_history::slug.eq_any(slugs)))
             .execute(connection)?;
     }

@@ -59,6 +59,10 @@ where
     .map_err(ApiError::internal)?
 }
 
+/// Rows (or values of an `IN` list) a statement of a bulk load takes at
+/// most: well under PostgreSQL's 65 535 parameters for the widest rows.
+pub const ROWS_A_STATEMENT: usize = 1000;
+
 /// How many times a write that lost a race with another process's writes
 /// (a deadlock, a serialisation failure) is tried in all.
 const WRITE_ATTEMPTS: u32 = 4;

@@ -257,7 +257,7 @@ pub fn index_many(connection: &mut DbConnection, documents: &[(i32, &Document)])
             all_terms: &document.all_terms,
         })
         .collect();
-    for rows in rows.chunks(1000) {
+    for rows in rows.chunks(super::ROWS_A_STATEMENT) {
         diesel::insert_into(postgres_index::publication_search::table).values(rows).execute(postgres)?;
     }
     Ok(())

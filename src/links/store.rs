@@ -133,7 +133,7 @@ pub fn insert_many(
             columns: columns(values, stamps),
         })
         .collect();
-    for rows in rows.chunks(1000) {
+    for rows in rows.chunks(crate::db::ROWS_A_STATEMENT) {
         diesel::insert_into(links::table).values(rows).execute(postgres)?;
     }
     linked(change, new.iter().map(|(_, values, _)| values.target_id));
@@ -149,22 +149,11 @@ struct Copied<'a> {
     columns: Columns<'a>,
 }
 
-/// Deletes every link of publication `publication_id` (an import replaces
-/// them all).
-pub fn delete_all_of(connection: &mut DbConnection, change: &Change, publication_id: i32) -> QueryResult<usize> {
-    if change.records() {
-        let targets: Vec<Option<i32>> =
-            links::table.filter(links::publication_id.eq(publication_id)).select(links::target_id).load(connection)?;
-        linked(change, targets);
-    }
-    diesel::delete(links::table.filter(links::publication_id.eq(publication_id))).execute(connection)
-}
-
 /// Deletes every link of publications `ids`, in statements of at most a
 /// thousand ids (an import replaces them all).
 pub fn delete_all_of_many(connection: &mut DbConnection, change: &Change, ids: &[i32]) -> QueryResult<usize> {
     let mut deleted = 0;
-    for ids in ids.chunks(1000) {
+    for ids in ids.chunks(crate::db::ROWS_A_STATEMENT) {
         if change.records() {
             let targets: Vec<Option<i32>> =
                 links::table.filter(in_ids(links::publication_id, ids)).select(links::target_id).load(connection)?;

@@ -153,7 +153,7 @@ pub fn id_of_slug(connection: &mut DbConnection, slug: &str) -> QueryResult<Opti
 /// them, in statements of at most a thousand slugs.
 pub fn ids_of_slugs(connection: &mut DbConnection, slugs: &[&str]) -> QueryResult<HashMap<String, i32>> {
     let mut ids = HashMap::new();
-    for slugs in slugs.chunks(1000) {
+    for slugs in slugs.chunks(crate::db::ROWS_A_STATEMENT) {
         let found: Vec<(String, i32)> = publications::table
             .filter(publications::slug.eq_any(slugs))
             .select((publications::slug, publications::id))

@@ -175,7 +175,7 @@ pub fn insert_many(connection: &mut DbConnection, change: &Change, new: &[NewPub
         .zip(&ids)
         .map(|(publication, id)| Copied { id: *id, columns: columns(publication.values, &publication.stamps) })
         .collect();
-    for rows in rows.chunks(ROWS_A_STATEMENT) {
+    for rows in rows.chunks(crate::db::ROWS_A_STATEMENT) {
         diesel::insert_into(publications::table).values(rows).execute(postgres)?;
     }
     let filings: Vec<Filing> = new
@@ -189,7 +189,7 @@ pub fn insert_many(connection: &mut DbConnection, change: &Change, new: &[NewPub
             })
         })
         .collect();
-    for filings in filings.chunks(ROWS_A_STATEMENT) {
+    for filings in filings.chunks(crate::db::ROWS_A_STATEMENT) {
         diesel::insert_into(publication_categories::table).values(filings).execute(postgres)?;
     }
     let documents: Vec<(i32, &Document)> =
@@ -204,10 +204,6 @@ pub fn insert_many(connection: &mut DbConnection, change: &Change, new: &[NewPub
     }
     Ok(ids)
 }
-
-/// Rows a statement of a bulk load inserts on PostgreSQL: well under its
-/// 65 535 parameters for the widest rows.
-const ROWS_A_STATEMENT: usize = 1000;
 
 #[derive(QueryableByName)]
 struct NextId {
