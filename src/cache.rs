@@ -13,6 +13,10 @@
 //! request read, whichever process wrote, and a write sends nobody to count
 //! again what it could not have changed.
 //!
+//! A value is kept for the stretch of time between two scheduled
+//! transitions (releases, expiries) as well: the first request past a
+//! transition empties the cache, since what a count lets in changed.
+//!
 //! One cache serves every worker of a process. When several requests miss
 //! the same entry together, one computes it and the others wait for it
 //! (single flight). A request that read an older revision than the cache
@@ -26,8 +30,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use diesel::QueryResult;
 
 use crate::change::Touched;
-use crate::change::feed::{CatchUp, Feed};
-use crate::db::DbConnection;
+use chrono::NaiveDateTime;
+
+use crate::change::feed::{CatchUp, Feed, Reach, Standing, touched_at};
+use crate::db::{CatalogueState, DbConnection};
 
 /// Entries kept at most, so that endless distinct queries cannot grow the
 /// cache without bound (past it, it starts again empty).
@@ -67,7 +73,7 @@ pub struct CountCache {
 
 #[derive(Default)]
 struct State {
-    revision: i64,
+    standing: Standing,
     /// By the type of the value and the caller's name for it.
     entries: HashMap<(TypeId, String), Slot>,
 }
@@ -82,17 +88,17 @@ impl CountCache {
         Self { feed, state: Mutex::default() }
     }
 
-    /// The value named `key` as of `revision`: kept, or computed by the
+    /// The value named `key` as of `state`: kept, or computed by the
     /// first who wants it (with `connection`, which also reads the writes
-    /// the cache must apply to reach `revision`).
+    /// the cache must apply to reach `state`).
     pub fn get<T: Maintained>(
         &self,
         connection: &mut DbConnection,
-        revision: i64,
+        state: &CatalogueState,
         key: &str,
         compute: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
     ) -> QueryResult<T> {
-        let Some(mut state) = self.at(connection, revision)? else { return compute(connection) };
+        let Some(mut state) = self.at(connection, state)? else { return compute(connection) };
         let slot = state.entries.entry((TypeId::of::<T>(), key.to_owned())).or_default().clone();
         drop(state);
         let mut value = lock(&slot);
@@ -104,18 +110,23 @@ impl CountCache {
         Ok(computed)
     }
 
-    /// The state at `revision`, brought there from the one it was at, or
-    /// `None` when it already holds a newer one (the caller read an older
-    /// revision).
-    fn at(&self, connection: &mut DbConnection, revision: i64) -> QueryResult<Option<MutexGuard<'_, State>>> {
+    /// The cache at `read`, brought there from where it stood, or `None`
+    /// when it already stands further (the caller read an older revision,
+    /// or an earlier instant).
+    fn at(&self, connection: &mut DbConnection, read: &CatalogueState) -> QueryResult<Option<MutexGuard<'_, State>>> {
         let mut state = lock(&self.state);
-        if revision < state.revision {
-            return Ok(None);
-        }
-        if revision > state.revision {
-            let catch_up = self.feed.between(connection, state.revision, revision)?;
-            state.apply(&catch_up);
-            state.revision = revision;
+        match state.standing.reach(read) {
+            Reach::Late => return Ok(None),
+            Reach::Here => {}
+            Reach::Elapsed => {
+                state.entries.clear();
+                state.standing.move_to(read);
+            }
+            Reach::Writes { from } => {
+                let catch_up = self.feed.between(connection, from, read.revision)?;
+                state.apply(&catch_up, read.at);
+                state.standing.move_to(read);
+            }
         }
         if state.entries.len() > MAX_ENTRIES {
             state.entries.clear();
@@ -129,7 +140,7 @@ impl State {
     /// tell, those being computed (made at the older revision, they are
     /// their computer's alone), and all of them when the writes are
     /// unknown.
-    fn apply(&mut self, catch_up: &CatchUp) {
+    fn apply(&mut self, catch_up: &CatchUp, at: NaiveDateTime) {
         let writes = match catch_up {
             CatchUp::Writes(writes) if writes.is_empty() => return,
             CatchUp::Writes(writes) => writes,
@@ -138,10 +149,11 @@ impl State {
                 return;
             }
         };
+        let touched = touched_at(writes, at);
         self.entries.retain(|_, slot| {
             let Ok(mut value) = slot.try_lock() else { return false };
             let Some(kept) = value.as_mut() else { return false };
-            writes.iter().flat_map(|write| &write.touched).all(|touched| kept.apply(touched))
+            touched.iter().all(|touched| kept.apply(touched))
         });
     }
 }
@@ -164,6 +176,12 @@ mod tests {
         }
     }
 
+    /// The catalogue at `revision`, with no transition.
+    fn revision(revision: i64) -> CatalogueState {
+        let at = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        CatalogueState { revision, changed_at: at, at, last_transition: None, next_transition: None }
+    }
+
     fn connection() -> DbConnection {
         use diesel::Connection;
         let mut connection = DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap());
@@ -179,7 +197,7 @@ mod tests {
             .map(|_| {
                 let (cache, computed) = (cache.clone(), computed.clone());
                 std::thread::spawn(move || {
-                    cache.get(&mut connection(), 0, "list", |_| {
+                    cache.get(&mut connection(), &revision(0), "list", |_| {
                         computed.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         Ok(Count(42))
@@ -197,11 +215,11 @@ mod tests {
     fn a_late_reader_never_takes_the_cache_back() {
         let cache = CountCache::new(Arc::default());
         let connection = &mut connection();
-        assert_eq!(cache.get(connection, 5, "list", |_| Ok(Count(50))).unwrap(), Count(50));
-        assert_eq!(cache.get(connection, 4, "list", |_| Ok(Count(40))).unwrap(), Count(40), "its own revision's");
-        assert_eq!(cache.get(connection, 5, "list", |_| Ok(Count(99))).unwrap(), Count(50), "the newer is still there");
+        assert_eq!(cache.get(connection, &revision(5), "list", |_| Ok(Count(50))).unwrap(), Count(50));
+        assert_eq!(cache.get(connection, &revision(4), "list", |_| Ok(Count(40))).unwrap(), Count(40), "its own revision's");
+        assert_eq!(cache.get(connection, &revision(5), "list", |_| Ok(Count(99))).unwrap(), Count(50), "the newer is still there");
         assert_eq!(
-            cache.get(connection, 6, "list", |_| Ok(Count(60))).unwrap(),
+            cache.get(connection, &revision(6), "list", |_| Ok(Count(60))).unwrap(),
             Count(60),
             "unknown writes: made again"
         );
@@ -218,16 +236,16 @@ mod tests {
         }
         let cache = CountCache::new(Arc::default());
         let connection = &mut connection();
-        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Count(3))).unwrap(), Count(3));
-        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Pair(4, 5))).unwrap(), Pair(4, 5));
-        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Count(9))).unwrap(), Count(3), "the first is still there");
+        assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Count(3))).unwrap(), Count(3));
+        assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Pair(4, 5))).unwrap(), Pair(4, 5));
+        assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Count(9))).unwrap(), Count(3), "the first is still there");
     }
 
     #[test]
     fn a_failed_computation_is_not_kept() {
         let cache = CountCache::new(Arc::default());
         let connection = &mut connection();
-        assert!(cache.get::<Count>(connection, 1, "list", |_| Err(diesel::result::Error::NotFound)).is_err());
-        assert_eq!(cache.get(connection, 1, "list", |_| Ok(Count(3))).unwrap(), Count(3));
+        assert!(cache.get::<Count>(connection, &revision(1), "list", |_| Err(diesel::result::Error::NotFound)).is_err());
+        assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Count(3))).unwrap(), Count(3));
     }
 }

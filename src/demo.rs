@@ -120,6 +120,8 @@ pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
                     status: Status::Published,
                     language: search::DEFAULT_LANGUAGE.to_owned(),
                     published_at: Some(published_at),
+                    unpublish_at: None,
+                    announce: false,
                     authors: Vec::new(),
                     category_ids,
                 };

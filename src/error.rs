@@ -66,6 +66,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// No resource has that id or slug, or no route has that path (404).
     NotFound,
+    /// The publication was public and is no longer: its `unpublish_at`
+    /// has passed (410).
+    Expired,
     /// The route exists but not for this method (405).
     MethodNotAllowed,
     /// The slug in the path is a former one: `Location` has the current
@@ -108,6 +111,8 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Expired(String),
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: Method, allowed: Vec<Method> },
     #[error("{detail}")]
@@ -164,6 +169,7 @@ impl ApiError {
             Self::MalformedBody(_) => ErrorCode::MalformedBody,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Expired(_) => ErrorCode::Expired,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::Moved { .. } => ErrorCode::Moved,
             Self::UriTooLong { .. } => ErrorCode::UriTooLong,
@@ -191,6 +197,7 @@ impl ApiError {
             Self::MalformedBody(detail)
             | Self::Unauthorized(detail)
             | Self::NotFound(detail)
+            | Self::Expired(detail)
             | Self::Conflict(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => (detail.clone(), Vec::new()),
@@ -271,6 +278,7 @@ impl ResponseError for ApiError {
             Self::InvalidParameter { .. } | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Expired(_) => StatusCode::GONE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Moved { keep_method: false, .. } => StatusCode::MOVED_PERMANENTLY,
             Self::Moved { keep_method: true, .. } => StatusCode::PERMANENT_REDIRECT,
@@ -349,6 +357,21 @@ pub struct BadRequest(pub Problem);
     })
 )]
 pub struct NotFound(pub Problem);
+
+/// 410: the publication left public view.
+#[derive(ToResponse)]
+#[response(
+    description = "The publication was public and its `unpublish_at` has passed: it is gone from public view (a token holder still reads it). Its former slugs answer the same.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Gone",
+        "status": 410,
+        "detail": "the publication 'avis-de-consultation' left public view at 2026-12-05T10:00:00Z",
+        "code": "EXPIRED"
+    })
+)]
+pub struct Gone(pub Problem);
 
 /// 301: the slug is a former one.
 #[derive(ToResponse)]

@@ -7,7 +7,7 @@
 //! rather than quietly taking a default. Texts are checked as sent (length,
 //! characters), then trimmed, so the published patterns match exactly.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 
 use crate::domain::html::is_plain_text;
@@ -143,6 +143,17 @@ impl Fields {
         }
     }
 
+    /// `true` or `false`.
+    pub fn boolean(&mut self, name: &str) -> Option<bool> {
+        match self.take(name)? {
+            Value::Bool(value) => Some(value),
+            _ => {
+                self.error(name, "not_a_boolean", "must be true or false");
+                None
+            }
+        }
+    }
+
     /// One of `choices`, by its name.
     pub fn choice<T: Copy>(&mut self, name: &str, choices: &[(&str, T)]) -> Option<T> {
         let value = self.string(name)?;
@@ -158,7 +169,8 @@ impl Fields {
     pub fn datetime(&mut self, name: &str) -> Option<NaiveDateTime> {
         let text = self.string(name)?;
         if let Ok(at) = DateTime::parse_from_rfc3339(&text) {
-            return Some(at.with_timezone(&Utc).naive_utc());
+            // Kept to the microsecond, as both databases hold it.
+            return Some(at.with_timezone(&Utc).naive_utc().trunc_subsecs(6));
         }
         if let Some(midnight) =
             NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().and_then(|day| day.and_hms_opt(0, 0, 0))

@@ -13,7 +13,7 @@ use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
 use crate::change::Dependencies;
-use crate::db::{self, DbConnection, Pool};
+use crate::db::{self, CatalogueState, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
@@ -80,13 +80,13 @@ pub async fn list_categories(
 ) -> Result<Represented, ApiError> {
     let (tree, counts, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let (tree, counts) = tree_and_counts(connection, &cache, state.revision)?;
+        let (tree, counts) = tree_and_counts(connection, &cache, &state)?;
         Ok((tree, counts, state))
     })
     .await?;
     let data = if query.tree { CategoryNode::forest(&tree, None, &counts) } else { CategoryNode::flat(&tree, &counts) };
     Ok(Represented::json(&Categories { data }, access)?
-        .modified_at(state.changed_at)
+        .as_of(&state)
         .depends_on(Dependencies::categories()))
 }
 
@@ -118,8 +118,8 @@ pub async fn get_category(
 ) -> Result<Represented, ApiError> {
     let (detail, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let detail = target.resolve(connection, &Viewer::now(access), |connection, reference| {
-            detail(connection, Some((&cache, state.revision)), reference)
+        let detail = target.resolve(connection, &Viewer::as_of(access, &state), |connection, reference| {
+            detail(connection, Some((&cache, &state)), reference)
         })?;
         Ok((detail, state))
     })
@@ -127,7 +127,7 @@ pub async fn get_category(
     let version = detail.category.version;
     Ok(Represented::json(&detail, access)?
         .at_version(version)
-        .modified_at(state.changed_at)
+        .as_of(&state)
         .depends_on(Dependencies::categories()))
 }
 
@@ -144,10 +144,12 @@ type Counts = Arc<HashMap<i32, i64>>;
 fn tree_and_counts(
     connection: &mut DbConnection,
     cache: &CountCache,
-    revision: i64,
+    state: &CatalogueState,
 ) -> Result<(Arc<CategoryTree>, Counts), ApiError> {
-    let counts = cache.get(connection, revision, "category counts", queries::publication_counts)?;
-    Ok((queries::kept_tree(connection, cache, revision)?, Arc::new(counts.counts)))
+    let counts = cache.get(connection, state, "category counts", |connection| {
+        queries::publication_counts(connection, state.at)
+    })?;
+    Ok((queries::kept_tree(connection, cache, state)?, Arc::new(counts.counts)))
 }
 
 /// One category with its children and ancestors, or a 404: from the cache
@@ -156,11 +158,11 @@ fn tree_and_counts(
 /// are counted).
 fn detail(
     connection: &mut DbConnection,
-    cache: Option<(&CountCache, i64)>,
+    cache: Option<(&CountCache, &CatalogueState)>,
     reference: &Reference,
 ) -> Result<CategoryDetail, ApiError> {
     let (tree, counts) = match cache {
-        Some((cache, revision)) => tree_and_counts(connection, cache, revision)?,
+        Some((cache, state)) => tree_and_counts(connection, cache, state)?,
         None => {
             let tree = queries::tree(connection)?;
             let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
@@ -376,15 +378,15 @@ pub async fn list_category_publications(
     let key = listing::key(&request);
     let (query, listed, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let viewer = Viewer::now(access);
-        let tree = queries::kept_tree(connection, &cache, state.revision)?;
+        let viewer = Viewer::as_of(access, &state);
+        let tree = queries::kept_tree(connection, &cache, &state)?;
         let category = target.resolve(connection, &viewer, |_, reference| {
             tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))
         })?;
         let filter = listing::filter(&tree, &query, viewer, Some(tree.subtree_ids(category.id)))?;
-        let listed = listing::run(connection, &cache, &key, &query, &filter, state.revision)?;
+        let listed = listing::run(connection, &cache, &key, &query, &filter, &state)?;
         Ok((query, listed, state))
     })
     .await?;
-    Ok(listing::respond(&request, access, &query, listed)?.modified_at(state.changed_at))
+    Ok(listing::respond(&request, access, &query, listed)?.as_of(&state))
 }

@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::NaiveDateTime;
 use diesel::dsl::count;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
+use crate::auth::Access;
 use crate::cache::{CountCache, Maintained};
 use crate::change::Touched;
-use crate::db::DbConnection;
+use crate::db::{CatalogueState, DbConnection};
 use crate::db::fragment::{Raw, in_ids};
 use crate::db::schema::{categories, publication_categories, publications};
 use crate::publications::visibility::{Viewer, visible};
@@ -54,9 +56,9 @@ impl Maintained for KeptTree {
 /// The category tree as of `revision`, from the count cache: what reads
 /// walk (a list's category filter, the tree itself), read once until the
 /// categories change.
-pub fn kept_tree(connection: &mut DbConnection, cache: &CountCache, revision: i64) -> QueryResult<Arc<CategoryTree>> {
+pub fn kept_tree(connection: &mut DbConnection, cache: &CountCache, state: &CatalogueState) -> QueryResult<Arc<CategoryTree>> {
     let kept =
-        cache.get(connection, revision, "category tree", |connection| Ok(KeptTree(Arc::new(tree(connection)?))))?;
+        cache.get(connection, state, "category tree", |connection| Ok(KeptTree(Arc::new(tree(connection)?))))?;
     Ok(kept.0)
 }
 
@@ -110,9 +112,9 @@ impl Maintained for PublicationCounts {
     }
 }
 
-/// Every category's publication count ([`PublicationCounts`]).
-pub fn publication_counts(connection: &mut DbConnection) -> QueryResult<PublicationCounts> {
-    let counts = counts_of_all(connection)?;
+/// Every category's publication count ([`PublicationCounts`]) at `at`.
+pub fn publication_counts(connection: &mut DbConnection, at: NaiveDateTime) -> QueryResult<PublicationCounts> {
+    let counts = counts_of_all(connection, at)?;
     let parents = categories::table.select((categories::id, categories::parent_id)).load(connection)?;
     Ok(PublicationCounts { parents: parents.into_iter().collect(), counts })
 }
@@ -146,7 +148,7 @@ pub fn publication_counts_of(
 /// Every category's count, in one statement. `UNION`, not `UNION ALL`: a
 /// pair already reached is not walked again, so even a cycle in a damaged
 /// database cannot make the walk endless.
-fn counts_of_all(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>> {
+fn counts_of_all(connection: &mut DbConnection, at: NaiveDateTime) -> QueryResult<HashMap<i32, i64>> {
     let counts = Raw::<(Integer, BigInt)>::new(
         "WITH RECURSIVE subtree (root_id, category_id) AS (SELECT id, id FROM categories \
          UNION \
@@ -160,7 +162,7 @@ fn counts_of_all(connection: &mut DbConnection) -> QueryResult<HashMap<i32, i64>
          JOIN publications ON publications.id = publication_categories.publication_id \
          WHERE ",
     )
-    .append(visible(&Viewer::public()))
+    .append(visible(&Viewer { access: Access::Public, at }))
     .sql(" GROUP BY subtree.root_id");
     Ok(counts.load::<(i32, i64)>(connection)?.into_iter().collect())
 }

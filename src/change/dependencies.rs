@@ -264,6 +264,7 @@ mod tests {
             language: "fr".into(),
             categories: categories.to_vec(),
             published_at: Some(at),
+            unpublish_at: None,
             updated_at: at,
             terms: Terms::of(text),
         }

@@ -3,12 +3,13 @@
 //! revision it is at to the one a request read, without a query of its own
 //! when another cache already read them.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use crate::db::{self, DbConnection};
+use crate::db::{self, CatalogueState, DbConnection};
 
 use super::touched::Touched;
 
@@ -32,6 +33,70 @@ pub enum CatchUp {
     Writes(Vec<Arc<Write>>),
     /// The writes in between cannot be told: drop everything.
     Unknown,
+}
+
+/// Where a cache stands: the catalogue revision its entries are right at,
+/// and the stretch of time between two scheduled transitions (releases,
+/// expiries) they are right for. Within a stretch, what readers may see
+/// changes only with a write; a transition changes it without one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Standing {
+    revision: i64,
+    since: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+}
+
+/// What a cache must do to serve a request that read a given state.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The request read an older revision, or an earlier instant: it must
+    /// compute its own answer and leave the cache alone.
+    Late,
+    /// The cache is right for it as it stands.
+    Here,
+    /// Writes were made since the revision the cache is at: apply them.
+    Writes { from: i64 },
+    /// A transition came since: drop everything.
+    Elapsed,
+}
+
+impl Standing {
+    /// How the cache reaches `state`.
+    pub fn reach(&self, state: &CatalogueState) -> Reach {
+        if state.revision < self.revision || self.since.is_some_and(|since| state.at < since) {
+            Reach::Late
+        } else if self.until.is_some_and(|until| state.at >= until) {
+            Reach::Elapsed
+        } else if state.revision > self.revision {
+            Reach::Writes { from: self.revision }
+        } else {
+            Reach::Here
+        }
+    }
+
+    /// Stands where `state` is.
+    pub fn move_to(&mut self, state: &CatalogueState) {
+        *self = Self { revision: state.revision, since: state.last_transition, until: state.next_transition };
+    }
+
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// Whether an answer made at `state` is right for this standing.
+    pub fn holds(&self, state: &CatalogueState) -> bool {
+        self.since.is_none_or(|since| state.at >= since) && self.until.is_none_or(|until| state.at < until)
+    }
+}
+
+/// What `writes` touched as a cache applying them at `at` must see it:
+/// each publication's visibility asked again for that instant.
+pub fn touched_at(writes: &[Arc<Write>], at: NaiveDateTime) -> Vec<Cow<'_, Touched>> {
+    writes
+        .iter()
+        .flat_map(|write| &write.touched)
+        .map(|touched| touched.seen_at(at).map_or(Cow::Borrowed(touched), Cow::Owned))
+        .collect()
 }
 
 #[derive(Default)]

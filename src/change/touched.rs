@@ -45,6 +45,23 @@ impl Touched {
         serde_json::to_string(self).unwrap_or_else(|_| r#"{"kind":"everything"}"#.to_owned())
     }
 
+    /// The same change as a cache applying it at `at` must see it, when
+    /// that differs: a publication written before its release or expiry
+    /// and applied after it is public, or no longer. `None`: as it is.
+    pub fn seen_at(&self, at: NaiveDateTime) -> Option<Self> {
+        let Self::Publication { id, before, after, terms_changed } = self else { return None };
+        let (before_at, after_at) = (before.as_ref().and_then(|seen| seen.at(at)), after.as_ref().and_then(|seen| seen.at(at)));
+        if before_at.is_none() && after_at.is_none() {
+            return None;
+        }
+        Some(Self::Publication {
+            id: *id,
+            before: before_at.or_else(|| before.clone()),
+            after: after_at.or_else(|| after.clone()),
+            terms_changed: terms_changed.clone(),
+        })
+    }
+
     /// Reads a logged change; one this build cannot read counts as
     /// anything.
     pub fn from_json(json: &str) -> Self {
@@ -56,7 +73,9 @@ impl Touched {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
     pub status: Status,
-    /// Whether a reader without a token may see it.
+    /// Whether a reader without a token may see it, at the instant of the
+    /// write: a cache that applies the write later asks again
+    /// ([`Touched::seen_at`]), since a release or expiry may lie between.
     pub public: bool,
     pub slug: String,
     /// Its title's sort key.
@@ -65,9 +84,20 @@ pub struct Seen {
     /// The categories it is filed under directly.
     pub categories: Vec<i32>,
     pub published_at: Option<NaiveDateTime>,
+    /// When it leaves public view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpublish_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
     /// The terms its text is indexed with.
     pub terms: Terms,
+}
+
+impl Seen {
+    /// The same publication as seen at `at`, when its visibility differs.
+    fn at(&self, at: NaiveDateTime) -> Option<Box<Self>> {
+        let public = self.status.at(self.published_at, self.unpublish_at, at).is_public();
+        (public != self.public).then(|| Box::new(Self { public, ..self.clone() }))
+    }
 }
 
 /// The terms that are in one of two texts' terms but not in the other's.

@@ -32,6 +32,21 @@ diesel::table! {
         version -> Integer,
         /// The title folded for sorting, compared byte by byte.
         sort_title -> Text,
+        /// When it leaves public view; `NULL`: never.
+        unpublish_at -> Nullable<Timestamp>,
+        /// Whether its release, while coming, is in the public calendar.
+        announce -> Bool,
+    }
+}
+
+diesel::table! {
+    scheduled_transitions (publication_id, kind, due_at) {
+        publication_id -> Integer,
+        /// `release` or `expiry`.
+        kind -> Text,
+        due_at -> Timestamp,
+        announced_at -> Nullable<Timestamp>,
+        announced_by -> Nullable<Text>,
     }
 }
 
@@ -100,6 +115,7 @@ diesel::joinable!(publication_categories -> categories (category_id));
 diesel::joinable!(publication_categories -> publications (publication_id));
 
 diesel::joinable!(publication_slug_history -> publications (publication_id));
+diesel::joinable!(scheduled_transitions -> publications (publication_id));
 diesel::joinable!(category_slug_history -> categories (category_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -109,4 +125,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     links,
     publication_slug_history,
     category_slug_history,
+    scheduled_transitions,
 );

@@ -4,6 +4,7 @@ pub mod html;
 pub mod patterns;
 pub mod slug;
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -88,29 +89,75 @@ pub fn is_language_tag(text: &str) -> bool {
             .all(|subtag| (1..=8).contains(&subtag.len()) && subtag.bytes().all(|byte| byte.is_ascii_alphanumeric()))
 }
 
-/// Where a publication is in its life.
+/// Where a publication is in its life. A publication is stored as
+/// `draft`, `published` or `archived`; a published one reads `scheduled`
+/// before its `published_at` and `expired` from its `unpublish_at`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Being written; not shown by the public API.
     #[default]
     Draft,
+    /// Published, with a `published_at` still to come: not shown by the
+    /// public API until then.
+    Scheduled,
     /// Public.
     Published,
+    /// Published, past its `unpublish_at`: gone from the public API.
+    Expired,
     /// Withdrawn; not shown by the public API.
     Archived,
 }
 
 impl Status {
     /// Every status.
-    pub const ALL: [Self; 3] = [Self::Draft, Self::Published, Self::Archived];
+    pub const ALL: [Self; 5] = [Self::Draft, Self::Scheduled, Self::Published, Self::Expired, Self::Archived];
+
+    /// The statuses of a published publication, before, during and after
+    /// its time in public view.
+    pub const RELEASED: [Self; 3] = [Self::Scheduled, Self::Published, Self::Expired];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
             Self::Published => "published",
+            Self::Expired => "expired",
             Self::Archived => "archived",
         }
+    }
+
+    /// Reads a status by its name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == name)
+    }
+
+    /// The status as stored: `scheduled` and `expired` are `published`
+    /// with their times.
+    pub fn stored(self) -> Self {
+        if Self::RELEASED.contains(&self) { Self::Published } else { self }
+    }
+
+    /// The status a publication stored with this status shows at `at`: a
+    /// published one is `scheduled` before its `published_at`, `expired`
+    /// from its `unpublish_at`. The Rust form of the rule that
+    /// `publications::visibility` writes in SQL.
+    pub fn at(
+        self,
+        published_at: Option<NaiveDateTime>,
+        unpublish_at: Option<NaiveDateTime>,
+        at: NaiveDateTime,
+    ) -> Self {
+        match self {
+            Self::Published if published_at.is_some_and(|published| published > at) => Self::Scheduled,
+            Self::Published if unpublish_at.is_some_and(|unpublished| unpublished <= at) => Self::Expired,
+            other => other,
+        }
+    }
+
+    /// Whether a reader without a token sees publications of this status.
+    pub fn is_public(self) -> bool {
+        self == Self::Published
     }
 
     /// Reads a stored value; the database's check constraint allows no other.

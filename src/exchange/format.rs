@@ -49,6 +49,12 @@ pub(super) struct PublicationLine {
     pub(super) status: Status,
     pub(super) language: String,
     pub(super) published_at: Option<DateTime<Utc>>,
+    /// When it leaves public view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) unpublish_at: Option<DateTime<Utc>>,
+    /// Whether its coming release is in the public calendar.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) announce: bool,
     pub(super) authors: Vec<String>,
     /// Category slugs, in order.
     pub(super) categories: Vec<String>,
@@ -132,6 +138,8 @@ fn check(line: &Line) -> Result<(), String> {
                 "status": publication.status,
                 "language": publication.language,
                 "published_at": publication.published_at,
+                "unpublish_at": publication.unpublish_at,
+                "announce": publication.announce,
                 "authors": publication.authors,
                 "categories": publication.categories,
             })))
@@ -139,6 +147,9 @@ fn check(line: &Line) -> Result<(), String> {
             former(&publication.slug, &publication.former_slugs)?;
             if publication.status == Status::Published && publication.published_at.is_none() {
                 return Err("a published publication needs published_at".into());
+            }
+            if publication.status != publication.status.stored() {
+                return Err("status must be draft, published or archived: a file holds stored statuses".into());
             }
             for (index, link) in publication.links.iter().enumerate() {
                 LinkInput::from_json(object(json!({

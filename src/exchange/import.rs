@@ -200,6 +200,8 @@ impl Prepared {
             status: publication.status,
             language: publication.language.clone(),
             published_at: publication.published_at.map(|at| at.naive_utc()),
+            unpublish_at: publication.unpublish_at.map(|at| at.naive_utc()),
+            announce: publication.announce,
             authors: publication.authors.clone(),
             category_ids: Vec::new(),
         };

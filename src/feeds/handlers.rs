@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, get, web};
 use atom_syndication as atom;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,7 +14,7 @@ use crate::cache::CountCache;
 use crate::categories::queries as category_queries;
 use crate::change::{Dependencies, ListScope, Order};
 use crate::config::HttpSettings;
-use crate::db::{self, Pool};
+use crate::db::{self, CatalogueState, Pool};
 use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
 use crate::http::represented::Represented;
 use crate::pagination::PageRequest;
@@ -86,7 +86,8 @@ pub struct JsonFeedAuthor {
 /// A feed's content, before it is written in either format.
 struct Entries {
     items: Vec<(PublicationSummary, String)>,
-    changed_at: NaiveDateTime,
+    /// The catalogue as read for it.
+    state: CatalogueState,
     /// This feed's own absolute URL.
     self_url: String,
     /// The front end's URL of a publication, `{slug}` and `{id}` to fill.
@@ -113,10 +114,15 @@ impl Entries {
         format!("tag:{},2025:publication:{id}", self.authority)
     }
 
-    /// When the feed last changed: its newest entry's change, or the
+    /// When the feed last changed: its newest entry's change or release
+    /// (a scheduled one is released after its last write), or the
     /// catalogue's when it is empty.
     fn updated(&self) -> DateTime<Utc> {
-        self.items.iter().map(|(item, _)| item.updated_at).max().unwrap_or_else(|| self.changed_at.and_utc())
+        self.items
+            .iter()
+            .map(|(item, _)| item.published_at.map_or(item.updated_at, |published| published.max(item.updated_at)))
+            .max()
+            .unwrap_or_else(|| self.state.modified_at().and_utc())
     }
 }
 
@@ -132,11 +138,11 @@ async fn entries(
     let (records, bodies, dependencies, state) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         // A feed is public, whoever reads it.
-        let tree = category_queries::kept_tree(connection, &cache, state.revision)?;
+        let tree = category_queries::kept_tree(connection, &cache, &state)?;
         let filter = PublicationFilter {
             category_ids: category_filter(&tree, &categories)?,
             language,
-            ..PublicationFilter::new(Viewer::public())
+            ..PublicationFilter::new(Viewer::as_of(Access::Public, &state))
         };
         let newest = Position::Page(PageRequest { page: 1, per_page: FEED_LENGTH });
         let (records, _) = list::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
@@ -152,7 +158,7 @@ async fn entries(
         .into_iter()
         .map(|record| {
             let body = bodies.remove(&record.row.id).unwrap_or_default();
-            (PublicationSummary::from(record), body)
+            (PublicationSummary::new(record, state.at), body)
         })
         .collect();
 
@@ -169,7 +175,7 @@ async fn entries(
         None => connection.host().split(':').next().unwrap_or("localhost").to_owned(),
     };
     let home_page = front_end.map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
-    Ok(Entries { items, changed_at: state.changed_at, self_url, template, api, authority, home_page, dependencies })
+    Ok(Entries { items, state, self_url, template, api, authority, home_page, dependencies })
 }
 
 const FEED_TITLE: &str = "Publications";
@@ -252,7 +258,7 @@ pub async fn atom_feed(
         ..Default::default()
     };
     let body = feed.write_to(Vec::new()).map_err(ApiError::internal)?;
-    Ok(Represented::bytes(ATOM, body, access).modified_at(entries.changed_at).depends_on(entries.dependencies))
+    Ok(Represented::bytes(ATOM, body, access).as_of(&entries.state).depends_on(entries.dependencies))
 }
 
 /// Feed of publications (JSON Feed)
@@ -303,5 +309,5 @@ pub async fn json_feed(
         items,
     };
     let body = serde_json::to_vec(&feed).map_err(ApiError::internal)?;
-    Ok(Represented::bytes(JSON_FEED, body, access).modified_at(entries.changed_at).depends_on(entries.dependencies))
+    Ok(Represented::bytes(JSON_FEED, body, access).as_of(&entries.state).depends_on(entries.dependencies))
 }

@@ -28,6 +28,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, ResponseError, web};
 
 use crate::config::HttpSettings;
+use crate::db;
 use crate::error::ApiError;
 
 /// Bodies smaller than this are sent as they are: below one packet,
@@ -39,8 +40,8 @@ pub const MIN_COMPRESSED_SIZE: u64 = 1024;
 /// search, a cursor), percent-encoded.
 pub const MAX_URI_LENGTH: usize = 16 * 1024;
 
-/// How long a 404 may be cached: a draft published a moment later must not
-/// stay hidden behind it.
+/// How long a 404 or a 410 may be cached: a draft published a moment
+/// later must not stay hidden behind it.
 const NOT_FOUND_MAX_AGE: u32 = 5;
 
 /// How long anonymous reads and redirects may be cached, from the app's
@@ -117,11 +118,17 @@ where
             headers.remove(header::CONTENT_ENCODING);
         }
         if !headers.contains_key(header::CACHE_CONTROL) {
+            // A redirect, a 404 or a 410 may change at the next release or
+            // expiry (a former slug of a scheduled publication, one that
+            // expires): kept no longer than that.
+            let max_age = db::next_transition_seen().map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())));
             let policy = match response.status() {
                 StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
                     Some(format!("public, max-age={max_age}"))
                 }
-                StatusCode::NOT_FOUND => Some(format!("public, max-age={}", max_age.min(NOT_FOUND_MAX_AGE))),
+                StatusCode::NOT_FOUND | StatusCode::GONE => {
+                    Some(format!("public, max-age={}", max_age.min(NOT_FOUND_MAX_AGE)))
+                }
                 StatusCode::NOT_MODIFIED => None,
                 status if status.as_u16() >= 300 => Some("no-store".to_owned()),
                 _ => None,

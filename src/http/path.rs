@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest};
 use crate::db::DbConnection;
 use crate::domain::Reference;
 use crate::error::ApiError;
+use crate::publications::lookups;
 use crate::publications::visibility::Viewer;
 use crate::slug_history::{self, Kind};
 
@@ -56,7 +57,9 @@ impl PathRef {
 
     /// Runs `work` on the reference. When it finds nothing and the
     /// reference is a former slug of an item that `viewer` may see, the
-    /// answer is a redirect to that item's current URL instead.
+    /// answer is a redirect to that item's current URL instead; when it
+    /// names a publication that has expired (by id, slug or former slug),
+    /// a 410.
     pub fn resolve<T>(
         &self,
         connection: &mut DbConnection,
@@ -69,6 +72,13 @@ impl PathRef {
                     && let Some(current) = slug_history::current_slug(connection, self.kind, former, viewer)?
                 {
                     return Err(self.moved_to(&current));
+                }
+                if self.kind == Kind::Publication
+                    && !viewer.access.is_editor()
+                    && let Some((slug, at)) = lookups::expired(connection, &self.reference, viewer.at)?
+                {
+                    let at = at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+                    return Err(ApiError::Expired(format!("the publication '{slug}' left public view at {at}")));
                 }
                 Err(ApiError::NotFound(message))
             }

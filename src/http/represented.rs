@@ -34,6 +34,7 @@ use serde::Serialize;
 use crate::auth::Access;
 use crate::change::Dependencies;
 use crate::config::HttpSettings;
+use crate::db::CatalogueState;
 use crate::error::ApiError;
 
 const JSON: &str = "application/json";
@@ -47,6 +48,9 @@ pub struct Represented {
     /// The entity tag, without its quotes.
     tag: String,
     last_modified: Option<NaiveDateTime>,
+    /// When it may change without a write (the next scheduled release or
+    /// expiry): no cache may keep it past that instant.
+    fresh_until: Option<NaiveDateTime>,
     access: Access,
     headers: Vec<(HeaderName, HeaderValue)>,
     /// What it shows: what a cache must know to tell when it is stale.
@@ -73,6 +77,7 @@ impl Represented {
             tag: digest(&body),
             body: body.into(),
             last_modified: None,
+            fresh_until: None,
             access,
             headers: Vec::new(),
             dependencies: Dependencies::anything(),
@@ -101,6 +106,21 @@ impl Represented {
     pub fn modified_at(mut self, at: NaiveDateTime) -> Self {
         self.last_modified = Some(at);
         self
+    }
+
+    /// Made from the catalogue as `state` found it: modified when it last
+    /// changed (a write, or a release or expiry since), and kept by no
+    /// cache past its next release or expiry.
+    pub fn as_of(mut self, state: &CatalogueState) -> Self {
+        self.last_modified = Some(state.modified_at());
+        self.fresh_until = state.next_transition;
+        self
+    }
+
+    /// How long a cache may keep it from now: `max_age`, or less when a
+    /// release or expiry comes sooner.
+    pub fn max_age(&self, max_age: u32) -> u32 {
+        self.fresh_until.map_or(max_age, |until| max_age.min(crate::db::seconds_until(until, crate::db::now())))
     }
 
     pub fn with_status(mut self, status: StatusCode) -> Self {
@@ -161,7 +181,7 @@ impl Responder for Represented {
     type Body = actix_web::body::BoxBody;
 
     fn respond_to(self, request: &HttpRequest) -> HttpResponse {
-        let max_age = super::max_age(request.app_data::<web::Data<HttpSettings>>());
+        let max_age = self.max_age(super::max_age(request.app_data::<web::Data<HttpSettings>>()));
         let read = self.status == StatusCode::OK && matches!(*request.method(), Method::GET | Method::HEAD);
         let status = if read && self.not_modified(request) { StatusCode::NOT_MODIFIED } else { self.status };
         // What anybody may be given, the response cache may keep.

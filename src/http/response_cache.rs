@@ -24,8 +24,11 @@
 //! their own writes from the database). The `ETag` and `304` come from the
 //! kept [`Represented`], so the HTTP layer's validators are the cache's.
 //!
-//! Content that will become visible at an instant without a write
-//! (scheduled publishing) will need entries that expire at that instant.
+//! Answers are kept for the stretch of time between two scheduled
+//! transitions (releases, expiries) too: the catalogue's state says when
+//! the last one was and the next one will be, and the first request past
+//! the next empties the cache. An answer computed before a transition is
+//! never kept after it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,11 +38,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, Responder, web};
+use chrono::NaiveDateTime;
 
 use super::represented::{Represented, Shareable};
 use crate::change::Dependencies;
-use crate::change::feed::{CatchUp, Feed, follower};
-use crate::db::Pool;
+use crate::change::feed::{CatchUp, Feed, Reach, Standing, follower, touched_at};
+use crate::db::{CatalogueState, Pool};
 use crate::db::watch::CatalogueWatch;
 
 /// The paths whose answers are kept: the API's reads.
@@ -55,8 +59,8 @@ pub struct ResponseCache {
 
 #[derive(Default)]
 struct Store {
-    /// The revision every kept answer is right at.
-    revision: i64,
+    /// The revision and stretch of time every kept answer is right for.
+    standing: Standing,
     bytes: usize,
     /// Counts uses, to tell the least recently used.
     clock: u64,
@@ -84,23 +88,30 @@ impl ResponseCache {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The store, caught up to `revision` when that is newer than its own.
-    fn at(&self, revision: i64) -> MutexGuard<'_, Store> {
+    /// The store, caught up to `state` when that is further than its own
+    /// standing (newer writes, or a transition passed); `None` when the
+    /// store stands further (the request read an older state).
+    fn at(&self, state: &CatalogueState) -> Option<MutexGuard<'_, Store>> {
         let mut store = self.store();
-        if revision > store.revision {
-            let catch_up = self.feed.kept_between(store.revision, revision).unwrap_or(CatchUp::Unknown);
-            store.apply(&catch_up);
-            store.revision = revision;
+        match store.standing.reach(state) {
+            Reach::Late => return None,
+            Reach::Here => {}
+            Reach::Elapsed => {
+                store.apply(&CatchUp::Unknown, state.at);
+                store.standing.move_to(state);
+            }
+            Reach::Writes { from } => {
+                let catch_up = self.feed.kept_between(from, state.revision).unwrap_or(CatchUp::Unknown);
+                store.apply(&catch_up, state.at);
+                store.standing.move_to(state);
+            }
         }
-        store
+        Some(store)
     }
 
-    /// The answer kept for `key` at `revision`.
-    fn get(&self, revision: i64, key: &str) -> Option<Represented> {
-        let mut store = self.at(revision);
-        if store.revision != revision {
-            return None;
-        }
+    /// The answer kept for `key` at `state`.
+    fn get(&self, state: &CatalogueState, key: &str) -> Option<Represented> {
+        let mut store = self.at(state)?;
         store.clock += 1;
         let now = store.clock;
         let entry = store.entries.get_mut(key)?;
@@ -108,25 +119,29 @@ impl ResponseCache {
         Some(entry.answer.clone())
     }
 
-    /// Keeps `answer` for `key`, computed after reading `revision`, unless
-    /// a write since could have altered it.
-    fn put(&self, revision: i64, key: String, answer: Represented) {
+    /// Keeps `answer` for `key`, computed after reading `state`, unless a
+    /// write since could have altered it, or a transition came between.
+    fn put(&self, state: &CatalogueState, key: String, answer: Represented) {
         let weight = answer.weight() + key.len();
         if weight > self.budget / 4 {
             return;
         }
         let dependencies = answer.dependencies().clone();
-        let mut store = self.at(revision);
-        if revision < store.revision {
-            match self.feed.kept_between(revision, store.revision) {
-                Some(CatchUp::Writes(writes))
-                    if !writes
-                        .iter()
-                        .flat_map(|write| &write.touched)
-                        .any(|touched| dependencies.affected_by(touched)) => {}
-                _ => return,
+        let mut store = match self.at(state) {
+            Some(store) => store,
+            None => {
+                let store = self.store();
+                if !store.standing.holds(state) {
+                    return;
+                }
+                match self.feed.kept_between(state.revision, store.standing.revision()) {
+                    Some(CatchUp::Writes(writes))
+                        if !touched_at(&writes, state.at).iter().any(|touched| dependencies.affected_by(touched)) => {}
+                    _ => return,
+                }
+                store
             }
-        }
+        };
         store.clock += 1;
         let used = store.clock;
         store.bytes += weight;
@@ -147,7 +162,7 @@ impl ResponseCache {
 impl Store {
     /// Drops the answers the writes could have altered; all of them when
     /// the writes cannot be told.
-    fn apply(&mut self, catch_up: &CatchUp) {
+    fn apply(&mut self, catch_up: &CatchUp, at: NaiveDateTime) {
         let writes = match catch_up {
             CatchUp::Writes(writes) => writes,
             CatchUp::Unknown => {
@@ -156,17 +171,16 @@ impl Store {
                 return;
             }
         };
-        for write in writes {
-            let altered: Vec<String> = self
-                .entries
-                .iter()
-                .filter(|(_, entry)| write.touched.iter().any(|touched| entry.dependencies.affected_by(touched)))
-                .map(|(key, _)| key.clone())
-                .collect();
-            for key in altered {
-                if let Some(entry) = self.entries.remove(&key) {
-                    self.bytes -= entry.weight;
-                }
+        let touched = touched_at(writes, at);
+        let altered: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, entry)| touched.iter().any(|touched| entry.dependencies.affected_by(touched)))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in altered {
+            if let Some(entry) = self.entries.remove(&key) {
+                self.bytes -= entry.weight;
             }
         }
     }
@@ -213,7 +227,7 @@ pub async fn middleware(
     let Some(state) = watch.current().await else {
         return Ok(next.call(request).await?.map_into_left_body());
     };
-    if let Some(answer) = cache.get(state.revision, &key) {
+    if let Some(answer) = cache.get(&state, &key) {
         let (request, _) = request.into_parts();
         let response = answer.respond_to(&request);
         return Ok(ServiceResponse::new(request, response).map_into_right_body());
@@ -222,7 +236,7 @@ pub async fn middleware(
     if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
         let shareable = response.response_mut().extensions_mut().remove::<Shareable>();
         if let Some(Shareable(answer)) = shareable {
-            cache.put(state.revision, key, answer);
+            cache.put(&state, key, answer);
         }
     }
     Ok(response.map_into_left_body())
@@ -239,6 +253,14 @@ mod tests {
         ResponseCache::new(pool, budget_mib, Arc::default())
     }
 
+    /// The catalogue at `revision`, read at second `at` of a day with a
+    /// transition at second 100.
+    fn state(revision: i64, at: i64) -> CatalogueState {
+        let second = |second: i64| chrono::DateTime::from_timestamp(second, 0).unwrap().naive_utc();
+        let (last, next) = if at < 100 { (None, Some(second(100))) } else { (Some(second(100)), None) };
+        CatalogueState { revision, changed_at: second(0), at: second(at), last_transition: last, next_transition: next }
+    }
+
     fn answer(size: usize) -> Represented {
         Represented::bytes("application/json", vec![b'x'; size], Access::Public)
     }
@@ -246,25 +268,37 @@ mod tests {
     #[test]
     fn a_newer_revision_empties_it_and_an_older_one_is_not_kept() {
         let cache = cache(1);
-        cache.put(3, "a".into(), answer(10));
-        assert!(cache.get(3, "a").is_some());
-        assert!(cache.get(4, "a").is_none(), "a kept answer is never served at another revision");
-        cache.put(4, "b".into(), answer(10));
-        assert!(cache.get(3, "a").is_none());
-        cache.put(3, "a".into(), answer(10));
-        assert!(cache.get(4, "a").is_none(), "an answer from an older revision is not kept");
-        assert!(cache.get(4, "b").is_some());
+        cache.put(&state(3, 10), "a".into(), answer(10));
+        assert!(cache.get(&state(3, 10), "a").is_some());
+        assert!(cache.get(&state(4, 10), "a").is_none(), "a kept answer is never served at another revision");
+        cache.put(&state(4, 10), "b".into(), answer(10));
+        assert!(cache.get(&state(3, 10), "a").is_none());
+        cache.put(&state(3, 10), "a".into(), answer(10));
+        assert!(cache.get(&state(4, 10), "a").is_none(), "an answer from an older revision is not kept");
+        assert!(cache.get(&state(4, 10), "b").is_some());
+    }
+
+    #[test]
+    fn a_transition_empties_it_and_an_answer_from_before_is_not_kept_after() {
+        let cache = cache(1);
+        cache.put(&state(3, 10), "a".into(), answer(10));
+        assert!(cache.get(&state(3, 99), "a").is_some(), "kept until the transition");
+        assert!(cache.get(&state(3, 100), "a").is_none(), "gone at the transition, without a write");
+        cache.put(&state(3, 50), "a".into(), answer(10));
+        assert!(cache.get(&state(3, 101), "a").is_none(), "made before the transition: not kept after it");
+        cache.put(&state(3, 101), "a".into(), answer(10));
+        assert!(cache.get(&state(3, 102), "a").is_some());
     }
 
     #[test]
     fn it_keeps_within_its_budget_and_drops_the_least_recently_used() {
         let cache = cache(1);
         for index in 0..100 {
-            cache.put(1, format!("k{index}"), answer(20_000));
-            assert!(cache.get(1, "k0").is_some(), "the entry used all along stays");
+            cache.put(&state(1, 10), format!("k{index}"), answer(20_000));
+            assert!(cache.get(&state(1, 10), "k0").is_some(), "the entry used all along stays");
         }
         assert!(cache.bytes() <= 1024 * 1024);
-        assert!(cache.get(1, "k1").is_none(), "an entry unused since it came went first");
-        assert!(cache.get(1, "k99").is_some());
+        assert!(cache.get(&state(1, 10), "k1").is_none(), "an entry unused since it came went first");
+        assert!(cache.get(&state(1, 10), "k99").is_some());
     }
 }

@@ -48,7 +48,7 @@ pub async fn list_publication_links(
 ) -> Result<Represented, ApiError> {
     let (id, (data, targets), state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let viewer = Viewer::now(access);
+        let viewer = Viewer::as_of(access, &state);
         let (id, shown) = target.resolve(connection, &viewer, |connection, reference| {
             let id = find_id(connection, reference, &viewer)?;
             Ok((id, queries::shown(connection, id, &viewer)?))
@@ -57,7 +57,7 @@ pub async fn list_publication_links(
     })
     .await?;
     let dependencies = Dependencies::publications(std::iter::once(id).chain(targets));
-    Ok(Represented::json(&Links { data }, access)?.modified_at(state.changed_at).depends_on(dependencies))
+    Ok(Represented::json(&Links { data }, access)?.as_of(&state).depends_on(dependencies))
 }
 
 /// The `{link_id}` of the path, or the 404 it earns.
@@ -107,7 +107,7 @@ pub async fn get_publication_link(
     let link_id = link_id(&request)?;
     let (publication_id, link, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let viewer = Viewer::now(access);
+        let viewer = Viewer::as_of(access, &state);
         let (publication_id, link) = target.resolve(connection, &viewer, |connection, reference| {
             let publication_id = find_id(connection, reference, &viewer)?;
             Ok((publication_id, find(connection, publication_id, link_id, &viewer)?))
@@ -119,7 +119,7 @@ pub async fn get_publication_link(
     let shown = std::iter::once(publication_id).chain(link.target.as_ref().map(|target| target.id));
     Ok(Represented::json(&link, access)?
         .at_version(version)
-        .modified_at(state.changed_at)
+        .as_of(&state)
         .depends_on(Dependencies::publications(shown)))
 }
 

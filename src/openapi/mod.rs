@@ -15,7 +15,7 @@ use utoipa_actix_web::AppExt;
 use self::schema::schema_from_json;
 
 use crate::error::{
-    BadRequest, Conflict, ErrorCode, FieldError, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
+    BadRequest, Conflict, ErrorCode, FieldError, Gone, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
     Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong, ValidationFailed,
 };
 
@@ -33,6 +33,7 @@ use crate::error::{
         (name = "categories", description = "The tree of categories that publications are filed under."),
         (name = "links", description = "The related links of a publication."),
         (name = "feeds", description = "The newest publications for feed readers: Atom 1.0 and JSON Feed 1.1."),
+        (name = "schedule", description = "The release calendar: coming publications that editors chose to announce, in JSON and iCalendar."),
         (name = "operations", description = "Probes for orchestrators and load balancers."),
     ),
     components(
@@ -45,6 +46,7 @@ use crate::error::{
             BadRequest,
             Unauthorized,
             NotFound,
+            Gone,
             Conflict,
             PreconditionFailed,
             PayloadTooLarge,

@@ -1,6 +1,6 @@
 //! What the API answers about publications.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -22,6 +22,8 @@ use super::lookups::{PublicationRecord, SummaryRecord, SummaryRow};
     "status": "published",
     "language": "fr",
     "published_at": "2025-12-05T09:00:00Z",
+    "unpublish_at": null,
+    "announce": false,
     "authors": [],
     "categories": [
         {"id": 1, "slug": "etudes-publications", "name": "Études & publications"},
@@ -38,12 +40,19 @@ pub struct PublicationSummary {
     pub title: String,
     /// The lead, as plain text.
     pub summary: String,
+    /// As of the request: a published publication reads `scheduled` before
+    /// its `published_at` and `expired` from its `unpublish_at` (only token
+    /// holders see either).
     pub status: Status,
     /// A BCP 47 language tag.
     #[schema(example = "fr")]
     pub language: String,
-    /// When it was published; `null` for a draft.
+    /// When it was or will be published (UTC); `null` for a draft.
     pub published_at: Option<DateTime<Utc>>,
+    /// When it leaves public view (UTC); `null`: never.
+    pub unpublish_at: Option<DateTime<Utc>>,
+    /// Whether its release, while still to come, is in the public calendar.
+    pub announce: bool,
     /// Author names, possibly none.
     pub authors: Vec<String>,
     /// The categories it is filed under, in the order the publication gives.
@@ -54,21 +63,24 @@ pub struct PublicationSummary {
     pub version: i32,
 }
 
-impl From<SummaryRecord> for PublicationSummary {
-    fn from(record: SummaryRecord) -> Self {
-        summary(record.row, record.categories)
+impl PublicationSummary {
+    /// A list item as seen at `at` (its status depends on the time).
+    pub fn new(record: SummaryRecord, at: NaiveDateTime) -> Self {
+        summary(record.row, record.categories, at)
     }
 }
 
-fn summary(row: SummaryRow, categories: Vec<CategorySummary>) -> PublicationSummary {
+fn summary(row: SummaryRow, categories: Vec<CategorySummary>, at: NaiveDateTime) -> PublicationSummary {
     PublicationSummary {
         id: row.id,
         slug: row.slug,
         title: row.title,
         summary: row.summary,
-        status: Status::from_stored(&row.status),
+        status: Status::from_stored(&row.status).at(row.published_at, row.unpublish_at, at),
         language: row.language,
         published_at: row.published_at.map(|at| at.and_utc()),
+        unpublish_at: row.unpublish_at.map(|at| at.and_utc()),
+        announce: row.announce,
         // The column only ever holds what the API wrote: a JSON array of strings.
         authors: serde_json::from_str(&row.authors).unwrap_or_default(),
         categories,
@@ -91,8 +103,9 @@ pub struct Publication {
 }
 
 impl Publication {
-    pub fn new(record: PublicationRecord, links: Vec<Link>) -> Self {
-        Self { summary: summary(record.row, record.categories), body: record.body, links }
+    /// A publication as seen at `at`.
+    pub fn new(record: PublicationRecord, links: Vec<Link>, at: NaiveDateTime) -> Self {
+        Self { summary: summary(record.row, record.categories, at), body: record.body, links }
     }
 }
 

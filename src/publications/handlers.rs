@@ -19,7 +19,7 @@ use crate::links::queries as link_queries;
 use crate::preconditions::IfMatch;
 use crate::query::NoQuery;
 
-use super::dto::{Publication, PublicationPage, PublicationSummaries};
+use super::dto::{Publication, PublicationPage, PublicationSummaries, PublicationSummary};
 use super::input::{PublicationInput, PublicationPatch};
 use super::list_query::PublicationListQuery;
 use super::visibility::Viewer;
@@ -58,13 +58,13 @@ pub async fn list_publications(
     let key = listing::key(&request);
     let (query, listed, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let tree = category_queries::kept_tree(connection, &cache, state.revision)?;
-        let filter = listing::filter(&tree, &query, Viewer::now(access), None)?;
-        let listed = listing::run(connection, &cache, &key, &query, &filter, state.revision)?;
+        let tree = category_queries::kept_tree(connection, &cache, &state)?;
+        let filter = listing::filter(&tree, &query, Viewer::as_of(access, &state), None)?;
+        let listed = listing::run(connection, &cache, &key, &query, &filter, &state)?;
         Ok((query, listed, state))
     })
     .await?;
-    Ok(listing::respond(&request, access, &query, listed)?.modified_at(state.changed_at))
+    Ok(listing::respond(&request, access, &query, listed)?.as_of(&state))
 }
 
 /// Get a publication
@@ -94,12 +94,12 @@ pub async fn get_publication(
 ) -> Result<Represented, ApiError> {
     let answer = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let viewer = Viewer::now(access);
+        let viewer = Viewer::as_of(access, &state);
         let (publication, targets) = target.resolve(connection, &viewer, |connection, reference| {
             let record = lookups::find(connection, reference, &viewer)
                 .or_not_found(|| ApiError::no_such("publication", reference))?;
             let (links, targets) = link_queries::shown(connection, record.row.id, &viewer)?;
-            Ok((Publication::new(record, links), targets))
+            Ok((Publication::new(record, links, viewer.at), targets))
         })?;
         Ok((publication, targets, state))
     })
@@ -109,7 +109,7 @@ pub async fn get_publication(
     let dependencies = Dependencies::publications(std::iter::once(publication.summary.id).chain(targets));
     Ok(Represented::json(&publication, access)?
         .at_version(version)
-        .modified_at(state.changed_at)
+        .as_of(&state)
         .depends_on(dependencies))
 }
 
@@ -121,8 +121,9 @@ fn written(publication: &Publication, status: StatusCode) -> Result<Represented,
 /// A publication as the API shows it to a token holder.
 fn detail(connection: &mut DbConnection, id: i32) -> Result<Publication, ApiError> {
     let record = writes::current(connection, &Reference::Id(id))?;
-    let links = link_queries::of_publication(connection, id, &Viewer::editor())?;
-    Ok(Publication::new(record, links))
+    let viewer = Viewer::editor();
+    let links = link_queries::of_publication(connection, id, &viewer)?;
+    Ok(Publication::new(record, links, viewer.at))
 }
 
 /// Create a publication
@@ -313,7 +314,7 @@ pub async fn list_related_publications(
 ) -> Result<Represented, ApiError> {
     let (id, (records, linked), state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
-        let viewer = Viewer::now(access);
+        let viewer = Viewer::as_of(access, &state);
         let (id, related) = target.resolve(connection, &viewer, |connection, reference| {
             let id = lookups::find_id(connection, reference, &viewer)?;
             Ok((id, lookups::related(connection, id, &viewer)?))
@@ -321,8 +322,8 @@ pub async fn list_related_publications(
         Ok((id, related, state))
     })
     .await?;
-    let data = records.into_iter().map(Into::into).collect();
+    let data = records.into_iter().map(|record| PublicationSummary::new(record, state.at)).collect();
     Ok(Represented::json(&PublicationSummaries { data }, access)?
-        .modified_at(state.changed_at)
+        .as_of(&state)
         .depends_on(Dependencies::publications(std::iter::once(id).chain(linked))))
 }

@@ -42,9 +42,16 @@ pub struct PublicationInput {
     #[serde(default)]
     pub language: String,
     /// RFC 3339 date-time, or a date (midnight UTC). Set to the time of the
-    /// write when the publication becomes `published` without one.
+    /// write when the publication becomes `published` without one; in the
+    /// future, the publication is scheduled.
     #[serde(default)]
     pub published_at: Option<DateTime<Utc>>,
+    /// When it leaves public view: after `published_at`.
+    #[serde(default)]
+    pub unpublish_at: Option<DateTime<Utc>>,
+    /// Whether its coming release is in the public calendar.
+    #[serde(default)]
+    pub announce: bool,
     /// Author names, plain text, at most 50.
     #[serde(default)]
     pub authors: Vec<String>,
@@ -60,7 +67,7 @@ const MAX_AUTHOR: usize = 200;
 const MAX_CATEGORIES: usize = 50;
 
 /// Fields that `null` would not clear: it is refused there.
-const NOT_NULLABLE: &[&str] = &["slug", "title", "status", "language"];
+const NOT_NULLABLE: &[&str] = &["slug", "title", "status", "language", "announce"];
 
 /// The members of a publication as written, for both schemas: `nullable`
 /// members also take `null`, which clears them.
@@ -82,7 +89,10 @@ fn properties() -> Value {
             "type": ["string", "null"],
             "description": "HTML. Article markup is kept; scripts, styles, event handlers and URLs other than http, https and mailto are removed. `null` clears it."
         },
-        "status": {"type": "string", "enum": ["draft", "published", "archived"], "description": "Default `draft`."},
+        "status": {
+            "type": "string", "enum": ["draft", "scheduled", "published", "expired", "archived"],
+            "description": "Default `draft`. `published` with a `published_at` in the future is scheduled: public from that instant, with no further write. `scheduled` says the same and needs a `published_at` in the future (422 otherwise); `expired` needs an `unpublish_at` in the past. Both are stored as `published` and read as the times make them."
+        },
         "language": {"type": "string", "maxLength": 35, "pattern": LANGUAGE, "description": "A BCP 47 tag; default `fr`."},
         "published_at": {
             "anyOf": [
@@ -90,7 +100,19 @@ fn properties() -> Value {
                 {"type": "string", "format": "date"},
                 {"type": "null"}
             ],
-            "description": "RFC 3339 date-time, or a date (midnight UTC). Set to the time of the write when the publication becomes `published` without one."
+            "description": "RFC 3339 date-time, or a date (midnight UTC); an offset is converted to UTC (`2026-12-05T10:00:00+01:00` is `2026-12-05T09:00:00Z`). Set to the time of the write when the publication becomes `published` without one. In the future, the publication is scheduled: hidden from readers without a token until that instant, then public everywhere at once."
+        },
+        "unpublish_at": {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+                {"type": "null"}
+            ],
+            "description": "When the publication leaves public view (RFC 3339, converted to UTC): from that instant its detail and former slugs answer 410 and it leaves lists, searches, counts and feeds. After `published_at` (422 otherwise). `null`: never."
+        },
+        "announce": {
+            "type": "boolean",
+            "description": "Whether its release, while still to come, is in the public release calendar (`/api/v1/schedule`) with its title, time, categories and language. Default `false`: an embargoed title appears nowhere."
         },
         "authors": {
             "type": ["array", "null"], "maxItems": MAX_AUTHORS,
@@ -140,7 +162,7 @@ impl PartialSchema for PublicationPatch {
     fn schema() -> RefOr<Schema> {
         schema_from_json(json!({
             "type": "object",
-            "description": "A JSON Merge Patch (RFC 7396) of a publication: every member is optional; those given replace the current ones. `null` clears `summary`, `body`, `published_at`, `authors` and `categories`, and is refused (422) for the others. Unknown members are refused.",
+            "description": "A JSON Merge Patch (RFC 7396) of a publication: every member is optional; those given replace the current ones. `null` clears `summary`, `body`, `published_at`, `unpublish_at`, `authors` and `categories`, and is refused (422) for the others. Unknown members are refused.",
             "properties": properties(),
             "additionalProperties": false,
             "examples": [{"summary": "Un résumé revu.", "authors": ["Service des études"]}]
@@ -165,16 +187,20 @@ impl PublicationInput {
             summary: fields.optional_text("summary", MAX_SUMMARY, true).unwrap_or_default(),
             body: fields.raw_text("body").unwrap_or_default(),
             status: fields
-                .choice(
-                    "status",
-                    &[("draft", Status::Draft), ("published", Status::Published), ("archived", Status::Archived)],
-                )
+                .choice("status", &Status::ALL.map(|status| (status.as_str(), status)))
                 .unwrap_or(Status::Draft),
             language: fields.language("language").unwrap_or_else(|| "fr".to_owned()),
             published_at: fields.datetime("published_at").map(|at| at.and_utc()),
+            unpublish_at: fields.datetime("unpublish_at").map(|at| at.and_utc()),
+            announce: fields.boolean("announce").unwrap_or(false),
             authors: fields.texts("authors", MAX_AUTHORS, MAX_AUTHOR),
             categories: fields.references("categories", MAX_CATEGORIES),
         };
+        if let (Some(published), Some(unpublished)) = (input.published_at, input.unpublish_at)
+            && unpublished <= published
+        {
+            fields.error("unpublish_at", "before_published_at", "must be after published_at");
+        }
         fields.finish()?;
         Ok(input)
     }
@@ -190,6 +216,8 @@ impl PublicationInput {
             status: Status::from_stored(&current.row.status),
             language: current.row.language.clone(),
             published_at: current.row.published_at.map(|at| at.and_utc()),
+            unpublish_at: current.row.unpublish_at.map(|at| at.and_utc()),
+            announce: current.row.announce,
             authors: serde_json::from_str(&current.row.authors).unwrap_or_default(),
             categories: current.categories.iter().map(|category| Reference::Slug(category.slug.clone())).collect(),
         };

@@ -252,8 +252,9 @@ fn seek<'a>(
         };
         if dateless { Box::new(dated.or(published_at.is_null().nullable())) } else { dated }
     }
-    // Only published publications are sure to have a date.
-    let dateless = filter.statuses.iter().any(|status| *status != Status::Published);
+    // Only published publications (scheduled and expired ones too) are
+    // sure to have a date.
+    let dateless = filter.statuses.iter().any(|status| status.stored() != Status::Published);
     let cursor_id = cursor.id;
     match (&cursor.key, sort) {
         (Key::Published(at), Sort::PublishedAsc) => query.filter(after_published(*at, cursor_id, false, dateless)),

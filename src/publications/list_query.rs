@@ -67,8 +67,8 @@ pub struct PublicationListQuery {
     /// Only publications in this language (BCP 47 tag, e.g. `fr`).
     #[param(required = false, example = "fr")]
     pub language: Option<String>,
-    /// Only publications with this status; repeat it for several. Default
-    /// `published`; `draft` and `archived` need a token.
+    /// Only publications with this status, as of the request; repeat it
+    /// for several. Default `published`; the others need a token.
     #[param(required = false, style = Form, explode, inline)]
     pub status: Vec<Status>,
     /// Published at or after this date (`2025-01-01`, from midnight UTC) or
@@ -160,17 +160,12 @@ impl PublicationListQuery {
         }
         let mut status = Vec::new();
         for raw in params.all("status") {
-            let value = match raw {
-                "draft" => Status::Draft,
-                "published" => Status::Published,
-                "archived" => Status::Archived,
-                _ => {
-                    return Err(ApiError::invalid_parameter(
-                        "status",
-                        "invalid_choice",
-                        format!("must be draft, published or archived, got '{raw}'"),
-                    ));
-                }
+            let Some(value) = Status::parse(raw) else {
+                return Err(ApiError::invalid_parameter(
+                    "status",
+                    "invalid_choice",
+                    format!("must be draft, scheduled, published, expired or archived, got '{raw}'"),
+                ));
             };
             if !status.contains(&value) {
                 status.push(value);

@@ -7,19 +7,20 @@
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
+use chrono::NaiveDateTime;
 
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::categories::tree::CategoryTree;
 use crate::change::{Dependencies, ListScope};
-use crate::db::DbConnection;
+use crate::db::{CatalogueState, DbConnection};
 use crate::domain::Reference;
 use crate::error::ApiError;
 use crate::http::represented::Represented;
 use crate::pagination::{self, Pagination};
 
 use super::cursor::{self, Cursor};
-use super::dto::PublicationPage;
+use super::dto::{PublicationPage, PublicationSummary};
 use super::facets::{self, FacetCounts};
 use super::list::{self, Position, PublicationFilter, SearchPlan};
 use super::list_query::PublicationListQuery;
@@ -38,7 +39,7 @@ pub fn filter(
 ) -> Result<PublicationFilter, ApiError> {
     if query.status.iter().any(|status| !may_see(viewer.access, *status)) {
         return Err(ApiError::Unauthorized(
-            "listing drafts or archived publications needs an API token: send Authorization: Bearer <token>".into(),
+            "listing publications that are not published (drafts, scheduled, expired, archived) needs an API token: send Authorization: Bearer <token>".into(),
         ));
     }
     Ok(PublicationFilter {
@@ -83,6 +84,8 @@ pub struct Listed {
     pub records: Vec<SummaryRecord>,
     pub next: Option<Cursor>,
     pub facets: Option<Arc<FacetCounts>>,
+    /// The instant it was read at.
+    pub at: NaiveDateTime,
 }
 
 /// Runs a list: its page, and its total and facets from the cache when the
@@ -95,16 +98,16 @@ pub fn run(
     key: &str,
     query: &PublicationListQuery,
     filter: &PublicationFilter,
-    revision: i64,
+    state: &CatalogueState,
 ) -> Result<Listed, ApiError> {
     let (total, estimated, plan, counting) = match &filter.search {
         None => {
-            let total = cache.get(connection, revision, key, |connection| list::total(connection, filter))?.count;
+            let total = cache.get(connection, state, key, |connection| list::total(connection, filter))?.count;
             (total, false, SearchPlan::default(), None)
         }
         Some(search) => {
             let Planned { total, estimated, plan, counting } =
-                search_plan::plan(connection, cache, revision, key, query, filter, search)?;
+                search_plan::plan(connection, cache, state, key, query, filter, search)?;
             let about = if estimated { "about " } else { "" };
             log::debug!("{key}: {about}{total} match(es), read as {plan:?}");
             (total, estimated, plan, Some(counting))
@@ -116,11 +119,11 @@ pub fn run(
     } else {
         let counted = PublicationFilter { drive: counting.unwrap_or_default(), ..filter.clone() };
         let facets =
-            cache.get(connection, revision, key, |connection| facets::facets(connection, &counted, query.facets))?;
+            cache.get(connection, state, key, |connection| facets::facets(connection, &counted, query.facets))?;
         Some(Arc::new(facets))
     };
     let scope = ListScope { order: Some(query.sort.order()), ..filter.scope() };
-    Ok(Listed { scope, total, estimated, records, next, facets })
+    Ok(Listed { scope, total, estimated, records, next, facets, at: filter.viewer.at })
 }
 
 /// The answer to a list request.
@@ -138,7 +141,8 @@ pub fn respond(
     let next_cursor = listed.next.map(|cursor| cursor.encode(&fingerprint));
     let pagination = Pagination::new(page, query.per_page, listed.total, next_cursor).estimated(listed.estimated);
     let shown: Vec<i32> = listed.records.iter().map(|record| record.row.id).collect();
-    let data = listed.records.into_iter().map(Into::into).collect();
+    let at = listed.at;
+    let data = listed.records.into_iter().map(|record| PublicationSummary::new(record, at)).collect();
     let facets = listed.facets.map(|facets| (*facets).clone().into());
     let body = PublicationPage { data, pagination, facets };
     let dependencies = Dependencies::page(listed.scope, shown);

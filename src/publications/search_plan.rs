@@ -6,7 +6,7 @@ use diesel::QueryResult;
 
 use crate::cache::{CountCache, Maintained};
 use crate::change::{Seen, Touched};
-use crate::db::DbConnection;
+use crate::db::{CatalogueState, DbConnection};
 use crate::db::search::{self, Drive, Field};
 use crate::error::ApiError;
 use crate::search::SearchQuery;
@@ -51,7 +51,7 @@ pub struct Planned {
 pub fn plan(
     connection: &mut DbConnection,
     cache: &CountCache,
-    revision: i64,
+    state: &CatalogueState,
     key: &str,
     query: &PublicationListQuery,
     filter: &PublicationFilter,
@@ -60,20 +60,20 @@ pub fn plan(
     // The list the search narrows, shared by every search of it.
     let unsearched = PublicationFilter { search: None, ..filter.clone() };
     let size = cache
-        .get(connection, revision, &format!("unsearched {}", unsearched.key()), |connection| {
+        .get(connection, state, &format!("unsearched {}", unsearched.key()), |connection| {
             list::total(connection, &unsearched)
         })?
         .count;
     let breadth = |connection: &mut DbConnection, field: Field| {
         let key = format!("breadth {field:?} {:?}", searched.groups);
-        let kept = cache.get(connection, revision, &key, |connection| Breadth::count(connection, field, searched))?;
+        let kept = cache.get(connection, state, &key, |connection| Breadth::count(connection, field, searched))?;
         Ok::<_, diesel::result::Error>((kept.count, kept.reach))
     };
     let (breadth_all, reach_all) = breadth(connection, Field::All)?;
     let relevance = query.sort == Sort::Relevance;
     let (breadth_title, reach_title) = if relevance { breadth(connection, Field::Title)? } else { (0, 0) };
     let catalogue = if relevance || breadth_all >= ESTIMATE_ABOVE {
-        cache.get(connection, revision, "catalogue", lookups::catalogue_size)?.0
+        cache.get(connection, state, "catalogue", lookups::catalogue_size)?.0
     } else {
         0
     };
@@ -90,7 +90,7 @@ pub fn plan(
     let count = |connection: &mut DbConnection, suffix: &str, filter: PublicationFilter, drive: Drive| {
         let filter = PublicationFilter { drive, ..filter };
         let key = format!("{key}{suffix}");
-        cache.get(connection, revision, &key, |connection| list::total(connection, &filter)).map(|total| total.count)
+        cache.get(connection, state, &key, |connection| list::total(connection, &filter)).map(|total| total.count)
     };
     // A broad search's total is estimated: the share of the catalogue its
     // matches hold, applied to the list it narrows.

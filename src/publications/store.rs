@@ -9,12 +9,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::change::{Change, Seen, Stamps, Terms, Touched, changed_terms};
-use crate::db::schema::{publication_categories, publications};
+use crate::db::schema::{publication_categories, publications, scheduled_transitions};
 use crate::db::{self, DbConnection};
 use crate::domain::Status;
 use crate::search::{self, Document};
 
-use super::visibility::public;
 
 /// A publication's columns as a write sets them, and where it is filed.
 #[derive(Clone, Debug)]
@@ -27,6 +26,10 @@ pub struct PublicationValues {
     pub status: Status,
     pub language: String,
     pub published_at: Option<NaiveDateTime>,
+    /// When it leaves public view.
+    pub unpublish_at: Option<NaiveDateTime>,
+    /// Whether its coming release is in the public calendar.
+    pub announce: bool,
     pub authors: Vec<String>,
     /// The categories it is filed under, in order.
     pub category_ids: Vec<i32>,
@@ -51,6 +54,8 @@ struct Columns<'a> {
     status: &'a str,
     language: &'a str,
     published_at: Option<NaiveDateTime>,
+    unpublish_at: Option<NaiveDateTime>,
+    announce: bool,
     authors: String,
     sort_title: String,
     created_at: NaiveDateTime,
@@ -67,6 +72,8 @@ fn columns<'a>(values: &'a PublicationValues, stamps: &Stamps) -> Columns<'a> {
         status: values.status.as_str(),
         language: &values.language,
         published_at: values.published_at,
+        unpublish_at: values.unpublish_at,
+        announce: values.announce,
         // A list of strings always serialises.
         authors: serde_json::to_string(&values.authors).unwrap_or_else(|_| "[]".to_owned()),
         sort_title: search::sort_key(&values.title),
@@ -90,10 +97,11 @@ pub fn insert(
         .returning(publications::id)
         .get_result(connection)?;
     file(connection, id, &values.category_ids)?;
+    schedule(connection, id, values, change.at)?;
     // Ids are never reused: there is no entry to replace.
     db::search::index_new(connection, id, document)?;
     change.record(|| {
-        let after = Some(Box::new(seen(values, document, stamps)));
+        let after = Some(Box::new(seen(values, document, stamps, change.at)));
         Touched::Publication { id, before: None, after, terms_changed: Vec::new() }
     });
     Ok(id)
@@ -111,7 +119,7 @@ pub fn update(
     document: &Document,
     stamps: &Stamps,
 ) -> QueryResult<bool> {
-    let before = if change.records() { seen_now(connection, id)? } else { None };
+    let before = if change.records() { seen_now(connection, id, change.at)? } else { None };
     let columns = columns(values, stamps);
     let updated = match expected {
         Some(version) => {
@@ -127,11 +135,12 @@ pub fn update(
     diesel::delete(publication_categories::table.filter(publication_categories::publication_id.eq(id)))
         .execute(connection)?;
     file(connection, id, &values.category_ids)?;
+    schedule(connection, id, values, change.at)?;
     db::search::index(connection, id, document)?;
     change.record(|| {
         let (before, indexed) = before.unzip();
         let terms_changed = changed_terms(&indexed.unwrap_or_default(), &document.all_terms);
-        let after = Some(Box::new(seen(values, document, stamps)));
+        let after = Some(Box::new(seen(values, document, stamps, change.at)));
         Touched::Publication { id, before, after, terms_changed }
     });
     Ok(true)
@@ -192,13 +201,16 @@ pub fn insert_many(connection: &mut DbConnection, change: &Change, new: &[NewPub
     for filings in filings.chunks(crate::db::ROWS_A_STATEMENT) {
         diesel::insert_into(publication_categories::table).values(filings).execute(postgres)?;
     }
+    for (publication, id) in new.iter().zip(&ids) {
+        schedule(connection, *id, publication.values, change.at)?;
+    }
     let documents: Vec<(i32, &Document)> =
         ids.iter().copied().zip(new.iter().map(|publication| publication.document)).collect();
     db::search::index_many(connection, &documents)?;
     for (publication, id) in new.iter().zip(&ids) {
         let id = *id;
         change.record(|| {
-            let after = Some(Box::new(seen(publication.values, publication.document, &publication.stamps)));
+            let after = Some(Box::new(seen(publication.values, publication.document, &publication.stamps, change.at)));
             Touched::Publication { id, before: None, after, terms_changed: Vec::new() }
         });
     }
@@ -241,10 +253,45 @@ fn file(connection: &mut DbConnection, id: i32, category_ids: &[i32]) -> QueryRe
     Ok(())
 }
 
+/// Records the releases and expiries of publication `id` still to come
+/// at `at`, for what must happen once at their instant
+/// (`schedule::transitions`), replacing those not yet announced.
+fn schedule(connection: &mut DbConnection, id: i32, values: &PublicationValues, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(
+        scheduled_transitions::table.filter(
+            scheduled_transitions::publication_id.eq(id).and(scheduled_transitions::announced_at.is_null()),
+        ),
+    )
+    .execute(connection)?;
+    if values.status != Status::Published {
+        return Ok(());
+    }
+    for (kind, due) in [(Transition::RELEASE, values.published_at), (Transition::EXPIRY, values.unpublish_at)] {
+        if let Some(due) = due.filter(|due| *due > at) {
+            diesel::insert_into(scheduled_transitions::table)
+                .values((
+                    scheduled_transitions::publication_id.eq(id),
+                    scheduled_transitions::kind.eq(kind),
+                    scheduled_transitions::due_at.eq(due),
+                ))
+                .execute(connection)?;
+        }
+    }
+    Ok(())
+}
+
+/// The kinds of scheduled transition.
+pub struct Transition;
+
+impl Transition {
+    pub const RELEASE: &'static str = "release";
+    pub const EXPIRY: &'static str = "expiry";
+}
+
 /// Marks publication `id` as changed by `change` (its links changed): its
 /// version goes up.
 pub fn touch(connection: &mut DbConnection, id: i32, change: &Change) -> QueryResult<()> {
-    let before = if change.records() { seen_now(connection, id)?.map(|(seen, _)| seen) } else { None };
+    let before = if change.records() { seen_now(connection, id, change.at)?.map(|(seen, _)| seen) } else { None };
     diesel::update(publications::table.find(id))
         .set((publications::version.eq(publications::version + 1), publications::updated_at.eq(change.at)))
         .execute(connection)?;
@@ -258,7 +305,7 @@ pub fn touch(connection: &mut DbConnection, id: i32, change: &Change) -> QueryRe
 /// Deletes publication `id` at `version`, with its links, the links to it
 /// and its filing; `false` when it is no longer at that version.
 pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: i32) -> QueryResult<bool> {
-    let before = if change.records() { seen_now(connection, id)?.map(|(seen, _)| seen) } else { None };
+    let before = if change.records() { seen_now(connection, id, change.at)?.map(|(seen, _)| seen) } else { None };
     let deleted =
         diesel::delete(publications::table.filter(publications::id.eq(id).and(publications::version.eq(version))))
             .execute(connection)?;
@@ -268,25 +315,26 @@ pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: 
     Ok(deleted > 0)
 }
 
-/// What the change log keeps of publication `id` as written now.
-fn seen(values: &PublicationValues, document: &Document, stamps: &Stamps) -> Seen {
+/// What the change log keeps of publication `id` as written at `at`.
+fn seen(values: &PublicationValues, document: &Document, stamps: &Stamps, at: NaiveDateTime) -> Seen {
     Seen {
         status: values.status,
-        public: public(values.status),
+        public: values.status.at(values.published_at, values.unpublish_at, at).is_public(),
         slug: values.slug.clone(),
         title: search::sort_key(&values.title),
         language: values.language.clone(),
         categories: values.category_ids.clone(),
         published_at: values.published_at,
+        unpublish_at: values.unpublish_at,
         updated_at: stamps.updated_at,
         terms: Terms::of(&document.all_terms),
     }
 }
 
 /// What the change log keeps of publication `id` as it stands in the
-/// database, if it exists, and the terms it is indexed with.
-fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<(Box<Seen>, String)>> {
-    type Row = (String, String, String, String, Option<NaiveDateTime>, NaiveDateTime);
+/// database, seen at `at`, if it exists, and the terms it is indexed with.
+fn seen_now(connection: &mut DbConnection, id: i32, at: NaiveDateTime) -> QueryResult<Option<(Box<Seen>, String)>> {
+    type Row = (String, String, String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, NaiveDateTime);
     let row: Option<Row> = publications::table
         .find(id)
         .select((
@@ -295,11 +343,12 @@ fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<(Box<S
             publications::sort_title,
             publications::language,
             publications::published_at,
+            publications::unpublish_at,
             publications::updated_at,
         ))
         .first(connection)
         .optional()?;
-    let Some((status, slug, title, language, published_at, updated_at)) = row else {
+    let Some((status, slug, title, language, published_at, unpublish_at, updated_at)) = row else {
         return Ok(None);
     };
     let categories = publication_categories::table
@@ -311,12 +360,13 @@ fn seen_now(connection: &mut DbConnection, id: i32) -> QueryResult<Option<(Box<S
     let status = Status::from_stored(&status);
     let seen = Seen {
         status,
-        public: public(status),
+        public: status.at(published_at, unpublish_at, at).is_public(),
         slug,
         title,
         language,
         categories,
         published_at,
+        unpublish_at,
         updated_at,
         terms: Terms::of(&terms),
     };

@@ -2,6 +2,8 @@
 //! when) become rows through the store, inside one write transaction, or
 //! nothing changes.
 
+use chrono::NaiveDateTime;
+
 use crate::body::MergePatch;
 use crate::categories::queries as category_queries;
 use crate::change::{Change, Stamps};
@@ -135,19 +137,59 @@ fn values(
         }
     };
 
+    let stored = input.status.stored();
     let published_at = input.published_at.map(|at| at.naive_utc()).or_else(|| {
         let already = current.and_then(|record| record.row.published_at);
-        (input.status == Status::Published).then(|| already.unwrap_or(change.at))
+        (stored == Status::Published).then(|| already.unwrap_or(change.at))
     });
+    let unpublish_at = input.unpublish_at.map(|at| at.naive_utc());
+    schedule_errors(input.status, published_at, unpublish_at, change.at)?;
     Ok(PublicationValues {
         slug,
         title: input.title,
         summary: input.summary,
         body: sanitize(&input.body),
-        status: input.status,
+        status: stored,
         language: input.language,
         published_at,
+        unpublish_at,
+        announce: input.announce,
         authors: input.authors,
         category_ids,
     })
+}
+
+/// Refuses times that contradict the status asked for, or each other, as
+/// of the change's instant `at`.
+fn schedule_errors(
+    status: Status,
+    published_at: Option<NaiveDateTime>,
+    unpublish_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if status == Status::Scheduled && published_at.is_none_or(|published| published <= at) {
+        errors.push(FieldError {
+            field: "published_at".into(),
+            code: "not_in_future",
+            message: "a scheduled publication needs a published_at in the future".into(),
+        });
+    }
+    if status == Status::Expired && unpublish_at.is_none_or(|unpublished| unpublished > at) {
+        errors.push(FieldError {
+            field: "unpublish_at".into(),
+            code: "not_in_past",
+            message: "an expired publication needs an unpublish_at in the past".into(),
+        });
+    }
+    if let (Some(published), Some(unpublished)) = (published_at, unpublish_at)
+        && unpublished <= published
+    {
+        errors.push(FieldError {
+            field: "unpublish_at".into(),
+            code: "before_published_at",
+            message: "must be after published_at".into(),
+        });
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::ValidationFailed(errors)) }
 }

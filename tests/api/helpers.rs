@@ -306,6 +306,8 @@ pub fn insert_publication(connection: &mut DbConnection, new: NewPublication) ->
         status: Status::from_stored(new.status),
         language: new.language.to_owned(),
         published_at: new.published_at,
+        unpublish_at: None,
+        announce: false,
         authors: vec!["Service des études".to_owned()],
         category_ids: new.categories.to_vec(),
     };

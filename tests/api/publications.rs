@@ -220,6 +220,7 @@ async fn list_items_have_the_summary_shape(backend: Backend) {
     assert_eq!(
         keys,
         [
+            "announce",
             "authors",
             "categories",
             "created_at",
@@ -230,6 +231,7 @@ async fn list_items_have_the_summary_shape(backend: Backend) {
             "status",
             "summary",
             "title",
+            "unpublish_at",
             "updated_at",
             "version"
         ]
