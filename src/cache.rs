@@ -216,8 +216,16 @@ mod tests {
         let cache = CountCache::new(Arc::default());
         let connection = &mut connection();
         assert_eq!(cache.get(connection, &revision(5), "list", |_| Ok(Count(50))).unwrap(), Count(50));
-        assert_eq!(cache.get(connection, &revision(4), "list", |_| Ok(Count(40))).unwrap(), Count(40), "its own revision's");
-        assert_eq!(cache.get(connection, &revision(5), "list", |_| Ok(Count(99))).unwrap(), Count(50), "the newer is still there");
+        assert_eq!(
+            cache.get(connection, &revision(4), "list", |_| Ok(Count(40))).unwrap(),
+            Count(40),
+            "its own revision's"
+        );
+        assert_eq!(
+            cache.get(connection, &revision(5), "list", |_| Ok(Count(99))).unwrap(),
+            Count(50),
+            "the newer is still there"
+        );
         assert_eq!(
             cache.get(connection, &revision(6), "list", |_| Ok(Count(60))).unwrap(),
             Count(60),
@@ -238,14 +246,20 @@ mod tests {
         let connection = &mut connection();
         assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Count(3))).unwrap(), Count(3));
         assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Pair(4, 5))).unwrap(), Pair(4, 5));
-        assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Count(9))).unwrap(), Count(3), "the first is still there");
+        assert_eq!(
+            cache.get(connection, &revision(1), "list", |_| Ok(Count(9))).unwrap(),
+            Count(3),
+            "the first is still there"
+        );
     }
 
     #[test]
     fn a_failed_computation_is_not_kept() {
         let cache = CountCache::new(Arc::default());
         let connection = &mut connection();
-        assert!(cache.get::<Count>(connection, &revision(1), "list", |_| Err(diesel::result::Error::NotFound)).is_err());
+        assert!(
+            cache.get::<Count>(connection, &revision(1), "list", |_| Err(diesel::result::Error::NotFound)).is_err()
+        );
         assert_eq!(cache.get(connection, &revision(1), "list", |_| Ok(Count(3))).unwrap(), Count(3));
     }
 }

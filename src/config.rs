@@ -181,6 +181,33 @@ impl Default for HttpSettings {
     }
 }
 
+impl HttpSettings {
+    /// Where a reader finds publication `slug` (`id`): its page on the
+    /// front end when `public_url` is set, else its URL on the API
+    /// (`api`: the scheme and authority the client reached).
+    pub fn publication_url(&self, api: &str, slug: &str, id: i32) -> String {
+        match &self.public_url {
+            Some(template) => template.replace("{slug}", slug).replace("{id}", &id.to_string()),
+            None => format!("{api}/api/v1/publications/{slug}"),
+        }
+    }
+
+    /// The front end's URL, when `public_url` is set and valid.
+    pub fn front_end(&self) -> Option<url::Url> {
+        self.public_url.as_deref().and_then(|template| url::Url::parse(&template.replace(['{', '}'], "")).ok())
+    }
+
+    /// The domain that names this catalogue in stable identifiers (feed
+    /// entry ids, calendar event UIDs): the front end's host, else the host
+    /// the client reached (`host`).
+    pub fn authority(&self, host: &str) -> String {
+        match self.front_end() {
+            Some(front_end) => front_end.host_str().unwrap_or("localhost").to_owned(),
+            None => host.split(':').next().unwrap_or("localhost").to_owned(),
+        }
+    }
+}
+
 /// A limit: so many requests per window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {

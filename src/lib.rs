@@ -32,6 +32,7 @@ pub mod preconditions;
 pub mod publications;
 pub mod query;
 pub mod routes;
+pub mod schedule;
 pub mod search;
 pub mod slug_history;
 pub mod startup;

@@ -52,6 +52,33 @@ static POOL_TIMEOUTS: LazyLock<IntCounter> = LazyLock::new(|| {
         .expect("valid counter options")
 });
 
+/// Scheduled releases and expiries announced by this process, by kind.
+static TRANSITIONS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    IntCounterVec::new(
+        Opts::new("parution_scheduled_transitions_total", "Scheduled releases and expiries this process announced."),
+        &["kind"],
+    )
+    .expect("valid counter options")
+});
+
+/// How long after its instant a transition was announced.
+static TRANSITION_DELAY: LazyLock<Histogram> = LazyLock::new(|| {
+    Histogram::with_opts(
+        HistogramOpts::new(
+            "parution_scheduled_transition_delay_seconds",
+            "Time from a scheduled release or expiry to its announcement.",
+        )
+        .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 60.0]),
+    )
+    .expect("valid histogram options")
+});
+
+/// Counts a transition announced `delay` seconds after its instant.
+pub fn transition_announced(kind: &str, delay: f64) {
+    TRANSITIONS.with_label_values(&[kind]).inc();
+    TRANSITION_DELAY.observe(delay);
+}
+
 /// What the pool tells of each checkout.
 #[derive(Debug)]
 pub struct PoolEvents;
@@ -143,6 +170,8 @@ impl Metrics {
             Box::new(replica_connections.clone()),
             Box::new(POOL_WAIT.clone()),
             Box::new(POOL_TIMEOUTS.clone()),
+            Box::new(TRANSITIONS.clone()),
+            Box::new(TRANSITION_DELAY.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for collector in collectors {

@@ -8,6 +8,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
 use crate::error::ApiError;
 
@@ -82,6 +83,27 @@ impl QueryParams {
                 Err(ApiError::invalid_parameter(name, "not_a_boolean", format!("must be true or false, got '{other}'")))
             }
         }
+    }
+
+    /// A date or date-time parameter. A date means its first instant, or with
+    /// `end_of_day` the first instant of the next day (an exclusive bound).
+    pub fn instant(&self, name: &str, end_of_day: bool) -> Result<Option<NaiveDateTime>, ApiError> {
+        let Some(raw) = self.text(name)? else {
+            return Ok(None);
+        };
+        if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+            let at = at.with_timezone(&Utc).naive_utc();
+            return Ok(Some(if end_of_day { at + TimeDelta::microseconds(1) } else { at }));
+        }
+        if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            let day = if end_of_day { day.succ_opt() } else { Some(day) };
+            return Ok(day.and_then(|day| day.and_hms_opt(0, 0, 0)));
+        }
+        Err(ApiError::invalid_parameter(
+            name,
+            "invalid_datetime",
+            format!("must be a date (2025-12-31) or an RFC 3339 date-time, got '{raw}'"),
+        ))
     }
 
     /// A BCP 47 language tag, or `None` when absent.

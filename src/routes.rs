@@ -5,7 +5,7 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{categories, feeds, links, operations, publications};
+use crate::{categories, feeds, links, operations, publications, schedule};
 
 /// Registers every documented route. The OpenAPI document is collected from
 /// exactly these registrations.
@@ -16,7 +16,8 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(publications::configure)
                 .configure(links::configure)
                 .configure(categories::configure)
-                .configure(feeds::configure),
+                .configure(feeds::configure)
+                .configure(schedule::configure),
         )
         .configure(operations::configure);
 }

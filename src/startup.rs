@@ -26,7 +26,7 @@ use crate::http::response_cache::ResponseCache;
 use crate::metrics::{self, Metrics};
 use crate::operations::Draining;
 use crate::query::NoQuery;
-use crate::{demo, http, openapi, routes};
+use crate::{demo, http, openapi, routes, schedule};
 
 /// When to load the demo content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,6 +300,7 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let demo = if settings.demo { Demo::Always } else { Demo::IntoNewSqlite };
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
+    actix_web::rt::spawn(schedule::transitions::run(pool.clone(), process_name()));
     let mut shared = Shared::new(pool, &openapi::document(), settings.http.clone());
     if let Some(url) = &settings.read_database_url {
         let database = &settings.database;
@@ -362,6 +363,14 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
         }
     });
     server.await.map_err(|error| error.to_string())
+}
+
+/// This process, as the transitions it announces name it: its host and
+/// process id.
+fn process_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim();
+    format!("{}:{}", if host.is_empty() { "parution" } else { host }, std::process::id())
 }
 
 /// Resolves on the first SIGTERM or SIGINT.

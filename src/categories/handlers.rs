@@ -85,9 +85,7 @@ pub async fn list_categories(
     })
     .await?;
     let data = if query.tree { CategoryNode::forest(&tree, None, &counts) } else { CategoryNode::flat(&tree, &counts) };
-    Ok(Represented::json(&Categories { data }, access)?
-        .as_of(&state)
-        .depends_on(Dependencies::categories()))
+    Ok(Represented::json(&Categories { data }, access)?.as_of(&state).depends_on(Dependencies::categories()))
 }
 
 /// Get a category
@@ -125,10 +123,7 @@ pub async fn get_category(
     })
     .await?;
     let version = detail.category.version;
-    Ok(Represented::json(&detail, access)?
-        .at_version(version)
-        .as_of(&state)
-        .depends_on(Dependencies::categories()))
+    Ok(Represented::json(&detail, access)?.at_version(version).as_of(&state).depends_on(Dependencies::categories()))
 }
 
 /// The answer to a write: the category as it now is, with its `ETag`.
@@ -146,9 +141,8 @@ fn tree_and_counts(
     cache: &CountCache,
     state: &CatalogueState,
 ) -> Result<(Arc<CategoryTree>, Counts), ApiError> {
-    let counts = cache.get(connection, state, "category counts", |connection| {
-        queries::publication_counts(connection, state.at)
-    })?;
+    let counts = cache
+        .get(connection, state, "category counts", |connection| queries::publication_counts(connection, state.at))?;
     Ok((queries::kept_tree(connection, cache, state)?, Arc::new(counts.counts)))
 }
 

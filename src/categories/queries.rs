@@ -12,9 +12,9 @@ use diesel::sql_types::{BigInt, Integer};
 use crate::auth::Access;
 use crate::cache::{CountCache, Maintained};
 use crate::change::Touched;
-use crate::db::{CatalogueState, DbConnection};
 use crate::db::fragment::{Raw, in_ids};
 use crate::db::schema::{categories, publication_categories, publications};
+use crate::db::{CatalogueState, DbConnection};
 use crate::publications::visibility::{Viewer, visible};
 
 use super::tree::CategoryTree;
@@ -56,9 +56,12 @@ impl Maintained for KeptTree {
 /// The category tree as of `revision`, from the count cache: what reads
 /// walk (a list's category filter, the tree itself), read once until the
 /// categories change.
-pub fn kept_tree(connection: &mut DbConnection, cache: &CountCache, state: &CatalogueState) -> QueryResult<Arc<CategoryTree>> {
-    let kept =
-        cache.get(connection, state, "category tree", |connection| Ok(KeptTree(Arc::new(tree(connection)?))))?;
+pub fn kept_tree(
+    connection: &mut DbConnection,
+    cache: &CountCache,
+    state: &CatalogueState,
+) -> QueryResult<Arc<CategoryTree>> {
+    let kept = cache.get(connection, state, "category tree", |connection| Ok(KeptTree(Arc::new(tree(connection)?))))?;
     Ok(kept.0)
 }
 

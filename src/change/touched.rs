@@ -50,7 +50,8 @@ impl Touched {
     /// and applied after it is public, or no longer. `None`: as it is.
     pub fn seen_at(&self, at: NaiveDateTime) -> Option<Self> {
         let Self::Publication { id, before, after, terms_changed } = self else { return None };
-        let (before_at, after_at) = (before.as_ref().and_then(|seen| seen.at(at)), after.as_ref().and_then(|seen| seen.at(at)));
+        let (before_at, after_at) =
+            (before.as_ref().and_then(|seen| seen.at(at)), after.as_ref().and_then(|seen| seen.at(at)));
         if before_at.is_none() && after_at.is_none() {
             return None;
         }

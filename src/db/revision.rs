@@ -53,7 +53,8 @@ impl CatalogueState {
     }
 }
 
-type StateRow = (i64, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);
+type StateRow =
+    (i64, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);
 
 /// The catalogue's counter, last change and nearest transitions, now, in
 /// one statement: four index probes besides the counter's row.
@@ -62,13 +63,20 @@ pub fn catalogue_state(connection: &mut DbConnection) -> QueryResult<CatalogueSt
     let at = now();
     let nearest = |column: &'static str, after: bool| {
         let (comparison, order) = if after { (" > ", " ASC") } else { (" <= ", " DESC") };
-        Raw::<()>::new(format!("(SELECT {column} FROM publications WHERE status = 'published' AND {column}{comparison}"))
-            .timestamp(at)
-            .sql(format!(" ORDER BY {column}{order} LIMIT 1)"))
+        Raw::<()>::new(format!(
+            "(SELECT {column} FROM publications WHERE status = 'published' AND {column}{comparison}"
+        ))
+        .timestamp(at)
+        .sql(format!(" ORDER BY {column}{order} LIMIT 1)"))
     };
-    let statement = Raw::<(BigInt, Timestamp, Nullable<Timestamp>, Nullable<Timestamp>, Nullable<Timestamp>, Nullable<Timestamp>)>::new(
-        "SELECT revision, changed_at, ",
-    )
+    let statement = Raw::<(
+        BigInt,
+        Timestamp,
+        Nullable<Timestamp>,
+        Nullable<Timestamp>,
+        Nullable<Timestamp>,
+        Nullable<Timestamp>,
+    )>::new("SELECT revision, changed_at, ")
     .append(nearest("published_at", false))
     .sql(", ")
     .append(nearest("unpublish_at", false))

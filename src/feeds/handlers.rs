@@ -90,8 +90,7 @@ struct Entries {
     state: CatalogueState,
     /// This feed's own absolute URL.
     self_url: String,
-    /// The front end's URL of a publication, `{slug}` and `{id}` to fill.
-    template: Option<String>,
+    settings: HttpSettings,
     /// The API's scheme and authority, as the client reached it.
     api: String,
     /// The authority of the entries' stable ids.
@@ -104,10 +103,7 @@ struct Entries {
 impl Entries {
     /// Where a publication's page is: the front end's, or the API's.
     fn page_url(&self, item: &PublicationSummary) -> String {
-        match &self.template {
-            Some(template) => template.replace("{slug}", &item.slug).replace("{id}", &item.id.to_string()),
-            None => format!("{}/api/v1/publications/{}", self.api, item.slug),
-        }
+        self.settings.publication_url(&self.api, &item.slug, item.id)
     }
 
     fn item_id(&self, id: i32) -> String {
@@ -168,14 +164,11 @@ async fn entries(
     if !request.query_string().is_empty() {
         self_url = format!("{self_url}?{}", request.query_string());
     }
-    let template = settings.public_url.clone();
-    let front_end = template.as_deref().and_then(|template| url::Url::parse(&template.replace(['{', '}'], "")).ok());
-    let authority = match &front_end {
-        Some(front_end) => front_end.host_str().unwrap_or("localhost").to_owned(),
-        None => connection.host().split(':').next().unwrap_or("localhost").to_owned(),
-    };
-    let home_page = front_end.map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
-    Ok(Entries { items, state, self_url, template, api, authority, home_page, dependencies })
+    let authority = settings.authority(connection.host());
+    let home_page =
+        settings.front_end().map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
+    let settings = settings.clone();
+    Ok(Entries { items, state, self_url, settings, api, authority, home_page, dependencies })
 }
 
 const FEED_TITLE: &str = "Publications";

@@ -121,7 +121,8 @@ where
             // A redirect, a 404 or a 410 may change at the next release or
             // expiry (a former slug of a scheduled publication, one that
             // expires): kept no longer than that.
-            let max_age = db::next_transition_seen().map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())));
+            let max_age =
+                db::next_transition_seen().map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())));
             let policy = match response.status() {
                 StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
                     Some(format!("public, max-age={max_age}"))

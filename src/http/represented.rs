@@ -117,6 +117,14 @@ impl Represented {
         self
     }
 
+    /// The same answer, served again from a cache at `state`: kept by no
+    /// cache past the next transition `state` knows of (a write since it
+    /// was made may have scheduled one, without altering it).
+    pub fn served_at(mut self, state: &CatalogueState) -> Self {
+        self.fresh_until = state.next_transition;
+        self
+    }
+
     /// How long a cache may keep it from now: `max_age`, or less when a
     /// release or expiry comes sooner.
     pub fn max_age(&self, max_age: u32) -> u32 {

@@ -43,8 +43,8 @@ use chrono::NaiveDateTime;
 use super::represented::{Represented, Shareable};
 use crate::change::Dependencies;
 use crate::change::feed::{CatchUp, Feed, Reach, Standing, follower, touched_at};
-use crate::db::{CatalogueState, Pool};
 use crate::db::watch::CatalogueWatch;
+use crate::db::{CatalogueState, Pool};
 
 /// The paths whose answers are kept: the API's reads.
 const CACHED_PREFIX: &str = "/api/v1/";
@@ -229,7 +229,7 @@ pub async fn middleware(
     };
     if let Some(answer) = cache.get(&state, &key) {
         let (request, _) = request.into_parts();
-        let response = answer.respond_to(&request);
+        let response = answer.served_at(&state).respond_to(&request);
         return Ok(ServiceResponse::new(request, response).map_into_right_body());
     }
     let mut response = next.call(request).await?;

@@ -15,8 +15,9 @@ use utoipa_actix_web::AppExt;
 use self::schema::schema_from_json;
 
 use crate::error::{
-    BadRequest, Conflict, ErrorCode, FieldError, Gone, Moved, NotFound, NotModified, PayloadTooLarge, PreconditionFailed,
-    Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong, ValidationFailed,
+    BadRequest, Conflict, ErrorCode, FieldError, Gone, Moved, NotFound, NotModified, PayloadTooLarge,
+    PreconditionFailed, Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong,
+    ValidationFailed,
 };
 
 #[derive(OpenApi)]

@@ -107,10 +107,7 @@ pub async fn get_publication(
     let (publication, targets, state) = answer;
     let version = publication.summary.version;
     let dependencies = Dependencies::publications(std::iter::once(publication.summary.id).chain(targets));
-    Ok(Represented::json(&publication, access)?
-        .at_version(version)
-        .as_of(&state)
-        .depends_on(dependencies))
+    Ok(Represented::json(&publication, access)?.at_version(version).as_of(&state).depends_on(dependencies))
 }
 
 /// The answer to a write: the publication as it now is, with its `ETag`.

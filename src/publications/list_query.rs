@@ -5,7 +5,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::NaiveDateTime;
 use utoipa::IntoParams;
 
 use crate::domain::Status;
@@ -92,27 +92,6 @@ pub struct PublicationListQuery {
     pub sort: Sort,
 }
 
-/// A date or date-time parameter. A date means its first instant, or with
-/// `end_of_day` the first instant of the next day (an exclusive bound).
-fn instant(params: &QueryParams, name: &str, end_of_day: bool) -> Result<Option<NaiveDateTime>, ApiError> {
-    let Some(raw) = params.text(name)? else {
-        return Ok(None);
-    };
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        let at = at.with_timezone(&Utc).naive_utc();
-        return Ok(Some(if end_of_day { at + TimeDelta::microseconds(1) } else { at }));
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        let day = if end_of_day { day.succ_opt() } else { Some(day) };
-        return Ok(day.and_then(|day| day.and_hms_opt(0, 0, 0)));
-    }
-    Err(ApiError::invalid_parameter(
-        name,
-        "invalid_datetime",
-        format!("must be a date (2025-12-31) or an RFC 3339 date-time, got '{raw}'"),
-    ))
-}
-
 impl PublicationListQuery {
     const PARAMETERS: &[&str] = &[
         "page",
@@ -174,7 +153,7 @@ impl PublicationListQuery {
         if status.is_empty() {
             status.push(Status::Published);
         }
-        let updated_after = instant(&params, "updated_after", false)?;
+        let updated_after = params.instant("updated_after", false)?;
         let sort = match params.text("sort")? {
             Some(raw) => SORTS.iter().find(|(name, _)| *name == raw).map(|(_, sort)| *sort).ok_or_else(|| {
                 let names: Vec<&str> = SORTS.iter().map(|(name, _)| *name).collect();
@@ -224,8 +203,8 @@ impl PublicationListQuery {
             category,
             language,
             status,
-            published_after: instant(&params, "published_after", false)?,
-            published_before: instant(&params, "published_before", true)?,
+            published_after: params.instant("published_after", false)?,
+            published_before: params.instant("published_before", true)?,
             updated_after,
             sort,
         })

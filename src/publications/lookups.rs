@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::Access;
 use crate::cache::Maintained;
 use crate::categories::dto::CategorySummary;
 use crate::change::Touched;
 use crate::db::fragment::in_ids;
 use crate::db::schema::{categories, links, publication_categories, publication_slug_history, publications};
 use crate::db::{DbConnection, MultiBackend};
-use crate::auth::Access;
 use crate::domain::{Reference, Status};
 use crate::error::{ApiError, OrNotFound};
 use crate::links::dto::LinkRel;

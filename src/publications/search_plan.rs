@@ -6,8 +6,8 @@ use diesel::QueryResult;
 
 use crate::cache::{CountCache, Maintained};
 use crate::change::{Seen, Touched};
-use crate::db::{CatalogueState, DbConnection};
 use crate::db::search::{self, Drive, Field};
+use crate::db::{CatalogueState, DbConnection};
 use crate::error::ApiError;
 use crate::search::SearchQuery;
 

@@ -14,7 +14,6 @@ use crate::db::{self, DbConnection};
 use crate::domain::Status;
 use crate::search::{self, Document};
 
-
 /// A publication's columns as a write sets them, and where it is filed.
 #[derive(Clone, Debug)]
 pub struct PublicationValues {
@@ -258,9 +257,8 @@ fn file(connection: &mut DbConnection, id: i32, category_ids: &[i32]) -> QueryRe
 /// (`schedule::transitions`), replacing those not yet announced.
 fn schedule(connection: &mut DbConnection, id: i32, values: &PublicationValues, at: NaiveDateTime) -> QueryResult<()> {
     diesel::delete(
-        scheduled_transitions::table.filter(
-            scheduled_transitions::publication_id.eq(id).and(scheduled_transitions::announced_at.is_null()),
-        ),
+        scheduled_transitions::table
+            .filter(scheduled_transitions::publication_id.eq(id).and(scheduled_transitions::announced_at.is_null())),
     )
     .execute(connection)?;
     if values.status != Status::Published {

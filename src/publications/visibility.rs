@@ -91,8 +91,11 @@ pub fn visible_among(viewer: &Viewer, statuses: &[Status], index: StatusIndex) -
         .filter(|status| !Status::RELEASED.contains(status))
         .chain(released_whole.then_some(Status::Published))
         .collect();
-    let stages: Vec<Status> =
-        if released_whole { Vec::new() } else { seen.iter().copied().filter(|status| Status::RELEASED.contains(status)).collect() };
+    let stages: Vec<Status> = if released_whole {
+        Vec::new()
+    } else {
+        seen.iter().copied().filter(|status| Status::RELEASED.contains(status)).collect()
+    };
     let mut terms: Vec<Raw<Bool>> = Vec::new();
     if !whole.is_empty() {
         terms.push(stored_among(&whole, index));

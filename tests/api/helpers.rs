@@ -212,6 +212,17 @@ impl TestApp {
         replica
     }
 
+    /// Another server process over the same database: its own pool and
+    /// caches, as a second replica behind a load balancer has.
+    pub fn another_process(&self) -> Process {
+        Process { shared: startup::Shared::new(self.another_process_pool(), &DOCUMENT, self.http.clone()) }
+    }
+
+    /// The pool another process would have.
+    pub fn another_process_pool(&self) -> Pool {
+        startup::prepare(&settings(&self.url), Demo::Never).expect("the second process connects")
+    }
+
     pub fn connection(&self) -> db::PooledConnection {
         self.pool.get().expect("a database connection")
     }
@@ -254,6 +265,21 @@ impl TestApp {
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();
+        let body = test::read_body(response).await.to_vec();
+        Answer { status, headers, body }
+    }
+}
+
+/// A second process of a [`TestApp`]'s database.
+pub struct Process {
+    shared: startup::Shared,
+}
+
+impl Process {
+    pub async fn get(&self, uri: &str) -> Answer {
+        let app = test::init_service(startup::app(self.shared.clone())).await;
+        let response = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        let (status, headers) = (response.status(), response.headers().clone());
         let body = test::read_body(response).await.to_vec();
         Answer { status, headers, body }
     }

@@ -25,6 +25,7 @@ mod publications;
 mod rate_limit;
 mod read_replica;
 mod response_cache;
+mod schedule;
 mod search;
 mod search_estimates;
 mod search_plans;
