@@ -7,12 +7,15 @@
    at once, anonymously once replicated;
 4. nginx keeps an anonymous read for its max-age, then revalidates it with
    a conditional request that Parution answers 304;
-5. each server is restarted in turn (out of rotation, SIGTERM, back in)
+5. a publication scheduled a few seconds ahead appears through nginx and
+   on both servers at its instant (within a second), and leaves at its
+   expiry the same way; its release is announced once, by one server;
+6. each server is restarted in turn (out of rotation, SIGTERM, back in)
    while clients read and write through nginx: no request fails and every
    acknowledged write is there.
 
 Run with the same PARUTION_DEPLOY_* variables as deploy/local.sh; the
-servers should run with a short PARUTION_CACHE_MAX_AGE (2 s) for step 4.
+servers should run with a short PARUTION_CACHE_MAX_AGE (10 s) for steps 4 and 5.
 Standard library only; psql reads the databases' statistics.
 """
 
@@ -191,6 +194,92 @@ def stale_answers_are_revalidated(slug):
     check("a server answered that revalidation with 304", not_modified_after - not_modified_before == 1)
 
 
+def metric_total(server, name):
+    """The sum of a counter's series on server (0 or 1), by its metrics."""
+    _, _, text = request(METRICS[server], "GET", "/metrics")
+    return sum(float(line.split()[-1]) for line in text.decode().splitlines() if line.startswith(name + "{"))
+
+
+def iso(at):
+    """An instant (seconds since the epoch) as the API takes it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
+
+
+def first_seen(probes, since, until):
+    """Polls each probe (name -> function true once flipped) every 20 ms
+    from `since` to `until`: when each first held, in ms after `since`."""
+    seen = {}
+    while time.time() < until and len(seen) < len(probes):
+        for name, probe in probes.items():
+            if name not in seen and probe():
+                seen[name] = round((time.time() - since) * 1000)
+        time.sleep(0.02)
+    return seen
+
+
+def scheduled_release_flips_at_the_instant():
+    slug = f"a-paraitre-{int(time.time() * 1000)}"
+    release = time.time() + 5
+    announced_before = sum(metric_total(server, "parution_scheduled_transitions_total") for server in (0, 1))
+    status, _, body = request(
+        SERVERS[0], "POST", "/api/v1/publications", token=TOKEN,
+        body={"slug": slug, "title": "Étude sous embargo", "status": "scheduled", "published_at": iso(release),
+              "announce": True},
+    )
+    check("a release scheduled 5 s ahead is acknowledged", status == 201, f"{status} {body[:200]}")
+    detail = f"/api/v1/publications/{slug}"
+    listing = "/api/v1/publications?per_page=5"
+    # Fill nginx's cache before the instant: the 404, the list, the calendar.
+    eventually("the release is on the replica", lambda: slug.encode() in request(SERVERS[1], "GET", "/api/v1/schedule")[2])
+    status, headers, _ = request(NGINX, "GET", detail)
+    check("before its instant, nginx answers 404", status == 404, f"{status}")
+    status, headers, _ = request(NGINX, "GET", listing)
+    check("before its instant, the list leaves it out", status == 200 and slug.encode() not in request(NGINX, "GET", listing)[2])
+    max_age = int(re.search(r"max-age=(\d+)", headers["cache-control"]).group(1))
+    check("the list's max-age stops at the release", max_age <= release - time.time() + 1, f"max-age={max_age}")
+    probes = {
+        "detail through nginx": lambda: request(NGINX, "GET", detail)[0] == 200,
+        "list through nginx": lambda: slug.encode() in request(NGINX, "GET", listing)[2],
+        "calendar through nginx, left": lambda: slug.encode() not in request(NGINX, "GET", "/api/v1/schedule")[2],
+        "detail on server 1": lambda: request(SERVERS[0], "GET", detail)[0] == 200,
+        "detail on server 2": lambda: request(SERVERS[1], "GET", detail)[0] == 200,
+    }
+    early = first_seen(probes, time.time(), release - 0.05)
+    check("nothing shows it before its instant", not early, f"{early}")
+    late = first_seen(probes, release, release + 3)
+    print(f"   ms after the release when each showed it: {late}")
+    check("every path shows it within 1 s of its instant", len(late) == len(probes) and max(late.values()) < 1000, f"{late}")
+    eventually(
+        "its release was announced",
+        lambda: sum(metric_total(server, "parution_scheduled_transitions_total") for server in (0, 1)) > announced_before,
+    )
+    time.sleep(1.5)
+    announced = sum(metric_total(server, "parution_scheduled_transitions_total") for server in (0, 1)) - announced_before
+    check("its release was announced once, by one of the two servers", announced == 1, f"{announced}")
+    delay = statistic(PRIMARY, "SELECT round(EXTRACT(EPOCH FROM announced_at - due_at) * 1000) FROM scheduled_transitions "
+                      f"JOIN publications ON publications.id = publication_id WHERE slug = '{slug}'")
+    print(f"   announced {delay} ms after its instant")
+
+    expiry = time.time() + 4
+    status, _, body = request(SERVERS[1], "PATCH", detail, token=TOKEN, body={"unpublish_at": iso(expiry)})
+    check("an expiry 4 s ahead is acknowledged", status == 200, f"{status} {body[:200]}")
+    eventually(
+        "the expiry is on the replica",
+        lambda: json.loads(request(SERVERS[1], "GET", detail)[2] or b"{}").get("unpublish_at") is not None,
+    )
+    probes = {
+        "detail through nginx, 410": lambda: request(NGINX, "GET", detail)[0] == 410,
+        "list through nginx, left": lambda: slug.encode() not in request(NGINX, "GET", listing)[2],
+        "detail on server 1, 410": lambda: request(SERVERS[0], "GET", detail)[0] == 410,
+        "detail on server 2, 410": lambda: request(SERVERS[1], "GET", detail)[0] == 410,
+    }
+    early = first_seen(probes, time.time(), expiry - 0.05)
+    check("nothing hides it before its expiry", not early, f"{early}")
+    late = first_seen(probes, expiry, expiry + 3)
+    print(f"   ms after the expiry when each hid it: {late}")
+    check("every path hides it within 1 s of its expiry", len(late) == len(probes) and max(late.values()) < 1000, f"{late}")
+
+
 def rolling_restart_under_load():
     slug = f"sous-charge-{int(time.time() * 1000)}"
     status, _, body = request(
@@ -261,6 +350,7 @@ def main():
     both_servers_and_the_replica()
     slug = a_write_through_one_is_read_through_the_other()
     stale_answers_are_revalidated(slug)
+    scheduled_release_flips_at_the_instant()
     rolling_restart_under_load()
     print("the deployment passed every check")
 

@@ -9,6 +9,7 @@ export type CategoryDetail = components["schemas"]["CategoryDetail"];
 export type CategoryNode = components["schemas"]["CategoryNode"];
 export type Facets = components["schemas"]["Facets"];
 export type Problem = components["schemas"]["Problem"];
+export type Release = components["schemas"]["Release"];
 
 export const apiUrl: string = import.meta.env.VITE_API_URL ?? "http://127.0.0.1:8080";
 

@@ -10,6 +10,22 @@ export function day(iso: string): string {
   return DAY.format(new Date(iso));
 }
 
+/** A release's date and time as a reader in France reads it, in Paris
+ * time whatever the browser's zone: "vendredi 5 décembre 2026 à 10:00". */
+const MOMENT = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "Europe/Paris",
+  weekday: "long",
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+
+export function moment(iso: string): string {
+  return MOMENT.format(new Date(iso));
+}
+
 /** An element with attributes and children, text escaped. */
 export function h(
   tag: string,

@@ -1,9 +1,10 @@
 // The reference front end: the ministry's "Études & publications" pages,
-// rebuilt from the API's answers alone. Two pages: the listing (`/`) and a
-// publication (`/publications/{slug}`); anything else is "not found".
+// rebuilt from the API's answers alone. Three pages: the listing (`/`), a
+// publication (`/publications/{slug}`) and the coming releases
+// (`/a-paraitre`); anything else is "not found".
 import "./style.css";
-import { api, reach, Unreachable, type Facets, type Publication, type PublicationSummary } from "./api";
-import { day, h } from "./format";
+import { api, apiUrl, reach, Unreachable, type Facets, type Publication, type PublicationSummary, type Release } from "./api";
+import { day, h, moment } from "./format";
 
 const SITE = "Ministère de la Culture";
 const main = document.querySelector("main") as HTMLElement;
@@ -210,6 +211,7 @@ async function listingPage(): Promise<void> {
     "Études & publications",
     breadcrumb([{ name: "Accueil", href: "/" }, { name: "Études & publications" }]),
     h("h1", {}, "Études & publications"),
+    h("p", {}, link("/a-paraitre", "Voir les publications à paraître")),
     searchForm(state),
     h(
       "div",
@@ -334,6 +336,39 @@ function facetChips(state: ListState, facets: Facets | null | undefined): HTMLEl
   );
 }
 
+// ---------------------------------------------------------------- coming releases
+
+async function schedulePage(): Promise<void> {
+  loading();
+  const answer = await reach(() => api.GET("/api/v1/schedule", { params: { query: { per_page: 100 } } }));
+  const coming = answer.data;
+  if (!coming) return failure(answer.error);
+  document.documentElement.lang = "fr";
+  const releases = coming.data.length
+    ? h("ol", { class: "results releases" }, ...coming.data.map(releaseItem))
+    : h("p", {}, "Aucune publication n’est annoncée pour le moment.");
+  show(
+    "À paraître",
+    breadcrumb([{ name: "Accueil", href: "/" }, { name: "Études & publications", href: "/" }, { name: "À paraître" }]),
+    h("h1", {}, "À paraître"),
+    h("p", {}, "Les prochaines publications annoncées, à l’heure de Paris."),
+    releases,
+    h("p", {}, h("a", { href: `${apiUrl}/api/v1/schedule.ics`, type: "text/calendar" }, "S’abonner au calendrier des parutions (iCalendar)")),
+  );
+}
+
+function releaseItem(release: Release): HTMLElement {
+  return h(
+    "li",
+    { lang: release.language },
+    h("h2", {}, release.title),
+    h("p", { class: "date" }, h("time", { datetime: release.published_at, lang: "fr" }, moment(release.published_at))),
+    release.categories.length
+      ? h("ul", { class: "labels", "aria-label": "Catégories", lang: "fr" }, ...release.categories.map((category) => h("li", {}, category.name)))
+      : null,
+  );
+}
+
 // ---------------------------------------------------------------- routing
 
 function navigate(url: string): void {
@@ -345,6 +380,7 @@ async function route(): Promise<void> {
   const match = /^\/publications\/([^/]+)\/?$/.exec(location.pathname);
   try {
     if (location.pathname === "/") await listingPage();
+    else if (location.pathname === "/a-paraitre") await schedulePage();
     else if (match?.[1]) await publicationPage(decodeURIComponent(match[1]));
     else notFound();
   } catch (error) {

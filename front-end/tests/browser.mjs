@@ -153,6 +153,35 @@ async function visit(name, path, { width = 1280, expected = [] } = {}) {
   await done();
 }
 
+// The coming releases, in Paris time on both sides of a daylight-saving
+// change (the last Sunday of March 2027: 02:00 becomes 03:00).
+{
+  await write("POST", "/api/v1/publications", {
+    title: "Chiffres clés du spectacle vivant",
+    status: "scheduled",
+    published_at: "2027-03-28T00:30:00Z",
+    announce: true,
+    categories: ["etudes-publications"],
+  });
+  await write("POST", "/api/v1/publications", {
+    title: "Statistiques de la fréquentation",
+    status: "scheduled",
+    published_at: "2027-03-28T01:30:00Z",
+    announce: true,
+  });
+  await write("POST", "/api/v1/publications", { title: "Étude sous embargo", status: "scheduled", published_at: "2027-01-05T09:00:00Z" });
+  const { page, done } = await visit("schedule", "/");
+  await page.getByRole("link", { name: "Voir les publications à paraître" }).click();
+  await page.waitForSelector("ol.releases li");
+  const items = await page.locator("ol.releases li").allInnerTexts();
+  check(items.length === 2 && !items.some((item) => item.includes("embargo")), `only announced releases: ${items.join(" | ")}`);
+  check(items[0].includes("Chiffres clés") && items[0].includes("dimanche 28 mars 2027 à 01:30"), `before the change, UTC+1: ${items[0]}`);
+  check(items[1].includes("Statistiques") && items[1].includes("dimanche 28 mars 2027 à 03:30"), `after the change, UTC+2: ${items[1]}`);
+  const calendar = await page.getByRole("link", { name: /calendrier/ }).getAttribute("href");
+  check(calendar === `${api}/api/v1/schedule.ics`, `the calendar link: ${calendar}`);
+  await done();
+}
+
 // Not found; an old slug; the API down.
 {
   // Chromium itself logs the API's 404 answer: expected here, not an error of the page.

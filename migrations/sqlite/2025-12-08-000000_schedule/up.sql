@@ -4,6 +4,12 @@
 -- show. `announce` puts a coming release in the public release calendar.
 ALTER TABLE publications ADD COLUMN unpublish_at TIMESTAMP;
 ALTER TABLE publications ADD COLUMN announce BOOLEAN NOT NULL DEFAULT 0;
+-- The list indexes hold `unpublish_at` too, so that a count of what is
+-- public now is read from the index alone, as before.
+DROP INDEX publications_status_published;
+CREATE INDEX publications_status_published ON publications (status, published_at DESC, id DESC, unpublish_at);
+DROP INDEX publications_status_language_published;
+CREATE INDEX publications_status_language_published ON publications (status, language, published_at DESC, id DESC, unpublish_at);
 CREATE INDEX publications_status_expiry ON publications (status, unpublish_at) WHERE unpublish_at IS NOT NULL;
 
 -- The transitions a write scheduled (a release or an expiry in the
