@@ -1,8 +1,6 @@
 //! The catalogue's change counter, its nearest scheduled transitions, and
 //! the time as the database stores it.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 
@@ -88,7 +86,6 @@ pub fn catalogue_state(connection: &mut DbConnection) -> QueryResult<CatalogueSt
     let (revision, changed_at, last_release, last_expiry, next_release, next_expiry): StateRow =
         statement.get_result(connection)?;
     let next_transition = [next_release, next_expiry].into_iter().flatten().min();
-    saw_next_transition(next_transition, at);
     Ok(CatalogueState {
         revision,
         changed_at,
@@ -96,33 +93,6 @@ pub fn catalogue_state(connection: &mut DbConnection) -> QueryResult<CatalogueSt
         last_transition: [last_release, last_expiry].into_iter().flatten().max(),
         next_transition,
     })
-}
-
-/// The earliest transition still to come that this process has read, in
-/// microseconds since the epoch (`i64::MAX`: none): what answers made
-/// without a state of their own (errors, redirects) are cached until at
-/// most. Kept as the earliest of those read, so that it is never late; a
-/// transition cancelled since only shortens some cache lifetimes until
-/// its instant passes.
-static NEXT_TRANSITION: AtomicI64 = AtomicI64::new(i64::MAX);
-
-fn micros(at: NaiveDateTime) -> i64 {
-    at.and_utc().timestamp_micros()
-}
-
-fn saw_next_transition(next: Option<NaiveDateTime>, at: NaiveDateTime) {
-    let next = next.map_or(i64::MAX, micros);
-    let at = micros(at);
-    let _ = NEXT_TRANSITION.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
-        let wanted = if kept <= at { next } else { kept.min(next) };
-        (wanted != kept).then_some(wanted)
-    });
-}
-
-/// The earliest transition still to come that this process knows of.
-pub fn next_transition_seen() -> Option<NaiveDateTime> {
-    let next = NEXT_TRANSITION.load(Ordering::Relaxed);
-    (next != i64::MAX).then(|| chrono::DateTime::from_timestamp_micros(next)).flatten().map(|at| at.naive_utc())
 }
 
 /// Whole seconds from `at` until `until` (none when it has passed): how

@@ -27,6 +27,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, ResponseError, web};
 
+use self::response_cache::ResponseCache;
 use crate::config::HttpSettings;
 use crate::db;
 use crate::error::ApiError;
@@ -83,6 +84,8 @@ where
     B: MessageBody,
 {
     let max_age = max_age(request.app_data::<web::Data<HttpSettings>>());
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
+    let cache = request.app_data::<web::Data<ResponseCache>>().filter(|_| read).cloned();
     let preflight =
         request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let uri = request.uri();
@@ -120,9 +123,20 @@ where
         if !headers.contains_key(header::CACHE_CONTROL) {
             // A redirect, a 404 or a 410 may change at the next release or
             // expiry (a former slug of a scheduled publication, one that
-            // expires): kept no longer than that.
-            let max_age =
-                db::next_transition_seen().map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())));
+            // expires): kept no longer than that, as the catalogue's state
+            // says (one read for every such answer waiting on it).
+            let shareable = matches!(
+                response.status(),
+                StatusCode::MOVED_PERMANENTLY
+                    | StatusCode::PERMANENT_REDIRECT
+                    | StatusCode::NOT_FOUND
+                    | StatusCode::GONE
+            );
+            let next = match cache.filter(|_| shareable) {
+                Some(cache) => cache.current().await.and_then(|state| state.next_transition),
+                None => None,
+            };
+            let max_age = next.map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())));
             let policy = match response.status() {
                 StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
                     Some(format!("public, max-age={max_age}"))

@@ -48,6 +48,8 @@ pub struct Represented {
     /// The entity tag, without its quotes.
     tag: String,
     last_modified: Option<NaiveDateTime>,
+    /// The instant it was made at, when it was made from a catalogue state.
+    made_at: Option<NaiveDateTime>,
     /// When it may change without a write (the next scheduled release or
     /// expiry): no cache may keep it past that instant.
     fresh_until: Option<NaiveDateTime>,
@@ -77,6 +79,7 @@ impl Represented {
             tag: digest(&body),
             body: body.into(),
             last_modified: None,
+            made_at: None,
             fresh_until: None,
             access,
             headers: Vec::new(),
@@ -113,8 +116,14 @@ impl Represented {
     /// cache past its next release or expiry.
     pub fn as_of(mut self, state: &CatalogueState) -> Self {
         self.last_modified = Some(state.modified_at());
+        self.made_at = Some(state.at);
         self.fresh_until = state.next_transition;
         self
+    }
+
+    /// The instant it was made at, when it was made from a catalogue state.
+    pub fn made_at(&self) -> Option<NaiveDateTime> {
+        self.made_at
     }
 
     /// The same answer, served again from a cache at `state`: kept by no

@@ -127,6 +127,12 @@ impl ResponseCache {
             return;
         }
         let dependencies = answer.dependencies().clone();
+        // Made past a transition that the request's own state was read
+        // before: right only after that transition, not in the stretch the
+        // state belongs to.
+        if answer.made_at().is_some_and(|made| !state.holds_at(made)) {
+            return;
+        }
         let mut store = match self.at(state) {
             Some(store) => store,
             None => {
@@ -151,6 +157,12 @@ impl ResponseCache {
         if store.bytes > self.budget {
             store.evict(self.budget / 4 * 3);
         }
+    }
+
+    /// The catalogue's state as of a read that started after this call
+    /// (one read for every request waiting on it), from the primary.
+    pub async fn current(&self) -> Option<CatalogueState> {
+        self.watch.current().await
     }
 
     /// How many bytes it holds now.

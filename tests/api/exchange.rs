@@ -48,6 +48,8 @@ async fn richer_catalogue(app: &TestApp) {
         json!({"target": "concertation-fournisseurs-ia-ayants-droit", "rel": "see_also"}),
     )
     .await;
+    // A scheduled release, announced, with its expiry.
+    write(Method::POST, "/api/v1/publications", json!({"title": "À paraître", "status": "scheduled", "published_at": "2099-01-01T09:00:00Z", "unpublish_at": "2099-06-01T00:00:00Z", "announce": true})).await;
     // Former slugs travel too.
     write(Method::PATCH, "/api/v1/publications/brouillon-d-ete", json!({"slug": "brouillon-ete"})).await;
     write(Method::PATCH, "/api/v1/categories/disques", json!({"slug": "vinyles"})).await;
@@ -61,7 +63,7 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
 
     let report = import(&target, &exported).expect("the import runs");
 
-    assert_eq!((report.categories_created, report.publications_created, report.links), (3, 4, 4));
+    assert_eq!((report.categories_created, report.publications_created, report.links), (3, 5, 4));
     let again = export(&target);
     assert!(
         exported == again,
@@ -69,7 +71,7 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
         String::from_utf8_lossy(&exported),
         String::from_utf8_lossy(&again)
     );
-    assert_eq!(String::from_utf8(exported).unwrap().lines().count(), 7);
+    assert_eq!(String::from_utf8(exported).unwrap().lines().count(), 8);
     let article = "/api/v1/publications/concertation-fournisseurs-ia-ayants-droit";
     let (before, after) = (source.get(article).await.json(), target.get(article).await.json());
     assert_eq!(before["title"], after["title"]);
@@ -83,6 +85,13 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
     assert_eq!(moved.header("location"), Some("/api/v1/publications/brouillon-ete"), "former slugs are imported");
     let moved = target.get("/api/v1/categories/disques").await;
     assert_eq!(moved.header("location"), Some("/api/v1/categories/vinyles"));
+    let coming = target.get("/api/v1/schedule").await.json();
+    assert_eq!(coming["data"][0]["title"], "À paraître", "schedules and announcements are imported");
+    let scheduled = target.get_with("/api/v1/publications/a-paraitre", &token).await.json();
+    assert_eq!(
+        (scheduled["status"].as_str(), scheduled["unpublish_at"].as_str()),
+        (Some("scheduled"), Some("2099-06-01T00:00:00Z"))
+    );
 }
 
 async fn import_updates_by_slug(backend: Backend) {

@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
@@ -223,6 +225,11 @@ impl TestApp {
         startup::prepare(&settings(&self.url), Demo::Never).expect("the second process connects")
     }
 
+    /// What the app's requests share, caches included.
+    pub fn shared(&self) -> startup::Shared {
+        self.shared.clone().with_http(self.http.clone())
+    }
+
     pub fn connection(&self) -> db::PooledConnection {
         self.pool.get().expect("a database connection")
     }
@@ -272,17 +279,21 @@ impl TestApp {
 
 /// A second process of a [`TestApp`]'s database.
 pub struct Process {
-    shared: startup::Shared,
+    pub shared: startup::Shared,
 }
 
-impl Process {
-    pub async fn get(&self, uri: &str) -> Answer {
-        let app = test::init_service(startup::app(self.shared.clone())).await;
-        let response = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
-        let (status, headers) = (response.status(), response.headers().clone());
-        let body = test::read_body(response).await.to_vec();
-        Answer { status, headers, body }
-    }
+/// An anonymous GET on an app already built (`test::init_service`), for
+/// tests that time their requests: building the app costs more than most
+/// requests.
+pub async fn get_on<S, B>(service: &S, uri: &str) -> Answer
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(service, TestRequest::get().uri(uri).to_request()).await;
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = test::read_body(response).await.to_vec();
+    Answer { status, headers, body }
 }
 
 pub fn settings(url: &str) -> DatabaseSettings {

@@ -3,7 +3,7 @@
 //! happens once at a transition.
 
 use actix_web::http::Method;
-use actix_web::test::TestRequest;
+use actix_web::test::{self, TestRequest};
 use chrono::{NaiveDateTime, SecondsFormat, SubsecRound, TimeDelta, Utc};
 use diesel::prelude::*;
 use parution::db::schema::scheduled_transitions;
@@ -11,7 +11,11 @@ use parution::schedule::transitions;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Answer, Backend, NewPublication, TestApp, day, insert_category, insert_link, insert_publication};
+use parution::startup;
+
+use crate::helpers::{
+    Answer, Backend, NewPublication, TestApp, day, get_on, insert_category, insert_link, insert_publication,
+};
 
 backend_tests!(
     a_scheduled_publication_appears_on_every_surface_at_its_instant,
@@ -109,14 +113,15 @@ async fn a_scheduled_publication_appears_on_every_surface_at_its_instant(backend
     let (release, written) = from_now(2000);
     let id = catalogue(&app, &token, json!({"status": "published", "published_at": written})).await;
 
-    let before = surfaces(async |uri: &str| app.get(uri).await, id).await;
+    let service = test::init_service(startup::app(app.shared())).await;
+    let before = surfaces(async |uri: &str| get_on(&service, uri).await, id).await;
     assert!(Utc::now().naive_utc() < release, "the first look ended before the release");
     assert_eq!(shown(&before), Vec::<&str>::new(), "nothing shows it before its instant");
     let editor = app.get_with(&format!("/api/v1/publications/{id}"), &token).await.json();
     assert_eq!(editor["status"], "scheduled", "a token holder sees it, scheduled");
 
     until(release, 20).await;
-    let after = surfaces(async |uri: &str| app.get(uri).await, id).await;
+    let after = surfaces(async |uri: &str| get_on(&service, uri).await, id).await;
     let late = Utc::now().naive_utc() - release;
     assert_eq!(hidden(&after), Vec::<&str>::new(), "everything shows it from its instant");
     assert!(late < TimeDelta::seconds(1), "every surface looked at within 1 s of the instant: {late}");
@@ -130,12 +135,15 @@ async fn an_expired_publication_leaves_every_surface_and_answers_410(backend: Ba
     let (expiry, written) = from_now(2000);
     let id = catalogue(&app, &token, json!({"status": "published", "unpublish_at": written})).await;
 
-    let before = surfaces(async |uri: &str| app.get(uri).await, id).await;
+    let service = test::init_service(startup::app(app.shared())).await;
+    let before = surfaces(async |uri: &str| get_on(&service, uri).await, id).await;
     assert!(Utc::now().naive_utc() < expiry, "the first look ended before the expiry");
     assert_eq!(hidden(&before), Vec::<&str>::new(), "everything shows it until its expiry");
 
     until(expiry, 20).await;
-    let after = surfaces(async |uri: &str| app.get(uri).await, id).await;
+    let after = surfaces(async |uri: &str| get_on(&service, uri).await, id).await;
+    let late = Utc::now().naive_utc() - expiry;
+    assert!(late < TimeDelta::seconds(1), "every surface looked at within 1 s of the expiry: {late}");
     assert_eq!(shown(&after), Vec::<&str>::new(), "nothing shows it from its expiry");
     for uri in [
         "/api/v1/publications/rapport-embargo",
@@ -198,16 +206,19 @@ async fn every_process_flips_at_the_instant(backend: Backend) {
     let (release, written) = from_now(2000);
     let id = catalogue(&app, &token, json!({"status": "published", "published_at": written})).await;
     let other = app.another_process();
+    let one = test::init_service(startup::app(app.shared())).await;
+    let two = test::init_service(startup::app(other.shared.clone())).await;
 
-    let first = surfaces(async |uri: &str| app.get(uri).await, id).await;
-    let second = surfaces(async |uri: &str| other.get(uri).await, id).await;
+    let first = surfaces(async |uri: &str| get_on(&one, uri).await, id).await;
+    let second = surfaces(async |uri: &str| get_on(&two, uri).await, id).await;
     assert!(Utc::now().naive_utc() < release, "the first look ended before the release");
     assert_eq!((shown(&first), shown(&second)), (Vec::new(), Vec::new()));
 
     until(release, 20).await;
-    let first = surfaces(async |uri: &str| app.get(uri).await, id).await;
-    let second = surfaces(async |uri: &str| other.get(uri).await, id).await;
-    assert!(Utc::now().naive_utc() - release < TimeDelta::seconds(1));
+    let first = surfaces(async |uri: &str| get_on(&one, uri).await, id).await;
+    let second = surfaces(async |uri: &str| get_on(&two, uri).await, id).await;
+    let late = Utc::now().naive_utc() - release;
+    assert!(late < TimeDelta::seconds(1), "both processes looked at within 1 s of the instant: {late}");
     assert_eq!((hidden(&first), hidden(&second)), (Vec::new(), Vec::new()), "both processes show it");
 }
 
