@@ -200,7 +200,17 @@ impl Responder for Represented {
     fn respond_to(self, request: &HttpRequest) -> HttpResponse {
         let max_age = self.max_age(super::max_age(request.app_data::<web::Data<HttpSettings>>()));
         let read = self.status == StatusCode::OK && matches!(*request.method(), Method::GET | Method::HEAD);
-        let status = if read && self.not_modified(request) { StatusCode::NOT_MODIFIED } else { self.status };
+        // In the last second before a transition, the whole answer rather
+        // than a 304: a shared cache that revalidates gets `max-age=0` on a
+        // 304 and keeps its copy for the max-age that copy came with
+        // (nginx does), past the transition.
+        let transition_imminent =
+            self.fresh_until.is_some_and(|until| crate::db::seconds_until(until, crate::db::now()) == 0);
+        let status = if read && !transition_imminent && self.not_modified(request) {
+            StatusCode::NOT_MODIFIED
+        } else {
+            self.status
+        };
         // What anybody may be given, the response cache may keep.
         let shareable = read && self.access == Access::Public;
         let mut response = HttpResponse::build(status);

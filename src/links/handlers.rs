@@ -9,7 +9,7 @@ use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, BodyErrors, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
+    ApiError, BadRequest, BodyErrors, Gone, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
@@ -36,6 +36,7 @@ use super::{queries, writes};
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 410, response = Gone),
         (status = 503, response = Unavailable),
     )
 )]
@@ -93,6 +94,7 @@ fn find(connection: &mut DbConnection, publication_id: i32, id: i32, viewer: &Vi
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 410, response = Gone),
         (status = 503, response = Unavailable),
     )
 )]

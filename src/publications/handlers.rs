@@ -11,7 +11,8 @@ use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, BodyErrors, Conflict, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
+    ApiError, BadRequest, BodyErrors, Conflict, Gone, NotFound, OrNotFound, PreconditionFailed, Unauthorized,
+    Unavailable,
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
@@ -82,6 +83,7 @@ pub async fn list_publications(
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 410, response = Gone),
         (status = 503, response = Unavailable),
     )
 )]
@@ -299,6 +301,7 @@ pub async fn delete_publication(
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 410, response = Gone),
         (status = 503, response = Unavailable),
     )
 )]
