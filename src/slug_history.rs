@@ -8,11 +8,15 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
+
 use diesel::prelude::*;
 
+use crate::auth::Access;
 use crate::db::schema::{categories, category_slug_history, publication_slug_history, publications};
 use crate::db::{self, DbConnection};
-use crate::publications::visibility::{Viewer, visible};
+use crate::domain::{Reference, Status};
+use crate::publications::visibility::{StatusIndex, Viewer, visible, visible_among};
 
 /// Which kind of item a slug names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +115,32 @@ pub fn current_slug(
             .first(connection)
             .optional(),
     }
+}
+
+/// The slug of the publication that `reference` (an id, a slug or a
+/// former slug) names, and when it left public view, if it is expired at
+/// `at`: what answers 410 instead of 404.
+pub fn expired_publication(
+    connection: &mut DbConnection,
+    reference: &Reference,
+    at: NaiveDateTime,
+) -> QueryResult<Option<(String, NaiveDateTime)>> {
+    let expired = Viewer { access: Access::Editor, at };
+    let query = publications::table
+        .filter(visible_among(&expired, &[Status::Expired], StatusIndex::Usable))
+        .select((publications::slug, publications::unpublish_at.assume_not_null()))
+        .into_boxed();
+    let query = match reference {
+        Reference::Id(id) => query.filter(publications::id.eq(*id)),
+        Reference::Slug(slug) => query.filter(
+            publications::slug.eq(slug.clone()).or(publications::id.eq_any(
+                publication_slug_history::table
+                    .filter(publication_slug_history::slug.eq(slug.clone()))
+                    .select(publication_slug_history::publication_id),
+            )),
+        ),
+    };
+    query.first(connection).optional()
 }
 
 /// The former slugs of items `ids`, in slug order, for export.

@@ -21,7 +21,7 @@ pub use connection::{
     connect, connect_observed, on_pool,
 };
 pub use migrations::{defer_indexes, migrate, migration_names, optimize, restore_indexes};
-pub use revision::{CatalogueState, catalogue_revision, catalogue_state, now, seconds_until};
+pub use revision::{CatalogueState, catalogue_revision, catalogue_state, catalogue_state_after, now, seconds_until};
 
 use std::time::Duration;
 

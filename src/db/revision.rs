@@ -54,6 +54,24 @@ impl CatalogueState {
 type StateRow =
     (i64, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);
 
+/// The same as [`catalogue_state`], reading only the counter's row when
+/// `known` (an earlier state) still tells the transitions: the counter has
+/// not moved and its stretch between transitions holds now.
+pub fn catalogue_state_after(
+    connection: &mut DbConnection,
+    known: Option<CatalogueState>,
+) -> QueryResult<CatalogueState> {
+    let Some(known) = known else { return catalogue_state(connection) };
+    let at = now();
+    let (revision, changed_at): (i64, NaiveDateTime) = schema::catalogue_revision::table
+        .select((schema::catalogue_revision::revision, schema::catalogue_revision::changed_at))
+        .first(connection)?;
+    if revision == known.revision && known.holds_at(at) {
+        return Ok(CatalogueState { revision, changed_at, at, ..known });
+    }
+    catalogue_state(connection)
+}
+
 /// The catalogue's counter, last change and nearest transitions, now, in
 /// one statement: four index probes besides the counter's row.
 pub fn catalogue_state(connection: &mut DbConnection) -> QueryResult<CatalogueState> {

@@ -14,7 +14,7 @@ use diesel::QueryResult;
 use tokio::sync::oneshot;
 
 use super::connection::{DbConnection, Pool, on_pool};
-use super::revision::{CatalogueState, catalogue_state};
+use super::revision::{CatalogueState, catalogue_state_after};
 
 /// What a read of the state is followed by, on the same connection: the
 /// change log read up to the revision found.
@@ -23,6 +23,9 @@ pub type Follower = Arc<dyn Fn(&mut DbConnection, i64) -> QueryResult<()> + Send
 pub struct CatalogueWatch {
     pool: Pool,
     batch: Mutex<Batch>,
+    /// The last state read: while the counter stays and no transition
+    /// comes, the next read is of the counter's row alone.
+    known: Mutex<Option<CatalogueState>>,
     follower: OnceLock<Follower>,
 }
 
@@ -36,7 +39,7 @@ struct Batch {
 
 impl CatalogueWatch {
     pub fn new(pool: Pool) -> Self {
-        Self { pool, batch: Mutex::default(), follower: OnceLock::new() }
+        Self { pool, batch: Mutex::default(), known: Mutex::default(), follower: OnceLock::new() }
     }
 
     /// The same, each read followed by `follower`.
@@ -84,8 +87,9 @@ impl CatalogueWatch {
                 std::mem::take(&mut batch.waiting)
             };
             let follower = self.follower.get().cloned();
-            let state = on_pool(&self.pool, |connection| {
-                let state = catalogue_state(connection)?;
+            let known = *self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let state = on_pool(&self.pool, move |connection| {
+                let state = catalogue_state_after(connection, known)?;
                 if let Some(follower) = follower {
                     follower(connection, state.revision)?;
                 }
@@ -93,6 +97,9 @@ impl CatalogueWatch {
             })
             .await
             .ok();
+            if state.is_some() {
+                *self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = state;
+            }
             for sender in waiting {
                 let _ = sender.send(state);
             }

@@ -27,6 +27,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, ResponseError, web};
 
+use self::represented::max_age;
 use self::response_cache::ResponseCache;
 use crate::config::HttpSettings;
 use crate::db;
@@ -44,12 +45,6 @@ pub const MAX_URI_LENGTH: usize = 16 * 1024;
 /// How long a 404 or a 410 may be cached: a draft published a moment
 /// later must not stay hidden behind it.
 const NOT_FOUND_MAX_AGE: u32 = 5;
-
-/// How long anonymous reads and redirects may be cached, from the app's
-/// settings.
-pub fn max_age(settings: Option<&web::Data<HttpSettings>>) -> u32 {
-    settings.map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age)
-}
 
 /// Marks a tiny body so that `Compress`, which runs outside this, leaves it
 /// as it is; `finish` removes the mark before the answer leaves.

@@ -10,7 +10,6 @@ use actix_web::{FromRequest, HttpRequest};
 use crate::db::DbConnection;
 use crate::domain::Reference;
 use crate::error::ApiError;
-use crate::publications::lookups;
 use crate::publications::visibility::Viewer;
 use crate::slug_history::{self, Kind};
 
@@ -75,7 +74,7 @@ impl PathRef {
                 }
                 if self.kind == Kind::Publication
                     && !viewer.access.is_editor()
-                    && let Some((slug, at)) = lookups::expired(connection, &self.reference, viewer.at)?
+                    && let Some((slug, at)) = slug_history::expired_publication(connection, &self.reference, viewer.at)?
                 {
                     let at = at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
                     return Err(ApiError::Expired(format!("the publication '{slug}' left public view at {at}")));

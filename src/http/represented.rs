@@ -59,6 +59,12 @@ pub struct Represented {
     dependencies: Dependencies,
 }
 
+/// How long anonymous reads and redirects may be cached, from the app's
+/// settings.
+pub fn max_age(settings: Option<&web::Data<HttpSettings>>) -> u32 {
+    settings.map_or(HttpSettings::DEFAULT_MAX_AGE, |settings| settings.cache_max_age)
+}
+
 /// The opaque part of an entity tag: a hash of `bytes`.
 fn digest(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(xxhash_rust::xxh3::xxh3_128(bytes).to_be_bytes())
@@ -198,7 +204,7 @@ impl Responder for Represented {
     type Body = actix_web::body::BoxBody;
 
     fn respond_to(self, request: &HttpRequest) -> HttpResponse {
-        let max_age = self.max_age(super::max_age(request.app_data::<web::Data<HttpSettings>>()));
+        let max_age = self.max_age(max_age(request.app_data::<web::Data<HttpSettings>>()));
         let read = self.status == StatusCode::OK && matches!(*request.method(), Method::GET | Method::HEAD);
         // In the last second before a transition, the whole answer rather
         // than a 304: a shared cache that revalidates gets `max-age=0` on a

@@ -8,18 +8,17 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::Access;
 use crate::cache::Maintained;
 use crate::categories::dto::CategorySummary;
 use crate::change::Touched;
 use crate::db::fragment::in_ids;
-use crate::db::schema::{categories, links, publication_categories, publication_slug_history, publications};
+use crate::db::schema::{categories, links, publication_categories, publications};
 use crate::db::{DbConnection, MultiBackend};
-use crate::domain::{Reference, Status};
+use crate::domain::Reference;
 use crate::error::{ApiError, OrNotFound};
 use crate::links::dto::LinkRel;
 
-use super::visibility::{StatusIndex, Viewer, visible, visible_among};
+use super::visibility::{Viewer, visible};
 
 /// The columns of a list item (no body).
 #[derive(Debug, Queryable, Selectable)]
@@ -85,32 +84,6 @@ pub fn find_id(connection: &mut DbConnection, reference: &Reference, viewer: &Vi
 /// The id and title of a publication that `viewer` may read, by id or slug.
 pub fn find_title(connection: &mut DbConnection, reference: &Reference, viewer: &Viewer) -> QueryResult<(i32, String)> {
     by_reference(reference, viewer).select((publications::id, publications::title)).first(connection)
-}
-
-/// The slug of the publication that `reference` (an id, a slug or a
-/// former slug) names, and when it left public view, if it is expired at
-/// `at`: what answers 410 instead of 404.
-pub fn expired(
-    connection: &mut DbConnection,
-    reference: &Reference,
-    at: NaiveDateTime,
-) -> QueryResult<Option<(String, NaiveDateTime)>> {
-    let expired = Viewer { access: Access::Editor, at };
-    let query = publications::table
-        .filter(visible_among(&expired, &[Status::Expired], StatusIndex::Usable))
-        .select((publications::slug, publications::unpublish_at.assume_not_null()))
-        .into_boxed();
-    let query = match reference {
-        Reference::Id(id) => query.filter(publications::id.eq(*id)),
-        Reference::Slug(slug) => query.filter(
-            publications::slug.eq(slug.clone()).or(publications::id.eq_any(
-                publication_slug_history::table
-                    .filter(publication_slug_history::slug.eq(slug.clone()))
-                    .select(publication_slug_history::publication_id),
-            )),
-        ),
-    };
-    query.first(connection).optional()
 }
 
 /// The bodies of publications `ids`.
