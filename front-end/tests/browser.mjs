@@ -172,8 +172,8 @@ async function visit(name, path, { width = 1280, expected = [] } = {}) {
   await write("POST", "/api/v1/publications", { title: "Étude sous embargo", status: "scheduled", published_at: "2027-01-05T09:00:00Z" });
   const { page, done } = await visit("schedule", "/");
   await page.getByRole("link", { name: "Voir les publications à paraître" }).click();
-  await page.waitForSelector("ol.releases li");
-  const items = await page.locator("ol.releases li").allInnerTexts();
+  await page.waitForSelector("ol.releases > li");
+  const items = await page.locator("ol.releases > li").allInnerTexts();
   check(items.length === 2 && !items.some((item) => item.includes("embargo")), `only announced releases: ${items.join(" | ")}`);
   check(items[0].includes("Chiffres clés") && items[0].includes("dimanche 28 mars 2027 à 01:30"), `before the change, UTC+1: ${items[0]}`);
   check(items[1].includes("Statistiques") && items[1].includes("dimanche 28 mars 2027 à 03:30"), `after the change, UTC+2: ${items[1]}`);
