@@ -180,7 +180,7 @@ impl ParameterShapes {
                 "type": "string",
                 "pattern": "^(category|year|language)(,(category|year|language))*$"
             }),
-            "published_after" | "published_before" | "updated_after" => instant,
+            "published_after" | "published_before" | "updated_after" | "after" | "before" => instant,
             _ => return None,
         })
     }
