@@ -81,6 +81,9 @@ where
     let max_age = max_age(request.app_data::<web::Data<HttpSettings>>());
     let read = matches!(*request.method(), Method::GET | Method::HEAD);
     let cache = request.app_data::<web::Data<ResponseCache>>().filter(|_| read).cloned();
+    // Before the answer is made: a transition after this may have come
+    // before the answer did.
+    let started = db::now();
     let preflight =
         request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let uri = request.uri();
@@ -127,11 +130,19 @@ where
                     | StatusCode::NOT_FOUND
                     | StatusCode::GONE
             );
-            let next = match cache.filter(|_| shareable) {
-                Some(cache) => cache.current().await.and_then(|state| state.next_transition),
+            let state = match cache.filter(|_| shareable) {
+                Some(cache) => cache.current().await,
                 None => None,
             };
-            let max_age = next.map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())));
+            let max_age = match state {
+                // A transition came while the answer was made: it may show
+                // the catalogue from before it.
+                Some(state) if state.last_transition.is_some_and(|last| last > started) => 0,
+                Some(state) => {
+                    state.next_transition.map_or(max_age, |next| max_age.min(db::seconds_until(next, db::now())))
+                }
+                None => max_age,
+            };
             let policy = match response.status() {
                 StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
                     Some(format!("public, max-age={max_age}"))
