@@ -61,6 +61,16 @@ pub enum TokenCommand {
         /// A name to tell the token by (who or what uses it).
         #[arg(long)]
         name: String,
+        /// What it may do: read (drafts, history, the trash), write
+        /// (content and restores, includes read) or admin (tokens and
+        /// purges, includes write). Repeatable: the widest one given
+        /// counts. Without it, write.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<crate::tokens::Scope>,
+        /// How long it is valid: a number of days (90d), hours (12h) or
+        /// minutes (30m). Without it, until revoked.
+        #[arg(long, value_parser = parse_duration)]
+        expires_in: Option<chrono::TimeDelta>,
     },
     /// List tokens: names, creation and last use, never secrets.
     List,
@@ -69,6 +79,22 @@ pub enum TokenCommand {
         /// The token's name.
         name: String,
     },
+}
+
+/// A duration as `90d`, `12h` or `30m`.
+pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
+    let invalid = || format!("'{text}' is not a duration such as 90d, 12h or 30m");
+    let unit = text.chars().last().ok_or_else(invalid)?;
+    let count: i64 = text[..text.len() - unit.len_utf8()].parse().map_err(|_| invalid())?;
+    if !(1..=36_500 * 24 * 60).contains(&count) {
+        return Err(invalid());
+    }
+    match unit {
+        'd' if count <= 36_500 => Ok(chrono::TimeDelta::days(count)),
+        'h' if count <= 36_500 * 24 => Ok(chrono::TimeDelta::hours(count)),
+        'm' => Ok(chrono::TimeDelta::minutes(count)),
+        _ => Err(invalid()),
+    }
 }
 
 #[derive(Clone, Debug, Args)]
@@ -87,12 +113,41 @@ pub struct DatabaseSettings {
     /// 503.
     #[arg(long, env = "PARUTION_LOCK_TIMEOUT_MS", default_value_t = 5000)]
     pub lock_timeout_ms: u64,
+    #[command(flatten)]
+    pub history: HistorySettings,
+}
+
+/// How much of the past the catalogue keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Args)]
+pub struct HistorySettings {
+    /// How many revisions of each publication are kept, the newest ones
+    /// (every revision that changed its status is kept besides).
+    #[arg(long, env = "PARUTION_REVISIONS_KEEP", default_value_t = 50,
+        value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub revisions_keep: u32,
+    /// After how many days a publication in the trash is purged, with its
+    /// history.
+    #[arg(long, env = "PARUTION_TRASH_DAYS", default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub trash_days: u32,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        Self { revisions_keep: 50, trash_days: 30 }
+    }
 }
 
 impl DatabaseSettings {
     /// The settings for `url`, with the defaults.
     pub fn new(database_url: DatabaseUrl) -> Self {
-        Self { database_url, pool_size: 10, pool_timeout: 30, lock_timeout_ms: 5000 }
+        Self {
+            database_url,
+            pool_size: 10,
+            pool_timeout: 30,
+            lock_timeout_ms: 5000,
+            history: HistorySettings::default(),
+        }
     }
 
     pub fn waits(&self) -> crate::db::Waits {

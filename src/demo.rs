@@ -11,10 +11,12 @@ use crate::categories::store::{self as category_store, CategoryValues};
 use crate::change::{self, Author, Change, Stamps};
 use crate::db::{self, DbConnection};
 use crate::domain::Status;
+use crate::error::ApiError;
+use crate::history::Reason;
 use crate::links::dto::LinkRel;
 use crate::links::store::{self as link_store, LinkValues};
-use crate::publications::lookups;
 use crate::publications::store::{self as publication_store, PublicationValues};
+use crate::publications::{history, lookups};
 use crate::search;
 
 pub const ARTICLE_SLUG: &str = "concertation-fournisseurs-ia-ayants-droit";
@@ -65,7 +67,7 @@ fn at_nine(date: (i32, u32, u32)) -> NaiveDateTime {
 /// Loads the demo content unless its article is already there, through
 /// the stores as any write. Returns whether anything was written. All of
 /// it is written, or none.
-pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
+pub fn load(connection: &mut DbConnection) -> Result<bool, ApiError> {
     let change = Change::now(Author::Command("seed-demo"));
     db::write_transaction(connection, |connection| {
         change::logged(connection, &change, |connection| {
@@ -142,6 +144,10 @@ pub fn load(connection: &mut DbConnection) -> QueryResult<bool> {
                     position: position as i32,
                 };
                 link_store::insert(connection, &change, article_id, &link, &stamps)?;
+            }
+            // Their history starts here, as if written through the API.
+            for id in [article_id, related_ids[0], related_ids[1]] {
+                history::revise(connection, &change, id, Reason::Edit)?;
             }
             Ok(true)
         })

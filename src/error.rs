@@ -62,8 +62,12 @@ pub enum ErrorCode {
     InvalidParameter,
     /// The body is not JSON, or not a JSON object (400).
     MalformedBody,
-    /// The bearer token is missing, malformed, unknown or revoked (401).
+    /// The bearer token is missing, malformed, unknown, revoked or
+    /// expired (401).
     Unauthorized,
+    /// The token is valid but its scope does not allow this request:
+    /// `WWW-Authenticate` names the scope needed (403).
+    InsufficientScope,
     /// No resource has that id or slug, or no route has that path (404).
     NotFound,
     /// The publication was public and is no longer: its `unpublish_at`
@@ -78,6 +82,9 @@ pub enum ErrorCode {
     UriTooLong,
     /// A slug is taken, or the resource is still in use (409).
     Conflict,
+    /// A restore refers to things that no longer exist (a category, a
+    /// link's target): `errors` lists each one (409).
+    MissingReferences,
     /// `If-Match` names a version that is no longer current (412).
     PreconditionFailed,
     /// The body is larger than 1 MiB (413).
@@ -107,8 +114,15 @@ pub enum ApiError {
     InvalidParameter { parameter: String, reason: &'static str, message: String },
     #[error("{0}")]
     MalformedBody(String),
+    /// No token where one is needed.
     #[error("{0}")]
     Unauthorized(String),
+    /// A token was sent and is malformed, unknown, revoked or expired.
+    #[error("{0}")]
+    InvalidToken(String),
+    /// The token's scope is narrower than the request needs.
+    #[error("this request needs a token of scope '{needed}'; this one has '{held}'")]
+    InsufficientScope { needed: &'static str, held: &'static str },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -121,6 +135,9 @@ pub enum ApiError {
     UriTooLong { length: usize, limit: usize },
     #[error("{0}")]
     Conflict(String),
+    /// What a restore refers to and no longer exists, each listed.
+    #[error("{detail}")]
+    MissingReferences { detail: String, missing: Vec<FieldError> },
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("the body is larger than {limit} bytes")]
@@ -167,7 +184,9 @@ impl ApiError {
         match self {
             Self::InvalidParameter { .. } => ErrorCode::InvalidParameter,
             Self::MalformedBody(_) => ErrorCode::MalformedBody,
-            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Unauthorized(_) | Self::InvalidToken(_) => ErrorCode::Unauthorized,
+            Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
+            Self::MissingReferences { .. } => ErrorCode::MissingReferences,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Expired(_) => ErrorCode::Expired,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
@@ -196,13 +215,17 @@ impl ApiError {
             ),
             Self::MalformedBody(detail)
             | Self::Unauthorized(detail)
+            | Self::InvalidToken(detail)
             | Self::NotFound(detail)
             | Self::Expired(detail)
             | Self::Conflict(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => (detail.clone(), Vec::new()),
             Self::Moved { detail, .. } => (detail.clone(), Vec::new()),
-            Self::PayloadTooLarge { .. } | Self::UriTooLong { .. } => (self.to_string(), Vec::new()),
+            Self::PayloadTooLarge { .. } | Self::UriTooLong { .. } | Self::InsufficientScope { .. } => {
+                (self.to_string(), Vec::new())
+            }
+            Self::MissingReferences { detail, missing } => (detail.clone(), missing.clone()),
             Self::ValidationFailed(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
                 (format!("invalid fields: {}", fields.join(", ")), errors.clone())
@@ -276,7 +299,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidParameter { .. } | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            Self::MissingReferences { .. } => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Expired(_) => StatusCode::GONE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -316,6 +341,20 @@ impl ResponseError for ApiError {
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="parution""#));
+            }
+            // RFC 6750, section 3.
+            Self::InvalidToken(detail) => {
+                let description = detail.replace(['"', '\\'], "'");
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(r#"Bearer realm="parution", error="invalid_token", error_description="{description}""#),
+                ));
+            }
+            Self::InsufficientScope { needed, .. } => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(r#"Bearer realm="parution", error="insufficient_scope", scope="{needed}""#),
+                ));
             }
             Self::Moved { location, .. } => {
                 response.insert_header((header::LOCATION, location.as_str()));
@@ -456,9 +495,9 @@ pub struct Unavailable(pub Problem);
 /// 401: no valid bearer token.
 #[derive(ToResponse)]
 #[response(
-    description = "The `Authorization: Bearer` token is missing, malformed, unknown or revoked.",
+    description = "The `Authorization: Bearer` token is missing, malformed, unknown, revoked or expired.",
     content_type = "application/problem+json",
-    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"parution\"`")),
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"parution\"`, with `error=\"invalid_token\"` when the token sent is not valid (RFC 6750).")),
     example = json!({
         "type": "about:blank",
         "title": "Unauthorized",
@@ -483,6 +522,22 @@ pub struct Unauthorized(pub Problem);
     })
 )]
 pub struct Conflict(pub Problem);
+
+/// 403: the token's scope is too narrow.
+#[derive(ToResponse)]
+#[response(
+    description = "The token is valid, but its scope does not allow this request (`read` < `write` < `admin`).",
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"parution\", error=\"insufficient_scope\", scope=\"write\"`: the scope needed (RFC 6750).")),
+    example = json!({
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "this request needs a token of scope 'write'; this one has 'read'",
+        "code": "INSUFFICIENT_SCOPE"
+    })
+)]
+pub struct Forbidden(pub Problem);
 
 /// 412: `If-Match` is stale.
 #[derive(ToResponse)]
@@ -548,7 +603,7 @@ pub struct UnsupportedMediaType(pub Problem);
 )]
 pub struct ValidationFailed(pub Problem);
 
-/// The errors every write with a body may answer: 400, 401, 413, 415, 422
+/// The errors every write with a body may answer: 400, 401, 403, 413, 415, 422
 /// and 503, as references to the shared responses above.
 pub struct BodyErrors;
 
@@ -557,6 +612,7 @@ impl IntoResponses for BodyErrors {
         [
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
+            ("403", "Forbidden"),
             ("413", "PayloadTooLarge"),
             ("415", "UnsupportedMediaType"),
             ("422", "ValidationFailed"),

@@ -36,14 +36,22 @@ fn token(command: TokenCommand, database: &parution::config::DatabaseSettings) -
     let pool = startup::prepare(database, Demo::IntoNewSqlite)?;
     let connection = &mut pool.get().map_err(|error| error.to_string())?;
     match command {
-        TokenCommand::Create { name } => {
+        TokenCommand::Create { name, scopes, expires_in } => {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > 100 {
                 return Err("a token's name has 1 to 100 characters".into());
             }
-            match tokens::create(connection, name).map_err(|error| error.to_string())? {
-                Some(secret) => {
-                    eprintln!("Token '{name}' created. Keep it now: it will not be shown again.");
+            // Scopes are ranked: the widest given counts.
+            let scope = scopes.into_iter().max().unwrap_or(tokens::Scope::Write);
+            let expires_at = expires_in.map(|duration| parution::db::now() + duration);
+            match tokens::create(connection, name, scope, expires_at).map_err(|error| error.to_string())? {
+                Some((_, secret)) => {
+                    let until = expires_at
+                        .map(|at| format!(", valid until {} UTC", at.format("%Y-%m-%d %H:%M")))
+                        .unwrap_or_default();
+                    eprintln!(
+                        "Token '{name}' created (scope {scope}{until}). Keep it now: it will not be shown again."
+                    );
                     println!("{secret}");
                     Ok(())
                 }
@@ -52,16 +60,24 @@ fn token(command: TokenCommand, database: &parution::config::DatabaseSettings) -
         }
         TokenCommand::List => {
             let rows = tokens::list(connection).map_err(|error| error.to_string())?;
-            println!("{:<30} {:<20} {:<20} STATUS", "NAME", "CREATED", "LAST USED");
+            println!("{:<30} {:<6} {:<20} {:<20} STATUS", "NAME", "SCOPE", "CREATED", "LAST USED");
             let time = |at: Option<chrono::NaiveDateTime>| {
                 at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())
             };
             for row in rows {
-                let status = match row.revoked_at {
-                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
-                    None => "active".into(),
+                let status = match (row.revoked_at, row.expires_at) {
+                    (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    (None, Some(at)) if at <= parution::db::now() => format!("expired {}", at.format("%Y-%m-%d %H:%M")),
+                    (None, Some(at)) => format!("active until {}", at.format("%Y-%m-%d %H:%M")),
+                    (None, None) => "active".into(),
                 };
-                println!("{:<30} {:<20} {:<20} {status}", row.name, time(Some(row.created_at)), time(row.last_used_at));
+                println!(
+                    "{:<30} {:<6} {:<20} {:<20} {status}",
+                    row.name,
+                    row.scope,
+                    time(Some(row.created_at)),
+                    time(row.last_used_at)
+                );
             }
             Ok(())
         }

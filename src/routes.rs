@@ -5,7 +5,7 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{categories, feeds, links, operations, publications, schedule};
+use crate::{categories, feeds, links, operations, publications, revisions, schedule, tokens, trash};
 
 /// Registers every documented route. The OpenAPI document is collected from
 /// exactly these registrations.
@@ -17,7 +17,10 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(links::configure)
                 .configure(categories::configure)
                 .configure(feeds::configure)
-                .configure(schedule::configure),
+                .configure(schedule::configure)
+                .configure(revisions::configure)
+                .configure(trash::configure)
+                .configure(tokens::configure),
         )
         .configure(operations::configure);
 }

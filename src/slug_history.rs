@@ -77,6 +77,12 @@ pub fn publications_taken(connection: &mut DbConnection, slugs: &[&str]) -> Quer
     Ok(())
 }
 
+/// Whether `slug` is a former slug of some publication.
+pub fn is_former_publication_slug(connection: &mut DbConnection, slug: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(publication_slug_history::table.filter(publication_slug_history::slug.eq(slug))))
+        .get_result(connection)
+}
+
 /// Forgets `slug` as a former slug: a live item has it now.
 pub fn taken(connection: &mut DbConnection, kind: Kind, slug: &str) -> QueryResult<()> {
     match kind {

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::change::feed::{self, Feed};
-use crate::config::{DatabaseSettings, HttpSettings, ServeSettings};
+use crate::config::{DatabaseSettings, HistorySettings, HttpSettings, ServeSettings};
 use crate::db::replica::Replica;
 use crate::db::{self, Backend, DatabaseUrl, Pool};
 use crate::error::ApiError;
@@ -26,7 +26,7 @@ use crate::http::response_cache::ResponseCache;
 use crate::metrics::{self, Metrics};
 use crate::operations::Draining;
 use crate::query::NoQuery;
-use crate::{demo, http, openapi, routes, schedule};
+use crate::{demo, http, openapi, routes, schedule, trash};
 
 /// When to load the demo content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,6 +156,8 @@ pub struct Shared {
     known: web::Data<KnownPaths>,
     served: web::Data<ServedDocument>,
     draining: web::Data<Draining>,
+    /// How the history of writes is kept.
+    history: web::Data<HistorySettings>,
     /// The change log as this process follows it, for its caches.
     feed: Arc<Feed>,
 }
@@ -175,6 +177,7 @@ impl Shared {
             known: web::Data::new(KnownPaths::new(document)),
             served: web::Data::new(ServedDocument::new(document)),
             draining: web::Data::new(Draining::default()),
+            history: web::Data::new(HistorySettings::default()),
             feed,
         }
     }
@@ -183,6 +186,12 @@ impl Shared {
     /// rate limiter stay shared).
     pub fn with_http(mut self, http: HttpSettings) -> Self {
         self.http = web::Data::new(http);
+        self
+    }
+
+    /// The same, keeping the history of writes as `history` says.
+    pub fn with_history(mut self, history: HistorySettings) -> Self {
+        self.history = web::Data::new(history);
         self
     }
 
@@ -233,6 +242,7 @@ pub fn app(
         .app_data(shared.metrics)
         .app_data(shared.known)
         .app_data(shared.draining)
+        .app_data(shared.history)
         .app_data(
             web::PathConfig::default().error_handler(|_, request| {
                 ApiError::NotFound(format!("no route has the path {}", request.path())).into()
@@ -301,7 +311,9 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
     actix_web::rt::spawn(schedule::transitions::run(pool.clone(), process_name()));
-    let mut shared = Shared::new(pool, &openapi::document(), settings.http.clone());
+    actix_web::rt::spawn(trash::purger::run(pool.clone(), settings.database.history));
+    let mut shared =
+        Shared::new(pool, &openapi::document(), settings.http.clone()).with_history(settings.database.history);
     if let Some(url) = &settings.read_database_url {
         let database = &settings.database;
         if url.backend() != database.database_url.backend() {

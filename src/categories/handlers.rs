@@ -16,7 +16,7 @@ use crate::change::Dependencies;
 use crate::db::{self, CatalogueState, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, BodyErrors, Conflict, NotFound, PreconditionFailed, Unauthorized, Unavailable,
+    ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
@@ -63,7 +63,7 @@ impl FromRequest for CategoryListQuery {
 #[utoipa::path(
     tag = "categories",
     params(CategoryListQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "All categories.", body = Categories),
         (status = 400, response = BadRequest),
@@ -96,7 +96,7 @@ pub async fn list_categories(
     tag = "categories",
     params(("ref" = String, Path, description = "The category's id or slug.",
         example = "veille-industrie-phonographique")),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The category.", body = CategoryDetail,
             headers(("ETag" = String, description = "The category's version, for `If-Match`."))),
@@ -181,7 +181,7 @@ fn detail(
 #[utoipa::path(
     tag = "categories",
     request_body(content = CategoryInput, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 201, description = "The category was created.", body = CategoryDetail,
@@ -221,7 +221,7 @@ pub async fn create_category(
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
     ),
     request_body(content = CategoryInput, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 200, description = "The category as replaced.", body = CategoryDetail,
@@ -267,7 +267,7 @@ pub async fn replace_category(
         (CategoryPatch = "application/merge-patch+json"),
         (CategoryPatch = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 200, description = "The category as patched.", body = CategoryDetail,
@@ -308,11 +308,12 @@ pub async fn patch_category(
         ("ref" = String, Path, description = "The category's id or slug."),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on; a stale one is a 412."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         (status = 204, description = "The category was deleted."),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
@@ -347,7 +348,7 @@ pub async fn delete_category(
         ("ref" = String, Path, description = "The category's id or slug.", example = "etudes-publications"),
         PublicationListQuery,
     ),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "One page of publications.", body = PublicationPage,
             headers(

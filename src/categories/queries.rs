@@ -183,3 +183,8 @@ pub fn filed_publications(connection: &mut DbConnection, id: i32, sample: i64) -
         .load(connection)?;
     Ok((count, slugs))
 }
+
+/// Which of category ids `ids` exist.
+pub fn existing(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<i32>> {
+    categories::table.filter(in_ids(categories::id, ids)).select(categories::id).load(connection)
+}

@@ -23,6 +23,9 @@ use crate::db::{self, DbConnection};
 pub use dependencies::{Dependencies, ListScope, Order};
 pub use touched::{Seen, Terms, Touched, changed_terms};
 
+/// How many revisions of a publication are kept unless configured.
+pub const DEFAULT_KEEP: u32 = 50;
+
 /// Who makes a change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Author {
@@ -30,6 +33,16 @@ pub enum Author {
     Token { id: i32, name: String },
     /// A command of the `parution` binary: `import`, `seed-demo`.
     Command(&'static str),
+}
+
+impl Author {
+    /// The name a revision records: the token's, or the command's.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Token { name, .. } => name.clone(),
+            Self::Command(command) => format!("parution {command}"),
+        }
+    }
 }
 
 impl fmt::Display for Author {
@@ -50,13 +63,21 @@ pub struct Change {
     pub at: NaiveDateTime,
     /// A bulk load records what it touched as a whole, not row by row.
     bulk: bool,
+    /// How many revisions of a publication its history keeps (besides
+    /// those that changed its status).
+    pub keep: u32,
     touched: RefCell<Vec<Touched>>,
 }
 
 impl Change {
     /// A change by `author`, now.
     pub fn now(author: Author) -> Self {
-        Self { author, at: db::now(), bulk: false, touched: RefCell::default() }
+        Self { author, at: db::now(), bulk: false, keep: DEFAULT_KEEP, touched: RefCell::default() }
+    }
+
+    /// The same change, keeping `keep` revisions of each publication.
+    pub fn keeping(self, keep: u32) -> Self {
+        Self { keep: keep.max(1), ..self }
     }
 
     /// A bulk change by `author`, now: its rows are not recorded one by

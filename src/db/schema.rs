@@ -84,6 +84,42 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        /// `read`, `write` or `admin`.
+        scope -> Text,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    publication_revisions (publication_id, number) {
+        publication_id -> Integer,
+        number -> Integer,
+        created_at -> Timestamp,
+        author -> Text,
+        reason -> Text,
+        /// A JSON array of field names.
+        changed -> Text,
+        status_changed -> Bool,
+        version -> Integer,
+        restored_from -> Nullable<Integer>,
+        /// `snapshot` is the merge patch from the next revision's snapshot.
+        patched -> Bool,
+        snapshot -> Text,
+    }
+}
+
+diesel::table! {
+    trash (publication_id) {
+        publication_id -> Integer,
+        slug -> Text,
+        title -> Text,
+        trashed_at -> Timestamp,
+        trashed_by -> Text,
+        revision -> Integer,
+        /// A JSON array of link rows.
+        incoming -> Text,
+        /// A JSON array of slugs.
+        former_slugs -> Text,
     }
 }
 

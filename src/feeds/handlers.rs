@@ -181,7 +181,7 @@ const FEED_TITLE: &str = "Publications";
 #[utoipa::path(
     tag = "feeds",
     params(FeedQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "An Atom 1.0 feed.", content_type = "application/atom+xml", body = String),
         (status = 304, response = NotModified),
@@ -260,7 +260,7 @@ pub async fn atom_feed(
 #[utoipa::path(
     tag = "feeds",
     params(FeedQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "A JSON Feed 1.1.", content_type = "application/feed+json", body = JsonFeed),
         (status = 304, response = NotModified),

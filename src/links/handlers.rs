@@ -9,7 +9,8 @@ use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, BodyErrors, Gone, NotFound, OrNotFound, PreconditionFailed, Unauthorized, Unavailable,
+    ApiError, BadRequest, BodyErrors, Forbidden, Gone, NotFound, OrNotFound, PreconditionFailed, Unauthorized,
+    Unavailable,
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
@@ -30,7 +31,7 @@ use super::{queries, writes};
     tag = "links",
     params(("ref" = String, Path, description = "The publication's id or slug.",
         example = "concertation-fournisseurs-ia-ayants-droit")),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The publication's links.", body = Links),
         (status = 400, response = BadRequest),
@@ -87,7 +88,7 @@ fn find(connection: &mut DbConnection, publication_id: i32, id: i32, viewer: &Vi
         ("ref" = String, Path, description = "The publication's id or slug.", example = "concertation-fournisseurs-ia-ayants-droit"),
         ("link_id" = i32, Path, description = "The link's id."),
     ),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The link.", body = Link,
             headers(("ETag" = String, description = "The link's version, for `If-Match`."))),
@@ -134,7 +135,7 @@ pub async fn get_publication_link(
     tag = "links",
     params(("ref" = String, Path, description = "The publication's id or slug.")),
     request_body(content = LinkInput, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 201, description = "The link was added.", body = Link,
@@ -183,7 +184,7 @@ pub async fn create_publication_link(
         (LinkPatch = "application/merge-patch+json"),
         (LinkPatch = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 200, description = "The link as patched.", body = Link,
@@ -225,11 +226,12 @@ pub async fn patch_publication_link(
         ("link_id" = i32, Path, description = "The link's id."),
         ("If-Match" = Option<String>, Header, description = "The link's `ETag` the deletion is based on; a stale one is a 412."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         (status = 204, description = "The link was deleted."),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
         (status = 503, response = Unavailable),

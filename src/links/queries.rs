@@ -12,7 +12,7 @@ use crate::publications::visibility::{Viewer, visible};
 
 use super::dto::{Link, LinkRel, PublicationRef};
 
-#[derive(Clone, Debug, Queryable, Selectable)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = links)]
 pub struct LinkRow {
     pub id: i32,
@@ -49,6 +49,30 @@ pub fn shown(
         .load(connection)?;
     let targets = rows.iter().filter_map(|row| row.target_id).collect();
     Ok((with_targets(connection, rows, viewer)?, targets))
+}
+
+/// Every link of a publication, as rows, ordered by position.
+pub fn rows_of(connection: &mut DbConnection, publication_id: i32) -> QueryResult<Vec<LinkRow>> {
+    links::table
+        .filter(links::publication_id.eq(publication_id))
+        .order((links::position, links::id))
+        .select(LinkRow::as_select())
+        .load(connection)
+}
+
+/// The links that other publications have to publication `target_id`,
+/// each with the publication it belongs to.
+pub fn to_target(connection: &mut DbConnection, target_id: i32) -> QueryResult<Vec<(i32, LinkRow)>> {
+    links::table
+        .filter(links::target_id.eq(target_id))
+        .order(links::id)
+        .select((links::publication_id, LinkRow::as_select()))
+        .load(connection)
+}
+
+/// Which of link ids `ids` exist.
+pub fn existing(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<i32>> {
+    links::table.filter(in_ids(links::id, ids)).select(links::id).load(connection)
 }
 
 /// One link of a publication, as its row.

@@ -70,6 +70,23 @@ pub fn insert(
     Ok(id)
 }
 
+/// Adds link `id` to publication `publication_id` again, as a restore
+/// brings it back: the id it had (ids are never given twice).
+pub fn reinsert(
+    connection: &mut DbConnection,
+    change: &Change,
+    publication_id: i32,
+    id: i32,
+    values: &LinkValues,
+    stamps: &Stamps,
+) -> QueryResult<()> {
+    diesel::insert_into(links::table)
+        .values((links::id.eq(id), links::publication_id.eq(publication_id), columns(values, stamps)))
+        .execute(connection)?;
+    linked(change, [values.target_id]);
+    Ok(())
+}
+
 /// Records that the publications `targets` gained or lost a link to them.
 fn linked(change: &Change, targets: impl IntoIterator<Item = Option<i32>>) {
     for id in targets.into_iter().flatten() {

@@ -11,7 +11,7 @@ use crate::domain::Reference;
 use crate::error::{ApiError, FieldError, OrNotFound};
 use crate::preconditions::IfMatch;
 use crate::publications::visibility::Viewer;
-use crate::publications::{lookups, store as publication_store};
+use crate::publications::{lookups, writes as publication_writes};
 
 use super::input::LinkInput;
 use super::queries::{self, LinkRow};
@@ -41,7 +41,7 @@ pub fn create(
     let publication_id = self::publication(connection, publication)?;
     let values = values(connection, publication_id, input)?;
     let id = store::insert(connection, change, publication_id, &values, &Stamps::new(change))?;
-    publication_store::touch(connection, publication_id, change)?;
+    publication_writes::links_changed(connection, change, publication_id)?;
     Ok((publication_id, id))
 }
 
@@ -63,7 +63,7 @@ pub fn patch(
     if !store::update(connection, change, id, current.version, &values, &stamps)? {
         return Err(stale());
     }
-    publication_store::touch(connection, publication_id, change)?;
+    publication_writes::links_changed(connection, change, publication_id)?;
     Ok(publication_id)
 }
 
@@ -81,7 +81,7 @@ pub fn delete(
     if !store::delete(connection, change, id, current.version)? {
         return Err(stale());
     }
-    Ok(publication_store::touch(connection, publication_id, change)?)
+    publication_writes::links_changed(connection, change, publication_id)
 }
 
 /// Resolves the target and fills the defaults: the target's title, the

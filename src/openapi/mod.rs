@@ -15,7 +15,7 @@ use utoipa_actix_web::AppExt;
 use self::schema::schema_from_json;
 
 use crate::error::{
-    BadRequest, Conflict, ErrorCode, FieldError, Gone, Moved, NotFound, NotModified, PayloadTooLarge,
+    BadRequest, Conflict, ErrorCode, FieldError, Forbidden, Gone, Moved, NotFound, NotModified, PayloadTooLarge,
     PreconditionFailed, Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong,
     ValidationFailed,
 };
@@ -35,6 +35,9 @@ use crate::error::{
         (name = "links", description = "The related links of a publication."),
         (name = "feeds", description = "The newest publications for feed readers: Atom 1.0 and JSON Feed 1.1."),
         (name = "schedule", description = "The release calendar: coming publications that editors chose to announce, in JSON and iCalendar."),
+        (name = "revisions", description = "The history of each publication: who changed what and when, what differs from now, and restoring a revision whole."),
+        (name = "trash", description = "Deleted publications, kept for `PARUTION_TRASH_DAYS` days: putting one back, or purging it."),
+        (name = "tokens", description = "API tokens and their scopes, managed by an `admin` token."),
         (name = "operations", description = "Probes for orchestrators and load balancers."),
     ),
     components(
@@ -49,6 +52,7 @@ use crate::error::{
             NotFound,
             Gone,
             Conflict,
+            Forbidden,
             PreconditionFailed,
             PayloadTooLarge,
             UnsupportedMediaType,
@@ -67,7 +71,13 @@ impl Modify for BearerToken {
     fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
         let scheme = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
-            .description(Some("An API token made by `parution token create --name NAME`."))
+            .description(Some(
+                "An API token, made by `parution token create --name NAME --scope SCOPE` or `POST /api/v1/tokens`. \
+                 Its scope is `read` (drafts, scheduled items, revisions, the trash), `write` (content writes and \
+                 restores, and `read`) or `admin` (tokens and purges, and `write`). Each operation's security \
+                 requirement and its `x-required-scope` name the narrowest scope it needs; a token of a narrower \
+                 one is a 403 `INSUFFICIENT_SCOPE`.",
+            ))
             .build();
         document.components.get_or_insert_default().add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
@@ -147,6 +157,51 @@ impl Modify for HttpBehaviour {
     }
 }
 
+/// The scope each operation needs, where every client and reader sees it:
+/// an `x-required-scope` extension, and a sentence in its description.
+/// Operations that any reader may call but that show more to a token
+/// holder say so.
+struct Scopes;
+
+impl Modify for Scopes {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        for item in document.paths.paths.values_mut() {
+            let operations =
+                [item.get.as_mut(), item.put.as_mut(), item.post.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
+            for operation in operations.into_iter().flatten() {
+                let Some(requirements) = &operation.security else { continue };
+                let requirements = serde_json::to_value(requirements).unwrap_or_default();
+                let Some(requirements) = requirements.as_array() else { continue };
+                let optional =
+                    requirements.iter().any(|requirement| requirement.as_object().is_some_and(|r| r.is_empty()));
+                let scope = requirements
+                    .iter()
+                    .filter_map(|requirement| {
+                        requirement.get("bearer")?.as_array()?.first()?.as_str().map(str::to_owned)
+                    })
+                    .next();
+                let Some(scope) = scope else { continue };
+                let sentence = if optional {
+                    format!(
+                        "Open to all; a token (any scope, `{scope}` at least) also shows drafts, scheduled and expired publications."
+                    )
+                } else {
+                    format!("Needs a token of scope `{scope}` (or wider).")
+                };
+                let description = operation.description.get_or_insert_default();
+                if !description.is_empty() {
+                    description.push_str("\n\n");
+                }
+                description.push_str(&sentence);
+                operation.extensions.get_or_insert_default().insert(
+                    "x-required-scope".into(),
+                    serde_json::Value::String(if optional { "none".into() } else { scope }),
+                );
+            }
+        }
+    }
+}
+
 /// The shapes of parameters that mean the same everywhere, from the
 /// patterns the server checks them with.
 struct ParameterShapes;
@@ -211,6 +266,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     // After the routes: these apply to their operations.
     HttpBehaviour.modify(&mut document);
     ParameterShapes.modify(&mut document);
+    Scopes.modify(&mut document);
     document
 }
 

@@ -8,11 +8,10 @@ use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
 use crate::categories::queries as category_queries;
 use crate::change::Dependencies;
-use crate::db::{self, DbConnection, Pool};
-use crate::domain::Reference;
+use crate::db::{self, Pool};
 use crate::error::{
-    ApiError, BadRequest, BodyErrors, Conflict, Gone, NotFound, OrNotFound, PreconditionFailed, Unauthorized,
-    Unavailable,
+    ApiError, BadRequest, BodyErrors, Conflict, Forbidden, Gone, NotFound, OrNotFound, PreconditionFailed,
+    Unauthorized, Unavailable,
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
@@ -24,7 +23,7 @@ use super::dto::{Publication, PublicationPage, PublicationSummaries, Publication
 use super::input::{PublicationInput, PublicationPatch};
 use super::list_query::PublicationListQuery;
 use super::visibility::Viewer;
-use super::{listing, lookups, writes};
+use super::{history, listing, lookups, writes};
 
 /// List and search publications
 ///
@@ -36,7 +35,7 @@ use super::{listing, lookups, writes};
 #[utoipa::path(
     tag = "publications",
     params(PublicationListQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "One page of publications.", body = PublicationPage,
             headers(
@@ -76,7 +75,7 @@ pub async fn list_publications(
     tag = "publications",
     params(("ref" = String, Path, description = "The publication's id or slug.",
         example = "concertation-fournisseurs-ia-ayants-droit")),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The publication.", body = Publication,
             headers(("ETag" = String, description = "The publication's version, for `If-Match`."))),
@@ -117,14 +116,6 @@ fn written(publication: &Publication, status: StatusCode) -> Result<Represented,
     Ok(Represented::json(publication, Access::Editor)?.at_version(publication.summary.version).with_status(status))
 }
 
-/// A publication as the API shows it to a token holder.
-fn detail(connection: &mut DbConnection, id: i32) -> Result<Publication, ApiError> {
-    let record = writes::current(connection, &Reference::Id(id))?;
-    let viewer = Viewer::editor();
-    let links = link_queries::of_publication(connection, id, &viewer)?;
-    Ok(Publication::new(record, links, viewer.at))
-}
-
 /// Create a publication
 ///
 /// The body is a JSON object of which only `title` is required. The answer
@@ -132,7 +123,7 @@ fn detail(connection: &mut DbConnection, id: i32) -> Result<Publication, ApiErro
 #[utoipa::path(
     tag = "publications",
     request_body(content = PublicationInput, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 201, description = "The publication was created.", body = Publication,
@@ -151,12 +142,8 @@ pub async fn create_publication(
     _: NoQuery,
 ) -> Result<Represented, ApiError> {
     let input = PublicationInput::from_json(body.0)?;
-    let publication = editor
-        .write(&pool, move |connection, change| {
-            let id = writes::create(connection, change, input.clone())?;
-            detail(connection, id)
-        })
-        .await?;
+    let publication =
+        editor.write(&pool, move |connection, change| writes::create(connection, change, input.clone())).await?;
     let id = publication.summary.id;
     Ok(written(&publication, StatusCode::CREATED)?.with_header(header::LOCATION, format!("/api/v1/publications/{id}")))
 }
@@ -173,7 +160,7 @@ pub async fn create_publication(
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; a stale one is a 412."),
     ),
     request_body(content = PublicationInput, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 200, description = "The publication as replaced.", body = Publication,
@@ -195,10 +182,9 @@ pub async fn replace_publication(
     let input = PublicationInput::from_json(body.0)?;
     let publication = editor
         .write(&pool, move |connection, change| {
-            let id = target.resolve(connection, &Viewer::editor(), |connection, reference| {
+            target.resolve(connection, &Viewer::editor(), |connection, reference| {
                 writes::replace(connection, change, reference, &if_match, input.clone())
-            })?;
-            detail(connection, id)
+            })
         })
         .await?;
     written(&publication, StatusCode::OK)
@@ -219,7 +205,7 @@ pub async fn replace_publication(
         (PublicationPatch = "application/merge-patch+json"),
         (PublicationPatch = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
         BodyErrors,
         (status = 200, description = "The publication as patched.", body = Publication,
@@ -240,30 +226,34 @@ pub async fn patch_publication(
 ) -> Result<Represented, ApiError> {
     let publication = editor
         .write(&pool, move |connection, change| {
-            let id = target.resolve(connection, &Viewer::editor(), |connection, reference| {
+            target.resolve(connection, &Viewer::editor(), |connection, reference| {
                 writes::patch(connection, change, reference, &if_match, body.clone())
-            })?;
-            detail(connection, id)
+            })
         })
         .await?;
     written(&publication, StatusCode::OK)
 }
 
-/// Delete a publication
+/// Move a publication to the trash
 ///
-/// Deletes the publication, its own links, and the links of other
-/// publications to it. Honours `If-Match`.
+/// The publication leaves every surface, public or not (lists, search,
+/// feeds, related publications, counts, the links of other publications
+/// to it), except the trash (`GET /api/v1/trash`), for
+/// `PARUTION_TRASH_DAYS` days (30 by default); it keeps its history, its
+/// links and the links to it, and `POST /api/v1/trash/{id}/restore` puts
+/// it all back. Its slug is free meanwhile. Honours `If-Match`.
 #[utoipa::path(
     tag = "publications",
     params(
         ("ref" = String, Path, description = "The publication's id or slug."),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on; a stale one is a 412."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["write"])),
     responses(
-        (status = 204, description = "The publication was deleted."),
+        (status = 204, description = "The publication is in the trash."),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
         (status = 503, response = Unavailable),
@@ -280,7 +270,7 @@ pub async fn delete_publication(
     editor
         .write(&pool, move |connection, change| {
             target.resolve(connection, &Viewer::editor(), |connection, reference| {
-                writes::delete(connection, change, reference, &if_match)
+                history::trash(connection, change, reference, &if_match)
             })
         })
         .await?;
@@ -295,7 +285,7 @@ pub async fn delete_publication(
     tag = "publications",
     params(("ref" = String, Path, description = "The publication's id or slug.",
         example = "concertation-fournisseurs-ia-ayants-droit")),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The related publications.", body = PublicationSummaries),
         (status = 400, response = BadRequest),

@@ -86,6 +86,11 @@ pub fn find_title(connection: &mut DbConnection, reference: &Reference, viewer: 
     by_reference(reference, viewer).select((publications::id, publications::title)).first(connection)
 }
 
+/// Which of publication ids `ids` exist, whoever may see them.
+pub fn existing(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<i32>> {
+    publications::table.filter(in_ids(publications::id, ids)).select(publications::id).load(connection)
+}
+
 /// The bodies of publications `ids`.
 pub fn bodies(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
     Ok(publications::table

@@ -14,6 +14,7 @@ pub mod cursor;
 pub mod dto;
 pub mod facets;
 pub mod handlers;
+pub mod history;
 pub mod input;
 pub mod list;
 pub mod list_query;

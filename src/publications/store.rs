@@ -95,6 +95,36 @@ pub fn insert(
         .values(columns(values, stamps))
         .returning(publications::id)
         .get_result(connection)?;
+    written(connection, change, id, values, document, stamps)?;
+    Ok(id)
+}
+
+/// Inserts publication `id` again, as it comes back from the trash: the
+/// id it had (ids are never given twice, so it is free).
+pub fn reinsert(
+    connection: &mut DbConnection,
+    change: &Change,
+    id: i32,
+    values: &PublicationValues,
+    document: &Document,
+    stamps: &Stamps,
+) -> QueryResult<()> {
+    diesel::insert_into(publications::table)
+        .values(Copied { id, columns: columns(values, stamps) })
+        .execute(connection)?;
+    written(connection, change, id, values, document, stamps)
+}
+
+/// What follows the insertion of row `id`: its filing, its schedule, its
+/// index entry, the change log.
+fn written(
+    connection: &mut DbConnection,
+    change: &Change,
+    id: i32,
+    values: &PublicationValues,
+    document: &Document,
+    stamps: &Stamps,
+) -> QueryResult<()> {
     file(connection, id, &values.category_ids)?;
     schedule(connection, id, values, change.at)?;
     // Ids are never reused: there is no entry to replace.
@@ -103,7 +133,7 @@ pub fn insert(
         let after = Some(Box::new(seen(values, document, stamps, change.at)));
         Touched::Publication { id, before: None, after, terms_changed: Vec::new() }
     });
-    Ok(id)
+    Ok(())
 }
 
 /// Writes `values` over publication `id`, refiles and reindexes it. With

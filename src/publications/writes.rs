@@ -14,6 +14,10 @@ use crate::error::{ApiError, FieldError, OrNotFound};
 use crate::preconditions::IfMatch;
 use crate::slug_history::{self, Kind};
 
+use crate::history::Reason;
+
+use super::dto::Publication;
+use super::history;
 use super::input::PublicationInput;
 use super::lookups::{self, PublicationRecord};
 use super::store::{self, PublicationValues};
@@ -24,36 +28,40 @@ pub fn current(connection: &mut DbConnection, reference: &Reference) -> Result<P
     lookups::find(connection, reference, &Viewer::editor()).or_not_found(|| ApiError::no_such("publication", reference))
 }
 
-/// Creates a publication; returns its id.
-pub fn create(connection: &mut DbConnection, change: &Change, input: PublicationInput) -> Result<i32, ApiError> {
+/// Creates a publication; returns it, as its first revision records it.
+pub fn create(
+    connection: &mut DbConnection,
+    change: &Change,
+    input: PublicationInput,
+) -> Result<Publication, ApiError> {
     let values = values(connection, change, input, None)?;
     let id = store::insert(connection, change, &values, &values.document(), &Stamps::new(change))?;
     slug_history::taken(connection, Kind::Publication, &values.slug)?;
-    Ok(id)
+    Ok(history::revise(connection, change, id, Reason::Edit)?.0)
 }
 
-/// Replaces a publication as a whole; returns its id.
+/// Replaces a publication as a whole; returns it as it now is.
 pub fn replace(
     connection: &mut DbConnection,
     change: &Change,
     reference: &Reference,
     if_match: &IfMatch,
     input: PublicationInput,
-) -> Result<i32, ApiError> {
+) -> Result<Publication, ApiError> {
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
     let values = values(connection, change, input, Some(&current))?;
     update(connection, change, &current, &values)
 }
 
-/// Applies a JSON Merge Patch to a publication; returns its id.
+/// Applies a JSON Merge Patch to a publication; returns it as it now is.
 pub fn patch(
     connection: &mut DbConnection,
     change: &Change,
     reference: &Reference,
     if_match: &IfMatch,
     patch: MergePatch,
-) -> Result<i32, ApiError> {
+) -> Result<Publication, ApiError> {
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
     let input = PublicationInput::patched(&current, patch)?;
@@ -61,17 +69,12 @@ pub fn patch(
     update(connection, change, &current, &values)
 }
 
-/// Deletes a publication, its links and the links to it; returns its id.
-pub fn delete(
-    connection: &mut DbConnection,
-    change: &Change,
-    reference: &Reference,
-    if_match: &IfMatch,
-) -> Result<i32, ApiError> {
-    let current = current(connection, reference)?;
-    if_match.check(current.row.version)?;
-    let id = current.row.id;
-    if store::delete(connection, change, id, current.row.version)? { Ok(id) } else { Err(stale()) }
+/// Records that the links of publication `id` changed (by `change`): its
+/// version goes up, and its history records the change.
+pub fn links_changed(connection: &mut DbConnection, change: &Change, id: i32) -> Result<(), ApiError> {
+    store::touch(connection, id, change)?;
+    history::revise(connection, change, id, Reason::Edit)?;
+    Ok(())
 }
 
 fn update(
@@ -79,18 +82,18 @@ fn update(
     change: &Change,
     current: &PublicationRecord,
     values: &PublicationValues,
-) -> Result<i32, ApiError> {
+) -> Result<Publication, ApiError> {
     let row = &current.row;
     let stamps = Stamps::next(row.created_at, row.version, change);
     if !store::update(connection, change, row.id, Some(row.version), values, &values.document(), &stamps)? {
         return Err(stale());
     }
     slug_history::moved(connection, Kind::Publication, row.id, &row.slug, &values.slug)?;
-    Ok(row.id)
+    Ok(history::revise(connection, change, row.id, Reason::Edit)?.0)
 }
 
 /// Another writer changed the publication between our read and our write.
-fn stale() -> ApiError {
+pub(super) fn stale() -> ApiError {
     ApiError::PreconditionFailed("the publication changed while this request was applied; fetch it again".into())
 }
 

@@ -152,7 +152,7 @@ pub struct ReleasePage {
 #[utoipa::path(
     tag = "schedule",
     params(ScheduleQuery, SchedulePage),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "One page of coming releases.", body = ReleasePage,
             headers(
@@ -200,7 +200,7 @@ pub async fn schedule(
 #[utoipa::path(
     tag = "schedule",
     params(ScheduleQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "An iCalendar file.", content_type = "text/calendar", body = String),
         (status = 304, response = NotModified),

@@ -245,8 +245,18 @@ impl TestApp {
 
     /// A new API token, as `parution token create` makes it.
     pub fn token(&self) -> String {
+        self.token_of(parution::tokens::Scope::Admin)
+    }
+
+    /// A new token of `scope`.
+    pub fn token_of(&self, scope: parution::tokens::Scope) -> String {
+        self.token_until(scope, None)
+    }
+
+    /// A new token of `scope`, valid until `expires_at`.
+    pub fn token_until(&self, scope: parution::tokens::Scope, expires_at: Option<NaiveDateTime>) -> String {
         let name = format!("test-{}", DATABASES.fetch_add(1, Ordering::SeqCst));
-        parution::tokens::create(&mut self.connection(), &name).unwrap().expect("a new token name")
+        parution::tokens::create(&mut self.connection(), &name, scope, expires_at).unwrap().expect("a new token name").1
     }
 
     /// A request with a JSON body and a bearer token.

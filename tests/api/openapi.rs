@@ -41,14 +41,34 @@ fn every_operation_is_fully_documented() {
             assert!(responses.keys().any(|status| status.starts_with('2')), "{name} documents its success");
             assert!(responses.contains_key("400"), "{name} documents bad parameters");
             let writes = matches!(method.as_str(), "post" | "put" | "patch" | "delete");
-            if writes {
-                assert_eq!(operation["security"], serde_json::json!([{"bearer": []}]), "{name} needs a token");
+            let security = operation["security"].as_array().cloned().unwrap_or_default();
+            let scopes: Vec<&str> = security
+                .iter()
+                .filter_map(|requirement| requirement["bearer"].as_array())
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let open = security.iter().any(|requirement| requirement == &serde_json::json!({}));
+            assert!(
+                scopes.len() <= 1 && scopes.iter().all(|scope| ["read", "write", "admin"].contains(scope)),
+                "{name} names one scope: {security:?}"
+            );
+            if !security.is_empty() && !open {
+                assert_eq!(scopes.len(), 1, "{name} names the scope it needs");
                 assert!(responses.contains_key("401"), "{name} documents a missing token");
+                assert!(responses.contains_key("403"), "{name} documents a token of too narrow a scope");
+                assert_eq!(operation["x-required-scope"], scopes[0], "{name} states its scope");
             }
-            if matches!(method.as_str(), "put" | "patch" | "delete") {
+            if writes {
+                assert!(!security.is_empty() && !open, "{name} needs a token");
+                assert_ne!(scopes, ["read"], "{name} is a write");
+            }
+            // Writes to resources that have versions honour If-Match.
+            let versioned = !path.starts_with("/api/v1/tokens") && !path.starts_with("/api/v1/trash");
+            if matches!(method.as_str(), "put" | "patch" | "delete") && versioned {
                 assert!(responses.contains_key("412"), "{name} documents If-Match");
             }
-            if matches!(method.as_str(), "post" | "put" | "patch") {
+            if matches!(method.as_str(), "post" | "put" | "patch") && operation.get("requestBody").is_some() {
                 for status in ["413", "415", "422"] {
                     assert!(responses.contains_key(status), "{name} documents {status}");
                 }
