@@ -77,6 +77,31 @@ const stale = await api.PATCH("/api/v1/publications/{ref}", {
 check(stale.response.status === 412, "a stale If-Match is a 412");
 check(problemCode(stale.error) === "PRECONDITION_FAILED", "the 412 is a typed problem");
 
+// The history: the patch is the newest revision; the one before it reads
+// whole, and its diff gives back the former summary; restoring it is a new
+// version, recorded as a restore.
+const revisions = await api.GET("/api/v1/publications/{ref}/revisions", {
+  params: { path: { ref: found.slug } },
+  headers: editor,
+});
+const newest = revisions.data?.data[0];
+check(newest !== undefined && newest.changed.includes("summary"), "the patch is the newest revision");
+const before = newest.number - 1;
+const diff = await api.GET("/api/v1/publications/{ref}/revisions/{number}/diff", {
+  params: { path: { ref: found.slug, number: before } },
+  headers: editor,
+});
+check((diff.data as Record<string, unknown>)?.summary === read.data.summary, "the diff gives back the former summary");
+const restored = await api.POST("/api/v1/publications/{ref}/revisions/{number}/restore", {
+  params: { path: { ref: found.slug, number: before } },
+  headers: editor,
+});
+check(restored.data?.publication.summary === read.data.summary && restored.data.restored_from === before, "a restore");
+
+// A token of a narrower scope is a typed 403.
+const tokens = await api.GET("/api/v1/tokens", { headers: editor });
+check(tokens.response.status === 403 && problemCode(tokens.error) === "INSUFFICIENT_SCOPE", "a 403 names the scope");
+
 // An unknown slug: a typed 404 problem.
 const missing = await api.GET("/api/v1/publications/{ref}", { params: { path: { ref: "inconnue" } } });
 check(missing.response.status === 404 && problemCode(missing.error) === "NOT_FOUND", "a 404 is a typed problem");

@@ -83,7 +83,9 @@ pub fn reinsert(
     diesel::insert_into(links::table)
         .values((links::id.eq(id), links::publication_id.eq(publication_id), columns(values, stamps)))
         .execute(connection)?;
-    linked(change, [values.target_id]);
+    // The publication it belongs to shows one more link, whether or not
+    // its version says so (a link to a publication back from the trash).
+    linked(change, [values.target_id, Some(publication_id)]);
     Ok(())
 }
 

@@ -200,7 +200,7 @@ impl TestApp {
         let mut database = settings(&url);
         change(&mut database);
         let pool = startup::prepare(&database, demo).expect("the test database is prepared");
-        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, http.clone());
+        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, http.clone()).with_history(database.history);
         Self { url, pool, http, shared, _scratch: scratch }
     }
 

@@ -11,6 +11,7 @@ mod counts;
 mod cursor;
 mod errors;
 mod exchange;
+mod history;
 mod http;
 mod integrity;
 mod invalidation;

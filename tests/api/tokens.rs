@@ -5,13 +5,16 @@ use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, NewPublication, TestApp, insert_publication};
+use crate::helpers::{Answer, Backend, NewPublication, TestApp, insert_publication};
+use parution::tokens::Scope;
 
 backend_tests!(
     writes_need_a_valid_token,
     a_bad_token_is_refused_even_where_none_is_needed,
     reads_with_a_token_show_drafts_and_are_private,
     tokens_are_created_listed_and_revoked_by_the_command_line,
+    scopes_bound_what_a_token_may_do,
+    an_admin_manages_tokens_over_http,
 );
 
 async fn writes_need_a_valid_token(backend: Backend) {
@@ -137,9 +140,130 @@ async fn tokens_are_created_listed_and_revoked_by_the_command_line(backend: Back
     assert!(!listing.contains(&token[4..]), "secrets are never listed");
     assert!(!listing.lines().nth(1).unwrap().contains("never"), "the last use is recorded: {listing}");
 
+    // Without --scope, a token writes content but does not administer.
+    let purge =
+        TestRequest::delete().uri("/api/v1/trash/1").insert_header(("Authorization", format!("Bearer {token}")));
+    let refused = app.call(purge).await;
+    refused.problem(403, "INSUFFICIENT_SCOPE");
+    let scoped = parution(&[
+        "token",
+        "create",
+        "--name",
+        "lecteur",
+        "--scope",
+        "read",
+        "--scope",
+        "write",
+        "--expires-in",
+        "2d",
+    ]);
+    assert!(scoped.status.success(), "{}", String::from_utf8_lossy(&scoped.stderr));
+    assert!(
+        String::from_utf8_lossy(&scoped.stderr).contains("scope write, valid until"),
+        "the widest scope given counts"
+    );
+    let listing = String::from_utf8(parution(&["token", "list"]).stdout).unwrap();
+    let line = listing.lines().find(|line| line.starts_with("lecteur")).unwrap();
+    assert!(line.contains(" write ") && line.contains("active until"), "{line}");
+    for wrong in [["--scope", "root"], ["--expires-in", "5x"]] {
+        let mut args = vec!["token", "create", "--name", "autre"];
+        args.extend(wrong);
+        assert!(!parution(&args).status.success(), "{wrong:?} is refused");
+    }
+
     let revoked = parution(&["token", "revoke", "site-editorial"]);
     assert!(revoked.status.success());
     write(token).await.problem(401, "UNAUTHORIZED");
     assert!(String::from_utf8(parution(&["token", "list"]).stdout).unwrap().contains("revoked"));
     assert!(!parution(&["token", "revoke", "site-editorial"]).status.success(), "already revoked");
+}
+
+fn with_token(request: TestRequest, token: &str) -> TestRequest {
+    request.insert_header(("Authorization", format!("Bearer {token}")))
+}
+
+fn insufficient(answer: &Answer, needed: &str) {
+    answer.problem(403, "INSUFFICIENT_SCOPE");
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some(format!(r#"Bearer realm="parution", error="insufficient_scope", scope="{needed}""#).as_str())
+    );
+}
+
+async fn scopes_bound_what_a_token_may_do(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (reader, writer, admin) = (app.token_of(Scope::Read), app.token_of(Scope::Write), app.token_of(Scope::Admin));
+    let draft = json!({"title": "Brouillon"});
+    insufficient(&app.write(Method::POST, "/api/v1/publications", &reader, draft.clone()).await, "write");
+    insufficient(&app.write(Method::POST, "/api/v1/categories", &reader, json!({"name": "Presse"})).await, "write");
+    assert_eq!(app.publication_count(), 0, "a refused write changes nothing");
+    assert_eq!(app.write(Method::POST, "/api/v1/publications", &writer, draft).await.status, 201);
+    // Every scope reads drafts, revisions and the trash.
+    for token in [&reader, &writer, &admin] {
+        assert_eq!(app.get_with("/api/v1/publications/brouillon", token).await.status, 200);
+        assert_eq!(app.get_with("/api/v1/publications/brouillon/revisions", token).await.status, 200);
+        assert_eq!(app.get_with("/api/v1/trash", token).await.status, 200);
+    }
+    let delete = |token: &str| with_token(TestRequest::delete().uri("/api/v1/publications/brouillon"), token);
+    insufficient(&app.call(delete(&reader)).await, "write");
+    assert_eq!(app.call(delete(&writer)).await.status, 204);
+    let id = app.get_with("/api/v1/trash", &reader).await.json()["data"][0]["id"].as_i64().unwrap();
+    let purge = |token: &str| with_token(TestRequest::delete().uri(&format!("/api/v1/trash/{id}")), token);
+    insufficient(&app.call(purge(&writer)).await, "admin");
+    insufficient(&app.get_with("/api/v1/tokens", &writer).await, "admin");
+    assert_eq!(app.call(purge(&admin)).await.status, 204);
+
+    // An expired token is refused everywhere, reads included.
+    let past = parution::db::now() - chrono::TimeDelta::minutes(1);
+    let expired = app.token_until(Scope::Admin, Some(past));
+    for answer in [app.get_with("/api/v1/publications", &expired).await, app.get_with("/api/v1/tokens", &expired).await]
+    {
+        let problem = answer.problem(401, "UNAUTHORIZED");
+        assert!(problem["detail"].as_str().unwrap().contains("expired"));
+        assert!(answer.header("www-authenticate").unwrap().contains(r#"error="invalid_token""#));
+    }
+    let future = parution::db::now() + chrono::TimeDelta::minutes(5);
+    let valid = app.token_until(Scope::Read, Some(future));
+    assert_eq!(app.get_with("/api/v1/trash", &valid).await.status, 200);
+}
+
+async fn an_admin_manages_tokens_over_http(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let admin = app.token();
+    let body = json!({"name": "portail-partenaire", "scope": "read", "expires_in": "90d"});
+    let created = app.write(Method::POST, "/api/v1/tokens", &admin, body.clone()).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let created_json = created.json();
+    let (id, secret) = (created_json["id"].as_i64().unwrap(), created_json["token"].as_str().unwrap().to_owned());
+    assert_eq!(created.header("location"), Some(format!("/api/v1/tokens/{id}").as_str()));
+    assert_eq!((created_json["scope"].as_str(), created_json["status"].as_str()), (Some("read"), Some("active")));
+    let expires = chrono::DateTime::parse_from_rfc3339(created_json["expires_at"].as_str().unwrap()).unwrap();
+    let days = (expires.naive_utc() - parution::db::now()).num_hours() as f64 / 24.0;
+    assert!((89.9..=90.0).contains(&days), "90 days: {days}");
+    // The secret works, for what its scope allows.
+    assert_eq!(app.get_with("/api/v1/trash", &secret).await.status, 200);
+    insufficient(&app.write(Method::POST, "/api/v1/publications", &secret, json!({"title": "Non"})).await, "write");
+    // It is never shown again.
+    let listed = app.get_with("/api/v1/tokens", &admin).await;
+    assert_eq!(listed.status, 200);
+    assert!(!String::from_utf8_lossy(&listed.body).contains(&secret[4..]), "no secret is listed");
+    assert!(listed.json()["data"].as_array().unwrap().iter().any(|token| token["name"] == "portail-partenaire"));
+    let one = app.get_with(&format!("/api/v1/tokens/{id}"), &admin).await.json();
+    assert!(one.get("token").is_none());
+    // Names are unique; the body is checked.
+    app.write(Method::POST, "/api/v1/tokens", &admin, body).await.problem(409, "CONFLICT");
+    let invalid = app
+        .write(Method::POST, "/api/v1/tokens", &admin, json!({"name": "x", "scope": "root", "expires_in": "3w"}))
+        .await;
+    let problem = invalid.problem(422, "VALIDATION_FAILED");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["scope", "expires_in"]);
+    // Revoked, it stops at once.
+    let revoke = |token: &str| with_token(TestRequest::delete().uri(&format!("/api/v1/tokens/{id}")), token);
+    insufficient(&app.call(revoke(&secret)).await, "admin");
+    assert_eq!(app.call(revoke(&admin)).await.status, 204);
+    app.get_with("/api/v1/trash", &secret).await.problem(401, "UNAUTHORIZED");
+    assert_eq!(app.get_with(&format!("/api/v1/tokens/{id}"), &admin).await.json()["status"], "revoked");
+    app.call(with_token(TestRequest::delete().uri("/api/v1/tokens/999"), &admin)).await.problem(404, "NOT_FOUND");
 }
