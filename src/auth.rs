@@ -22,7 +22,8 @@ use crate::change::{self, Author, Change};
 use crate::config::HistorySettings;
 use crate::db::{self, DbConnection, Pool};
 use crate::error::ApiError;
-use crate::tokens::{self, Presented, Scope};
+use crate::tokens::scope::Scope;
+use crate::tokens::store::{self as tokens, Presented};
 
 /// A valid API token, as presented with a request.
 #[derive(Clone, Debug)]
@@ -144,7 +145,7 @@ async fn authenticate(request: HttpRequest) -> Result<Option<Token>, ApiError> {
         .app_data::<web::Data<Pool>>()
         .ok_or_else(|| ApiError::internal("the database pool is not configured"))?
         .clone();
-    let lookup: String = presented.chars().take(tokens::store::LOOKUP_LENGTH).collect();
+    let lookup: String = presented.chars().take(tokens::LOOKUP_LENGTH).collect();
     let outcome = db::run(&pool, move |connection| Ok(tokens::authenticate(connection, &presented)?)).await?;
     let recognised = match outcome {
         Presented::Valid(recognised) => recognised,

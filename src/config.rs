@@ -66,7 +66,7 @@ pub enum TokenCommand {
         /// purges, includes write). Repeatable: the widest one given
         /// counts. Without it, write.
         #[arg(long = "scope", value_name = "SCOPE")]
-        scopes: Vec<crate::tokens::Scope>,
+        scopes: Vec<crate::tokens::scope::Scope>,
         /// How long it is valid: a number of days (90d), hours (12h) or
         /// minutes (30m). Without it, until revoked.
         #[arg(long, value_parser = parse_duration)]
