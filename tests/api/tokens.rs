@@ -15,6 +15,7 @@ backend_tests!(
     tokens_are_created_listed_and_revoked_by_the_command_line,
     scopes_bound_what_a_token_may_do,
     an_admin_manages_tokens_over_http,
+    a_token_made_before_scopes_is_an_admin,
 );
 
 async fn writes_need_a_valid_token(backend: Backend) {
@@ -266,4 +267,24 @@ async fn an_admin_manages_tokens_over_http(backend: Backend) {
     app.get_with("/api/v1/trash", &secret).await.problem(401, "UNAUTHORIZED");
     assert_eq!(app.get_with(&format!("/api/v1/tokens/{id}"), &admin).await.json()["status"], "revoked");
     app.call(with_token(TestRequest::delete().uri("/api/v1/tokens/999"), &admin)).await.problem(404, "NOT_FOUND");
+}
+
+async fn a_token_made_before_scopes_is_an_admin(backend: Backend) {
+    use diesel::prelude::*;
+    let app = TestApp::new(backend).await;
+    // A row as the schema before scopes wrote it: no scope given.
+    let token = app.token_of(Scope::Read);
+    let key = &token[4..20];
+    diesel::sql_query(format!(
+        "INSERT INTO api_tokens (name, lookup_key, secret_hash, created_at) \
+         SELECT 'ancien', '{}', secret_hash, created_at FROM api_tokens WHERE lookup_key = '{key}'",
+        "0".repeat(16)
+    ))
+    .execute(&mut *app.connection())
+    .unwrap();
+    let old = format!("prt_{}{}", "0".repeat(16), &token[20..]);
+    assert_eq!(app.get_with("/api/v1/tokens", &old).await.status, 200, "it may do everything it could");
+    let listed = app.get_with("/api/v1/tokens", &old).await.json();
+    let row = listed["data"].as_array().unwrap().iter().find(|token| token["name"] == "ancien").unwrap().clone();
+    assert_eq!(row["scope"], "admin");
 }
