@@ -7,7 +7,7 @@ pub mod schema;
 use actix_web::App;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::schema::{Object, Ref, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -74,9 +74,9 @@ impl Modify for BearerToken {
             .description(Some(
                 "An API token, made by `parution token create --name NAME --scope SCOPE` or `POST /api/v1/tokens`. \
                  Its scope is `read` (drafts, scheduled items, revisions, the trash), `write` (content writes and \
-                 restores, and `read`) or `admin` (tokens and purges, and `write`). Each operation's security \
-                 requirement and its `x-required-scope` name the narrowest scope it needs; a token of a narrower \
-                 one is a 403 `INSUFFICIENT_SCOPE`.",
+                 restores, and `read`) or `admin` (tokens and purges, and `write`). Each operation's \
+                 `x-required-scope` and description name the narrowest scope it needs (`none`: open to all); a \
+                 token of a narrower one is a 403 `INSUFFICIENT_SCOPE`.",
             ))
             .build();
         document.components.get_or_insert_default().add_security_scheme("bearer", SecurityScheme::Http(scheme));
@@ -157,10 +157,13 @@ impl Modify for HttpBehaviour {
     }
 }
 
-/// The scope each operation needs, where every client and reader sees it:
-/// an `x-required-scope` extension, and a sentence in its description.
-/// Operations that any reader may call but that show more to a token
-/// holder say so.
+/// The scope each operation needs, where every client and reader sees it.
+/// The handlers name it in their security requirement (`"bearer" =
+/// ["write"]`), which OpenAPI reserves for OAuth 2 and OpenID Connect
+/// schemes; here it moves to an `x-required-scope` extension and a
+/// sentence of the operation's description, and the requirement is left
+/// as a plain bearer one. Operations that any reader may call but that
+/// show more to a token holder say so.
 struct Scopes;
 
 impl Modify for Scopes {
@@ -169,21 +172,33 @@ impl Modify for Scopes {
             let operations =
                 [item.get.as_mut(), item.put.as_mut(), item.post.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
             for operation in operations.into_iter().flatten() {
-                let Some(requirements) = &operation.security else { continue };
-                let requirements = serde_json::to_value(requirements).unwrap_or_default();
-                let Some(requirements) = requirements.as_array() else { continue };
-                let optional =
-                    requirements.iter().any(|requirement| requirement.as_object().is_some_and(|r| r.is_empty()));
-                let scope = requirements
+                let Some(requirements) = operation.security.take() else { continue };
+                let named = serde_json::to_value(&requirements).unwrap_or_default();
+                let named = named.as_array().cloned().unwrap_or_default();
+                let optional = named.iter().any(|requirement| requirement.as_object().is_some_and(|r| r.is_empty()));
+                let scope = named
                     .iter()
                     .filter_map(|requirement| {
                         requirement.get("bearer")?.as_array()?.first()?.as_str().map(str::to_owned)
                     })
                     .next();
-                let Some(scope) = scope else { continue };
+                operation.security = Some(
+                    named
+                        .iter()
+                        .map(|requirement| match requirement.get("bearer") {
+                            Some(_) => SecurityRequirement::new("bearer", Vec::<String>::new()),
+                            None => SecurityRequirement::default(),
+                        })
+                        .collect(),
+                );
+                let Some(scope) = scope else {
+                    let none = serde_json::Value::String("none".into());
+                    operation.extensions.get_or_insert_default().insert("x-required-scope".into(), none);
+                    continue;
+                };
                 let sentence = if optional {
                     format!(
-                        "Open to all; a token (any scope, `{scope}` at least) also shows drafts, scheduled and expired publications."
+                        "Open to all; with a token (any scope: `{scope}` at least), drafts, scheduled and expired publications too."
                     )
                 } else {
                     format!("Needs a token of scope `{scope}` (or wider).")
@@ -193,10 +208,11 @@ impl Modify for Scopes {
                     description.push_str("\n\n");
                 }
                 description.push_str(&sentence);
-                operation.extensions.get_or_insert_default().insert(
-                    "x-required-scope".into(),
-                    serde_json::Value::String(if optional { "none".into() } else { scope }),
-                );
+                let required = if optional { "none".to_owned() } else { scope };
+                operation
+                    .extensions
+                    .get_or_insert_default()
+                    .insert("x-required-scope".into(), serde_json::Value::String(required));
             }
         }
     }
