@@ -224,13 +224,16 @@ struct ParameterShapes;
 
 impl ParameterShapes {
     fn shape(name: &str) -> Option<serde_json::Value> {
-        use crate::domain::patterns::{ENTITY_TAGS, LANGUAGE, REFERENCE};
+        use crate::domain::patterns::{ENTITY_TAGS, LANGUAGE, REFERENCE, SLUG};
         use serde_json::json;
         let instant =
             json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]});
         Some(match name {
             "ref" => json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": REFERENCE}),
-            "link_id" => json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": i32::MAX}),
+            "link_id" | "id" | "number" => {
+                json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": i32::MAX})
+            }
+            "slug" => json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": SLUG}),
             "If-Match" => json!({"type": "string", "pattern": ENTITY_TAGS}),
             "cursor" => json!({"type": "string", "minLength": 1, "maxLength": 1000}),
             "page" => {

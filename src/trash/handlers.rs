@@ -161,7 +161,7 @@ pub async fn restore_from_trash(
     let partial = params.boolean("partial", false)?;
     let slug = params.text("slug")?.map(str::to_owned);
     if let Some(slug) = &slug
-        && !is_slug(slug)
+        && (!is_slug(slug) || slug.bytes().all(|byte| byte.is_ascii_digit()))
     {
         return Err(ApiError::invalid_parameter(
             "slug",
