@@ -9,6 +9,7 @@ use crate::error::FieldError;
 use crate::history::RevisionRow;
 use crate::pagination::Pagination;
 use crate::publications::dto::Publication;
+use crate::publications::history::Restored;
 
 /// A revision: one write that changed a publication.
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,4 +84,15 @@ pub struct Restoration {
     /// What the revision referred to that no longer exists and was left
     /// out (with `partial=true`); empty otherwise.
     pub left_out: Vec<FieldError>,
+}
+
+impl From<Restored> for Restoration {
+    fn from(restored: Restored) -> Self {
+        Self {
+            publication: restored.publication,
+            revision: restored.revision,
+            restored_from: restored.restored_from,
+            left_out: restored.left_out,
+        }
+    }
 }

@@ -25,11 +25,7 @@ const MERGE_PATCH: &str = "application/merge-patch+json";
 
 /// The revision number of the path, or the 404 it would be.
 fn number(request: &HttpRequest) -> Result<i32, ApiError> {
-    let raw = request.match_info().get("number").unwrap_or_default();
-    match Reference::parse(raw) {
-        Some(Reference::Id(number)) => Ok(number),
-        _ => Err(ApiError::NotFound(format!("no revision has the number '{raw}'"))),
-    }
+    Reference::id_or_not_found(request.match_info().get("number").unwrap_or_default(), "revision")
 }
 
 /// The id of publication `reference`, whatever its status.
@@ -221,11 +217,5 @@ pub async fn restore_revision(
         })
         .await?;
     let version = restored.publication.summary.version;
-    let body = Restoration {
-        publication: restored.publication,
-        revision: restored.revision,
-        restored_from: restored.restored_from,
-        left_out: restored.left_out,
-    };
-    Ok(Represented::json(&body, Access::Editor)?.at_version(version).with_status(StatusCode::OK))
+    Ok(Represented::json(&Restoration::from(restored), Access::Editor)?.at_version(version).with_status(StatusCode::OK))
 }

@@ -112,11 +112,7 @@ pub async fn list_trash(
 
 /// The id of the path's trashed publication, or the 404 it would be.
 fn trashed_id(request: &HttpRequest) -> Result<i32, ApiError> {
-    let raw = request.match_info().get("id").unwrap_or_default();
-    match Reference::parse(raw) {
-        Some(Reference::Id(id)) => Ok(id),
-        _ => Err(ApiError::NotFound(format!("no publication '{raw}' is in the trash"))),
-    }
+    Reference::id_or_not_found(request.match_info().get("id").unwrap_or_default(), "publication in the trash")
 }
 
 /// Put a publication back from the trash
@@ -174,13 +170,7 @@ pub async fn restore_from_trash(
         .write(&pool, move |connection, change| history::untrash(connection, change, id, slug.clone(), partial))
         .await?;
     let version = restored.publication.summary.version;
-    let body = Restoration {
-        publication: restored.publication,
-        revision: restored.revision,
-        restored_from: restored.restored_from,
-        left_out: restored.left_out,
-    };
-    Ok(Represented::json(&body, Access::Editor)?
+    Ok(Represented::json(&Restoration::from(restored), Access::Editor)?
         .at_version(version)
         .with_status(StatusCode::CREATED)
         .with_header(header::LOCATION, format!("/api/v1/publications/{id}")))
