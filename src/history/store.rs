@@ -66,9 +66,18 @@ fn parse(text: &str) -> QueryResult<Snapshot> {
     }
 }
 
-/// The reason an edit from `before` to `after` is recorded with.
+/// Whether a snapshot is of a publication's first version.
+fn first_version(snapshot: &Snapshot) -> bool {
+    snapshot.get("version").and_then(Value::as_i64) == Some(1)
+}
+
+/// The reason an edit from `before` to `after` is recorded with. A
+/// publication past its first version with no revision yet (imported, or
+/// written before history was kept) starts its history with an `update`.
 fn edit_reason(before: Option<&Snapshot>, after: &Snapshot) -> &'static str {
-    let Some(before) = before else { return "create" };
+    let Some(before) = before else {
+        return if first_version(after) { "create" } else { "update" };
+    };
     match (snapshot::stored_status(before), snapshot::stored_status(after)) {
         (previous, current) if previous == current => "update",
         (_, Some("published")) => "publish",
@@ -102,8 +111,11 @@ pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> Qu
         Reason::Trash => ("trash", None),
         Reason::Untrash => ("untrash", None),
     };
-    let status_changed = matches!(new.reason, Reason::Trash | Reason::Untrash)
-        || before.is_none_or(|before| snapshot::stored_status(before) != snapshot::stored_status(new.snapshot));
+    let status_changed = match before {
+        _ if matches!(new.reason, Reason::Trash | Reason::Untrash) => true,
+        Some(before) => snapshot::stored_status(before) != snapshot::stored_status(new.snapshot),
+        None => first_version(new.snapshot),
+    };
     let number = previous.as_ref().map_or(1, |(number, _, _)| number + 1);
     if let Some((previous_number, false, before)) = &previous {
         let patch = snapshot::diff(new.snapshot, before);
@@ -127,6 +139,9 @@ pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> Qu
         ))
         .execute(connection)?;
     let oldest_kept = number - keep.min(i32::MAX as u32) as i32;
+    if oldest_kept < 1 {
+        return Ok(Some(number));
+    }
     diesel::delete(
         revisions::table.filter(
             revisions::publication_id

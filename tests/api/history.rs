@@ -12,7 +12,7 @@ use parution::tokens::Scope;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Answer, Backend, TestApp};
+use crate::helpers::{Answer, Backend, NewPublication, TestApp, insert_publication};
 
 backend_tests!(
     ten_edits_then_a_restore_give_back_the_revision_whole,
@@ -24,6 +24,7 @@ backend_tests!(
     a_trashed_publication_leaves_every_surface_and_comes_back,
     a_trashed_slug_taken_meanwhile_is_a_conflict_unless_another_is_given,
     purging_removes_the_history,
+    history_starts_at_the_first_edit_of_a_publication_written_without_it,
 );
 
 async fn send(
@@ -492,4 +493,31 @@ async fn purging_removes_the_history(backend: Backend) {
         assert_eq!(left, 0, "no history is left of either");
     }
     assert_eq!(app.get_with("/api/v1/trash", &editor).await.json()["data"], json!([]));
+}
+
+async fn history_starts_at_the_first_edit_of_a_publication_written_without_it(backend: Backend) {
+    use diesel::prelude::*;
+    let app = TestApp::new(backend).await;
+    let token = app.token();
+    // As an import writes it: through the store, at the version its file
+    // gives, with no revision.
+    let id = insert_publication(
+        &mut app.connection(),
+        NewPublication { slug: "importee", title: "Importée", ..Default::default() },
+    );
+    diesel::sql_query(format!("UPDATE publications SET version = 4 WHERE id = {id}"))
+        .execute(&mut *app.connection())
+        .unwrap();
+    assert_eq!(revisions(&app, &token, "importee").await, Vec::<Value>::new());
+    for title in ["Importée, revue", "Importée, revue encore"] {
+        ok(app.write(Method::PATCH, "/api/v1/publications/importee", &token, json!({"title": title})).await).await;
+    }
+    let history = revisions(&app, &token, "importee").await;
+    let reasons: Vec<&str> = history.iter().map(|revision| revision["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["update", "update"], "not a creation: it existed before its history");
+    assert!(history[1]["changed"].as_array().unwrap().len() > 5, "the first lists every field");
+    assert_eq!(history[0]["changed"], json!(["title"]));
+    let first = app.get_with("/api/v1/publications/importee/revisions/1", &token).await.json();
+    assert_eq!(first["publication"]["title"], "Importée, revue");
+    assert_eq!(first["publication"]["version"], 5);
 }
