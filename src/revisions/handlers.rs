@@ -11,6 +11,7 @@ use crate::error::{
     ApiError, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
 use crate::history::store as revisions;
+use crate::history::trash;
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
 use crate::pagination::{self, PageRequest, Pagination};
@@ -28,12 +29,20 @@ fn number(request: &HttpRequest) -> Result<i32, ApiError> {
     Reference::id_or_not_found(request.match_info().get("number").unwrap_or_default(), "revision")
 }
 
-/// The id of publication `reference`, whatever its status.
+/// The id of publication `reference`, whatever its status, or in the
+/// trash (by id): its history can be read there before it is put back.
 fn publication_id(connection: &mut DbConnection, target: &PathRef) -> Result<i32, ApiError> {
     let viewer = Viewer::editor();
-    target.resolve(connection, &viewer, |connection, reference| {
+    let found = target.resolve(connection, &viewer, |connection, reference| {
         crate::publications::lookups::find_id(connection, reference, &viewer)
-    })
+    });
+    match (found, &target.reference) {
+        (Err(ApiError::NotFound(message)), Reference::Id(id)) => match trash::find(connection, *id)? {
+            Some(_) => Ok(*id),
+            None => Err(ApiError::NotFound(message)),
+        },
+        (outcome, _) => outcome,
+    }
 }
 
 /// List a publication's revisions
@@ -41,7 +50,8 @@ fn publication_id(connection: &mut DbConnection, target: &PathRef) -> Result<i32
 /// Newest first, one page at a time: who changed what, when, and why. Each
 /// write that changed the publication (its content, status, categories or
 /// links) made one; `PARUTION_REVISIONS_KEEP` (50 by default) are kept,
-/// and every one that changed the status besides.
+/// and every one that changed the status besides. A publication in the
+/// trash keeps its history: it is read here by the publication's id.
 #[utoipa::path(
     tag = "revisions",
     params(

@@ -411,9 +411,14 @@ async fn a_trashed_publication_leaves_every_surface_and_comes_back(backend: Back
     assert_eq!(trash["data"][0]["slug"], slug.as_str());
     assert!(trash["data"][0]["trashed_by"].as_str().unwrap().starts_with("test-"));
     app.get("/api/v1/trash").await.problem(401, "UNAUTHORIZED");
-    // Its history is still read through the trash's revision.
-    let history = app.get_with(&format!("/api/v1/publications/{id}/revisions"), &reader).await;
-    history.problem(404, "NOT_FOUND");
+    // Its history stays readable by its id, the trash last.
+    let history = revisions(&app, &reader, &id.to_string()).await;
+    assert_eq!(history[0]["reason"], "trash");
+    let number = history[0]["number"].as_i64().unwrap();
+    let snapshot = app.get_with(&format!("/api/v1/publications/{id}/revisions/{number}"), &reader).await.json();
+    assert_eq!(snapshot["publication"]["slug"], slug.as_str());
+    let by_slug = app.get_with(&format!("/api/v1/publications/{slug}/revisions"), &reader).await;
+    by_slug.problem(404, "NOT_FOUND");
 
     let back = send(&app, Method::POST, &format!("/api/v1/trash/{id}/restore"), &token, None, None).await;
     assert_eq!(back.status, 201, "{}", String::from_utf8_lossy(&back.body));
