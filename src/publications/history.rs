@@ -137,7 +137,8 @@ impl Restorable {
     /// What it refers to and no longer exists: categories and link targets
     /// (a publication in the trash is not there). `links[i]` names the
     /// link by its place in the snapshot.
-    fn missing(&self, connection: &mut DbConnection, me: i32) -> Result<Vec<FieldError>, ApiError> {
+    /// They are taken out of it, to be left out if the restore is partial.
+    fn take_missing(&mut self, connection: &mut DbConnection, me: i32) -> Result<Vec<FieldError>, ApiError> {
         let category_ids: Vec<i32> = self.categories.iter().map(|category| category.id).collect();
         let categories = category_queries::existing(connection, &category_ids)?;
         let target_ids: Vec<i32> =
@@ -168,19 +169,15 @@ impl Restorable {
                 });
             }
         }
+        self.categories.retain(|category| categories.contains(&category.id));
+        self.links
+            .retain(|link| link.target.as_ref().is_none_or(|target| target.id == me || targets.contains(&target.id)));
         Ok(missing)
     }
 
-    /// Its values, without what `missing` lists, under `slug`.
-    fn values(&self, slug: String, missing: &[FieldError]) -> PublicationValues {
-        let gone = |field: String| missing.iter().any(|error| error.field == field);
-        let category_ids = self
-            .categories
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| !gone(format!("categories[{index}]")))
-            .map(|(_, category)| category.id)
-            .collect();
+    /// Its values, under `slug`.
+    fn values(&self, slug: String) -> PublicationValues {
+        let category_ids = self.categories.iter().map(|category| category.id).collect();
         PublicationValues {
             slug,
             title: self.title.clone(),
@@ -196,13 +193,11 @@ impl Restorable {
         }
     }
 
-    /// Its links, without those whose target `missing` lists.
-    fn links(&self, missing: &[FieldError]) -> Vec<(i32, i32, LinkValues)> {
+    /// Its links: id, version and values.
+    fn links(&self) -> Vec<(i32, i32, LinkValues)> {
         self.links
             .iter()
-            .enumerate()
-            .filter(|(index, _)| !missing.iter().any(|error| error.field == format!("links[{index}].target")))
-            .map(|(_, link)| {
+            .map(|link| {
                 let values = LinkValues {
                     rel: link.rel,
                     title: link.title.clone(),
@@ -262,8 +257,8 @@ pub fn restore(
     let current = writes::current(connection, reference)?;
     if_match.check(current.row.version)?;
     let id = current.row.id;
-    let restorable = Restorable::from_snapshot(revision_snapshot(connection, id, number)?)?;
-    let missing = restorable.missing(connection, id)?;
+    let mut restorable = Restorable::from_snapshot(revision_snapshot(connection, id, number)?)?;
+    let missing = restorable.take_missing(connection, id)?;
     refuse_missing(&missing, partial)?;
     if lookups::slug_taken(connection, &restorable.slug, Some(id))? {
         return Err(ApiError::Conflict(format!(
@@ -271,13 +266,13 @@ pub fn restore(
             restorable.slug
         )));
     }
-    let values = restorable.values(restorable.slug.clone(), &missing);
+    let values = restorable.values(restorable.slug.clone());
     let stamps = Stamps::next(current.row.created_at, current.row.version, change);
     if !store::update(connection, change, id, Some(current.row.version), &values, &values.document(), &stamps)? {
         return Err(writes::stale());
     }
     slug_history::moved(connection, Kind::Publication, id, &current.row.slug, &values.slug)?;
-    replace_links(connection, change, id, &restorable.links(&missing))?;
+    replace_links(connection, change, id, &restorable.links())?;
     let (publication, revision) = revise(connection, change, id, Reason::Restore(number))?;
     Ok(Restored { publication, revision, restored_from: number, left_out: missing })
 }
@@ -384,16 +379,16 @@ pub fn untrash(
     partial: bool,
 ) -> Result<Restored, ApiError> {
     let row = in_trash(connection, id)?;
-    let restorable = Restorable::from_snapshot(revision_snapshot(connection, id, row.revision)?)?;
+    let mut restorable = Restorable::from_snapshot(revision_snapshot(connection, id, row.revision)?)?;
     let slug = slug.unwrap_or_else(|| restorable.slug.clone());
     if lookups::slug_taken(connection, &slug, None)? {
         return Err(ApiError::Conflict(format!(
             "the slug '{slug}' was taken while the publication was in the trash; send {{\"slug\": \"…\"}} to put it back under another"
         )));
     }
-    let missing = restorable.missing(connection, id)?;
+    let missing = restorable.take_missing(connection, id)?;
     refuse_missing(&missing, partial)?;
-    let values = restorable.values(slug, &missing);
+    let values = restorable.values(slug);
     let stamps = Stamps {
         created_at: restorable.created_at.naive_utc(),
         updated_at: change.at,
@@ -401,7 +396,7 @@ pub fn untrash(
     };
     store::reinsert(connection, change, id, &values, &values.document(), &stamps)?;
     slug_history::taken(connection, Kind::Publication, &values.slug)?;
-    replace_links(connection, change, id, &restorable.links(&missing))?;
+    replace_links(connection, change, id, &restorable.links())?;
     let incoming: Vec<IncomingLink> = serde_json::from_str(&row.incoming).map_err(ApiError::internal)?;
     let sources: Vec<i32> = incoming.iter().map(|incoming| incoming.publication_id).collect();
     let sources = lookups::existing(connection, &sources)?;

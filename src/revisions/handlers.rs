@@ -1,6 +1,5 @@
 //! HTTP handlers for the revisions of a publication.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, get, post, web};
 use serde_json::Value;
 
@@ -227,5 +226,5 @@ pub async fn restore_revision(
         })
         .await?;
     let version = restored.publication.summary.version;
-    Ok(Represented::json(&Restoration::from(restored), Access::Editor)?.at_version(version).with_status(StatusCode::OK))
+    Ok(Represented::json(&Restoration::from(restored), Access::Editor)?.at_version(version))
 }
