@@ -130,12 +130,28 @@ pub struct HistorySettings {
     #[arg(long, env = "PARUTION_TRASH_DAYS", default_value_t = 30,
         value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub trash_days: u32,
+    /// How many days the event log keeps its events (and webhooks their
+    /// delivery log): a change-feed cursor older than that is expired.
+    #[arg(long, env = "PARUTION_EVENTS_KEEP_DAYS", default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub events_keep_days: u32,
 }
 
 impl Default for HistorySettings {
     fn default() -> Self {
-        Self { revisions_keep: 50, trash_days: 30 }
+        Self { revisions_keep: 50, trash_days: 30, events_keep_days: 90 }
     }
+}
+
+/// How webhooks are delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Args)]
+pub struct WebhookSettings {
+    /// Deliver to loopback, private and link-local addresses too (a
+    /// webhook target is refused there otherwise, at registration and at
+    /// every delivery, so that no one can make the server call its own
+    /// network).
+    #[arg(long, env = "PARUTION_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private: bool,
 }
 
 impl DatabaseSettings {
@@ -179,6 +195,8 @@ pub struct ServeSettings {
     pub workers: Option<usize>,
     #[command(flatten)]
     pub http: HttpSettings,
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
     /// On SIGTERM or SIGINT: how many seconds requests in flight may take to
     /// finish before the server stops anyway.
     #[arg(long, env = "PARUTION_SHUTDOWN_TIMEOUT", default_value_t = 30)]

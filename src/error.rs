@@ -73,6 +73,9 @@ pub enum ErrorCode {
     /// The publication was public and is no longer: its `unpublish_at`
     /// has passed (410).
     Expired,
+    /// A change-feed cursor is older than the events kept, or ahead of
+    /// the log: start again without a cursor (410).
+    CursorExpired,
     /// The route exists but not for this method (405).
     MethodNotAllowed,
     /// The slug in the path is a former one: `Location` has the current
@@ -127,6 +130,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Expired(String),
+    #[error("{0}")]
+    CursorExpired(String),
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: Method, allowed: Vec<Method> },
     #[error("{detail}")]
@@ -189,6 +194,7 @@ impl ApiError {
             Self::MissingReferences { .. } => ErrorCode::MissingReferences,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Expired(_) => ErrorCode::Expired,
+            Self::CursorExpired(_) => ErrorCode::CursorExpired,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::Moved { .. } => ErrorCode::Moved,
             Self::UriTooLong { .. } => ErrorCode::UriTooLong,
@@ -218,6 +224,7 @@ impl ApiError {
             | Self::InvalidToken(detail)
             | Self::NotFound(detail)
             | Self::Expired(detail)
+            | Self::CursorExpired(detail)
             | Self::Conflict(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => (detail.clone(), Vec::new()),
@@ -303,7 +310,7 @@ impl ResponseError for ApiError {
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::MissingReferences { .. } => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Expired(_) => StatusCode::GONE,
+            Self::Expired(_) | Self::CursorExpired(_) => StatusCode::GONE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Moved { keep_method: false, .. } => StatusCode::MOVED_PERMANENTLY,
             Self::Moved { keep_method: true, .. } => StatusCode::PERMANENT_REDIRECT,
@@ -411,6 +418,21 @@ pub struct NotFound(pub Problem);
     })
 )]
 pub struct Gone(pub Problem);
+
+/// 410: a change-feed cursor is expired.
+#[derive(ToResponse)]
+#[response(
+    description = "The cursor is older than the events kept (`PARUTION_EVENTS_KEEP_DAYS`), or ahead of the log: start again without a cursor, from a snapshot.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Gone",
+        "status": 410,
+        "detail": "this cursor is older than the events kept (90 days); start again without a cursor",
+        "code": "CURSOR_EXPIRED"
+    })
+)]
+pub struct CursorGone(pub Problem);
 
 /// 301: the slug is a former one.
 #[derive(ToResponse)]

@@ -73,6 +73,53 @@ static TRANSITION_DELAY: LazyLock<Histogram> = LazyLock::new(|| {
     .expect("valid histogram options")
 });
 
+/// Webhook delivery attempts made by this process, by outcome.
+static WEBHOOK_ATTEMPTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    IntCounterVec::new(
+        Opts::new(
+            "parution_webhook_attempts_total",
+            "Webhook delivery attempts this process made, by outcome (delivered, retrying, failed).",
+        ),
+        &["outcome"],
+    )
+    .expect("valid counter options")
+});
+
+/// From an event to its delivery.
+static WEBHOOK_LAG: LazyLock<Histogram> = LazyLock::new(|| {
+    Histogram::with_opts(
+        HistogramOpts::new(
+            "parution_webhook_delivery_lag_seconds",
+            "Time from an event to its successful delivery (retries included).",
+        )
+        .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 60.0, 3600.0, 86400.0]),
+    )
+    .expect("valid histogram options")
+});
+
+/// Webhook endpoints this process disabled (a 410, or 3 days of failures).
+static WEBHOOKS_DISABLED: LazyLock<IntCounter> = LazyLock::new(|| {
+    IntCounter::new(
+        "parution_webhook_endpoints_disabled_total",
+        "Webhook endpoints disabled by this process after a 410 or three days of failures.",
+    )
+    .expect("valid counter options")
+});
+
+/// Counts a webhook delivery attempt; `lag`: for a delivery, the seconds
+/// since its event.
+pub fn webhook_attempt(outcome: &str, lag: Option<f64>) {
+    WEBHOOK_ATTEMPTS.with_label_values(&[outcome]).inc();
+    if let Some(lag) = lag {
+        WEBHOOK_LAG.observe(lag);
+    }
+}
+
+/// Counts a webhook endpoint disabled.
+pub fn webhook_disabled() {
+    WEBHOOKS_DISABLED.inc();
+}
+
 /// Counts a transition announced `delay` seconds after its instant.
 pub fn transition_announced(kind: &str, delay: f64) {
     TRANSITIONS.with_label_values(&[kind]).inc();
@@ -172,6 +219,9 @@ impl Metrics {
             Box::new(POOL_TIMEOUTS.clone()),
             Box::new(TRANSITIONS.clone()),
             Box::new(TRANSITION_DELAY.clone()),
+            Box::new(WEBHOOK_ATTEMPTS.clone()),
+            Box::new(WEBHOOK_LAG.clone()),
+            Box::new(WEBHOOKS_DISABLED.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for collector in collectors {

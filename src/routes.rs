@@ -5,7 +5,7 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{categories, feeds, links, operations, publications, revisions, schedule, tokens, trash};
+use crate::{categories, events, feeds, links, operations, publications, revisions, schedule, tokens, trash, webhooks};
 
 /// Registers every documented route. The OpenAPI document is collected from
 /// exactly these registrations.
@@ -20,7 +20,9 @@ pub fn configure(config: &mut ServiceConfig) {
                 .configure(schedule::configure)
                 .configure(revisions::configure)
                 .configure(trash::configure)
-                .configure(tokens::configure),
+                .configure(tokens::configure)
+                .configure(events::configure)
+                .configure(webhooks::configure),
         )
         .configure(operations::configure);
 }

@@ -16,17 +16,18 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::change::feed::{self, Feed};
-use crate::config::{DatabaseSettings, HistorySettings, HttpSettings, ServeSettings};
+use crate::config::{DatabaseSettings, HistorySettings, HttpSettings, ServeSettings, WebhookSettings};
 use crate::db::replica::Replica;
 use crate::db::{self, Backend, DatabaseUrl, Pool};
 use crate::error::ApiError;
+use crate::events::LogHead;
 use crate::http::rate_limit::Limiter;
 use crate::http::represented::Represented;
 use crate::http::response_cache::ResponseCache;
 use crate::metrics::{self, Metrics};
 use crate::operations::Draining;
 use crate::query::NoQuery;
-use crate::{demo, http, openapi, routes, schedule, trash};
+use crate::{demo, events, http, openapi, routes, schedule, trash, webhooks};
 
 /// When to load the demo content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,6 +161,9 @@ pub struct Shared {
     history: web::Data<HistorySettings>,
     /// The change log as this process follows it, for its caches.
     feed: Arc<Feed>,
+    /// The event log's end, for the change feed's long polls.
+    log_head: web::Data<Arc<LogHead>>,
+    webhooks: web::Data<WebhookSettings>,
 }
 
 impl Shared {
@@ -179,6 +183,8 @@ impl Shared {
             draining: web::Data::new(Draining::default()),
             history: web::Data::new(HistorySettings::default()),
             feed,
+            log_head: web::Data::new(LogHead::new()),
+            webhooks: web::Data::new(WebhookSettings::default()),
         }
     }
 
@@ -192,6 +198,12 @@ impl Shared {
     /// The same, keeping the history of writes as `history` says.
     pub fn with_history(mut self, history: HistorySettings) -> Self {
         self.history = web::Data::new(history);
+        self
+    }
+
+    /// The same, delivering webhooks as `webhooks` says.
+    pub fn with_webhooks(mut self, webhooks: WebhookSettings) -> Self {
+        self.webhooks = web::Data::new(webhooks);
         self
     }
 
@@ -243,6 +255,8 @@ pub fn app(
         .app_data(shared.known)
         .app_data(shared.draining)
         .app_data(shared.history)
+        .app_data(shared.log_head)
+        .app_data(shared.webhooks)
         .app_data(
             web::PathConfig::default().error_handler(|_, request| {
                 ApiError::NotFound(format!("no route has the path {}", request.path())).into()
@@ -312,8 +326,11 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
     actix_web::rt::spawn(schedule::transitions::run(pool.clone(), process_name()));
     actix_web::rt::spawn(trash::purger::run(pool.clone(), settings.database.history));
-    let mut shared =
-        Shared::new(pool, &openapi::document(), settings.http.clone()).with_history(settings.database.history);
+    actix_web::rt::spawn(events::pruner::run(pool.clone(), settings.database.history));
+    actix_web::rt::spawn(webhooks::dispatcher::run(pool.clone(), settings.webhooks));
+    let mut shared = Shared::new(pool, &openapi::document(), settings.http.clone())
+        .with_history(settings.database.history)
+        .with_webhooks(settings.webhooks);
     if let Some(url) = &settings.read_database_url {
         let database = &settings.database;
         if url.backend() != database.database_url.backend() {

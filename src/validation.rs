@@ -29,6 +29,11 @@ impl Fields {
         self.errors.push(FieldError { field: field.into(), code, message: message.into() });
     }
 
+    /// Whether the object holds `name` (not read yet).
+    pub fn has(&self, name: &str) -> bool {
+        self.object.contains_key(name)
+    }
+
     /// Whether a fault was already found in `name`.
     pub fn has_error(&self, name: &str) -> bool {
         self.errors.iter().any(|error| error.field == name)

@@ -1,22 +1,38 @@
 //! The category store: the only code that inserts, updates or deletes
 //! category rows. The write service, the importer and the demo loader all
 //! write through it; each write records in its change that the categories
-//! changed, and whether names or slugs did.
+//! changed, and whether names or slugs did, and notes what happened to the
+//! category for the event log.
 
 use diesel::prelude::*;
 
-use crate::change::{Change, Stamps, Touched};
+use crate::change::events::CategoryChange;
+use crate::change::{Change, Note, Stamps, Touched};
 use crate::db::DbConnection;
 use crate::db::schema::categories;
 
 /// A category's columns as a write sets them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CategoryValues {
     pub slug: String,
     pub name: String,
     pub description: Option<String>,
     pub parent_id: Option<i32>,
     pub position: i32,
+}
+
+impl CategoryValues {
+    /// The fields (as the API names them) that differ in `other`.
+    fn changed_fields(&self, other: &Self) -> Vec<String> {
+        let fields = [
+            ("slug", self.slug != other.slug),
+            ("name", self.name != other.name),
+            ("description", self.description != other.description),
+            ("parent_id", self.parent_id != other.parent_id),
+            ("position", self.position != other.position),
+        ];
+        fields.into_iter().filter(|(_, differs)| *differs).map(|(field, _)| field.to_owned()).collect()
+    }
 }
 
 #[derive(Insertable, AsChangeset)]
@@ -58,6 +74,13 @@ pub fn insert(
         .get_result(connection)?;
     // An empty category: no list holds anything under it yet.
     change.record(|| Touched::Categories { names: false, affected: Vec::new() });
+    change.note(Note::Category {
+        id,
+        kind: CategoryChange::Created,
+        slug: values.slug.clone(),
+        version: stamps.version,
+        changed: Vec::new(),
+    });
     Ok(id)
 }
 
@@ -71,10 +94,24 @@ pub fn update(
     values: &CategoryValues,
     stamps: &Stamps,
 ) -> QueryResult<bool> {
-    let before: Option<(String, String, Vec<i32>)> = if change.records() {
-        let named: Option<(String, String)> =
-            categories::table.find(id).select((categories::slug, categories::name)).first(connection).optional()?;
-        named.map(|(slug, name)| Ok::<_, diesel::result::Error>((slug, name, lineage(connection, id)?))).transpose()?
+    let before: Option<(CategoryValues, Vec<i32>)> = if change.records() {
+        let found: Option<(String, String, Option<String>, Option<i32>, i32)> = categories::table
+            .find(id)
+            .select((
+                categories::slug,
+                categories::name,
+                categories::description,
+                categories::parent_id,
+                categories::position,
+            ))
+            .first(connection)
+            .optional()?;
+        found
+            .map(|(slug, name, description, parent_id, position)| {
+                let values = CategoryValues { slug, name, description, parent_id, position };
+                Ok::<_, diesel::result::Error>((values, lineage(connection, id)?))
+            })
+            .transpose()?
     } else {
         None
     };
@@ -89,8 +126,19 @@ pub fn update(
     };
     if updated > 0 && change.records() {
         let after = lineage(connection, id)?;
+        if let Some((previous, _)) = &before {
+            let changed = previous.changed_fields(values);
+            if !changed.is_empty() {
+                let kind = if previous.parent_id == values.parent_id {
+                    CategoryChange::Updated
+                } else {
+                    CategoryChange::Moved
+                };
+                change.note(Note::Category { id, kind, slug: values.slug.clone(), version: stamps.version, changed });
+            }
+        }
         change.record(|| match before {
-            Some((slug, name, before)) if slug == values.slug && name == values.name => {
+            Some((CategoryValues { slug, name, .. }, before)) if slug == values.slug && name == values.name => {
                 // Moved: the lists under it and its ancestors, old and new.
                 // In place (its description, its position): none.
                 let mut affected = Vec::new();
@@ -108,11 +156,19 @@ pub fn update(
 
 /// Deletes category `id` at `version`; `false` when it is no longer at it.
 pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: i32) -> QueryResult<bool> {
+    let slug: Option<String> = categories::table.find(id).select(categories::slug).first(connection).optional()?;
     let deleted = diesel::delete(categories::table.filter(categories::id.eq(id).and(categories::version.eq(version))))
         .execute(connection)?;
     if deleted > 0 {
         // It held nothing: only the lists that named it (now unknown).
         change.record(|| Touched::Categories { names: false, affected: vec![id] });
+        change.note(Note::Category {
+            id,
+            kind: CategoryChange::Deleted,
+            slug: slug.unwrap_or_default(),
+            version: version + 1,
+            changed: Vec::new(),
+        });
     }
     Ok(deleted > 0)
 }

@@ -34,6 +34,11 @@ impl CategoryTree {
         }
     }
 
+    /// Every category, in order.
+    pub fn rows(&self) -> impl Iterator<Item = &CategoryRow> {
+        self.rows.iter()
+    }
+
     /// Every category's slug.
     pub fn slugs(&self) -> impl Iterator<Item = &str> {
         self.rows.iter().map(|row| row.slug.as_str())

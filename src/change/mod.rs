@@ -10,6 +10,7 @@
 //! by.
 
 mod dependencies;
+pub mod events;
 pub mod feed;
 mod touched;
 
@@ -21,6 +22,7 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConnection};
 
 pub use dependencies::{Dependencies, ListScope, Order};
+pub use events::Note;
 pub use touched::{Seen, Terms, Touched, changed_terms};
 
 /// How many revisions of a publication are kept unless configured.
@@ -67,12 +69,21 @@ pub struct Change {
     /// those that changed its status).
     pub keep: u32,
     touched: RefCell<Vec<Touched>>,
+    /// What the services say of the change, for the event log.
+    notes: RefCell<Vec<Note>>,
 }
 
 impl Change {
     /// A change by `author`, now.
     pub fn now(author: Author) -> Self {
-        Self { author, at: db::now(), bulk: false, keep: DEFAULT_KEEP, touched: RefCell::default() }
+        Self {
+            author,
+            at: db::now(),
+            bulk: false,
+            keep: DEFAULT_KEEP,
+            touched: RefCell::default(),
+            notes: RefCell::default(),
+        }
     }
 
     /// The same change, keeping `keep` revisions of each publication.
@@ -100,6 +111,15 @@ impl Change {
         !self.bulk
     }
 
+    /// Notes what kind of change a service made to a resource (the event
+    /// log tells it so).
+    /// A bulk change notes nothing row by row.
+    pub fn note(&self, note: Note) {
+        if !self.bulk {
+            self.notes.borrow_mut().push(note);
+        }
+    }
+
     /// Records, even in a bulk change, that anything may have changed.
     pub fn record_everything(&self) {
         self.touched.borrow_mut().push(Touched::Everything);
@@ -108,8 +128,9 @@ impl Change {
 
 /// Runs `write` (inside a write transaction) and appends what it touched
 /// to the change log in the same transaction, stamped with the revision it
-/// found and the one it leaves. What an earlier attempt recorded is
-/// forgotten: a write tried again records afresh.
+/// found and the one it leaves, and the events a reader could see to the
+/// event log. What an earlier attempt recorded is forgotten: a write tried
+/// again records afresh.
 pub fn logged<T, E>(
     connection: &mut DbConnection,
     change: &Change,
@@ -119,9 +140,12 @@ where
     E: From<diesel::result::Error>,
 {
     change.touched.borrow_mut().clear();
+    change.notes.borrow_mut().clear();
     let since = db::catalogue_revision(connection)?;
     let value = write(connection)?;
     let touched = change.touched.take();
+    let notes = change.notes.take();
+    events::append(connection, change, &touched, &notes)?;
     let documents: Vec<String> = touched.iter().map(Touched::to_json).collect();
     db::changes::append(connection, since, &documents)?;
     Ok(value)

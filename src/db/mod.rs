@@ -7,7 +7,9 @@
 //! backend, the difference lives in this module and nowhere else.
 
 pub mod changes;
+pub mod commits;
 mod connection;
+pub mod events;
 pub mod fragment;
 mod migrations;
 pub mod replica;
@@ -82,6 +84,10 @@ where
         let mut attempt = 1;
         loop {
             match write_transaction(&mut connection, &mut write) {
+                Ok(value) => {
+                    commits::committed();
+                    return Ok(value);
+                }
                 Err(ApiError::Contention(cause)) if attempt < WRITE_ATTEMPTS => {
                     log::info!("write attempt {attempt} lost a race ({cause}); trying again");
                     std::thread::sleep(Duration::from_millis(10 << attempt));
@@ -107,17 +113,39 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    transaction(connection, true, write)
+}
+
+/// Runs `write` in a transaction that may write rows no reader of the
+/// catalogue depends on (webhook deliveries), without the catalogue's lock
+/// on PostgreSQL, so that it never holds up a content write. On SQLite it
+/// is `BEGIN IMMEDIATE` all the same (one writer at a time).
+pub fn side_transaction<T, E, F>(connection: &mut DbConnection, write: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    transaction(connection, false, write)
+}
+
+fn transaction<T, E, F>(connection: &mut DbConnection, catalogue_lock: bool, write: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     match connection {
         DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
         DbConnection::Postgresql(inner) => {
             AnsiTransactionManager::begin_transaction(inner)?;
-            let locked = diesel::sql_query("SELECT revision FROM catalogue_revision WHERE id = 1 FOR UPDATE")
-                .execute(inner)
-                .map(drop);
-            if let Err(error) = locked {
-                let _ = AnsiTransactionManager::rollback_transaction(inner);
-                return Err(error.into());
+            if catalogue_lock {
+                let locked = diesel::sql_query("SELECT revision FROM catalogue_revision WHERE id = 1 FOR UPDATE")
+                    .execute(inner)
+                    .map(drop);
+                if let Err(error) = locked {
+                    let _ = AnsiTransactionManager::rollback_transaction(inner);
+                    return Err(error.into());
+                }
             }
         }
     }

@@ -147,12 +147,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        #[sql_name = "type"]
+        kind -> Text,
+        resource -> Text,
+        resource_id -> Integer,
+        slug -> Text,
+        language -> Nullable<Text>,
+        version -> Nullable<Integer>,
+        /// JSON arrays of category ids.
+        categories -> Text,
+        categories_before -> Text,
+        language_before -> Nullable<Text>,
+        /// A JSON array of field names.
+        changed -> Text,
+        public_before -> Bool,
+        public_after -> Bool,
+        exists_before -> Bool,
+        exists_after -> Bool,
+    }
+}
+
+diesel::table! {
+    event_log (id) {
+        id -> Integer,
+        pruned_through -> BigInt,
+        fanned_through -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Integer,
+        url -> Text,
+        description -> Text,
+        /// A JSON array of event types.
+        events -> Text,
+        include_drafts -> Bool,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        after_seq -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> Integer,
+        message_id -> Text,
+        event_type -> Text,
+        event_seq -> Nullable<BigInt>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_response -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(publication_categories -> categories (category_id));
 diesel::joinable!(publication_categories -> publications (publication_id));
 
 diesel::joinable!(publication_slug_history -> publications (publication_id));
 diesel::joinable!(scheduled_transitions -> publications (publication_id));
 diesel::joinable!(category_slug_history -> categories (category_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
@@ -162,4 +236,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     publication_slug_history,
     category_slug_history,
     scheduled_transitions,
+    webhooks,
+    webhook_deliveries,
 );

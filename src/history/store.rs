@@ -36,6 +36,15 @@ pub struct NewRevision<'a> {
     pub snapshot: &'a Snapshot,
 }
 
+/// A revision just appended: its number, why it was made (`create`,
+/// `update`, `publish`, …) and the fields it changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub number: i32,
+    pub reason: &'static str,
+    pub changed: Vec<String>,
+}
+
 /// A revision as stored (its snapshot may be a patch: see
 /// [`snapshot_of`]).
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -87,11 +96,11 @@ fn edit_reason(before: Option<&Snapshot>, after: &Snapshot) -> &'static str {
 }
 
 /// Appends a revision of `new.publication_id` unless it is an edit that
-/// changes nothing; returns its number. The revision before it is turned
+/// changes nothing; returns what it appended. The revision before it is turned
 /// into a patch from this one (unless it changed the status), and the
 /// revisions beyond the newest `keep` that did not change the status are
 /// pruned: a handful of rows a write, never a scan.
-pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> QueryResult<Option<i32>> {
+pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> QueryResult<Option<Appended>> {
     let latest: Option<(i32, bool, String)> = revisions::table
         .filter(revisions::publication_id.eq(new.publication_id))
         .order(revisions::number.desc())
@@ -130,7 +139,7 @@ pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> Qu
             revisions::created_at.eq(new.at),
             revisions::author.eq(&new.author),
             revisions::reason.eq(reason),
-            revisions::changed.eq(Value::from(changed).to_string()),
+            revisions::changed.eq(Value::from(changed.clone()).to_string()),
             revisions::status_changed.eq(status_changed),
             revisions::version.eq(new.version),
             revisions::restored_from.eq(restored_from),
@@ -138,9 +147,10 @@ pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> Qu
             revisions::snapshot.eq(Value::Object(new.snapshot.clone()).to_string()),
         ))
         .execute(connection)?;
+    let appended = Appended { number, reason, changed };
     let oldest_kept = number - keep.min(i32::MAX as u32) as i32;
     if oldest_kept < 1 {
-        return Ok(Some(number));
+        return Ok(Some(appended));
     }
     diesel::delete(
         revisions::table.filter(
@@ -151,7 +161,7 @@ pub fn append(connection: &mut DbConnection, new: &NewRevision, keep: u32) -> Qu
         ),
     )
     .execute(connection)?;
-    Ok(Some(number))
+    Ok(Some(appended))
 }
 
 /// The revisions of publication `id`, newest first, one page of them, and

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::categories::queries as category_queries;
-use crate::change::{Change, Stamps};
+use crate::change::events as change_events;
+use crate::change::{Change, Note, Stamps};
 use crate::db::DbConnection;
 use crate::domain::{Reference, Status};
 use crate::error::{ApiError, FieldError, OrNotFound};
@@ -71,7 +72,16 @@ pub fn revise(
         version: publication.summary.version,
         snapshot: &snapshot,
     };
-    let number = revisions::append(connection, &revision, change.keep)?;
+    let appended = revisions::append(connection, &revision, change.keep)?;
+    let number = appended.as_ref().map(|appended| appended.number);
+    if let Some(appended) = appended {
+        change.note(Note::Publication {
+            id,
+            reason: appended.reason,
+            changed: appended.changed,
+            version: publication.summary.version,
+        });
+    }
     Ok((publication, number))
 }
 
@@ -432,11 +442,13 @@ pub fn untrash(
     Ok(Restored { publication, revision, restored_from: row.revision, left_out: missing })
 }
 
-/// Removes publication `id` from the trash for good, with its history.
+/// Removes publication `id` from the trash for good, with its history;
+/// the event log says it was deleted.
 pub fn purge(connection: &mut DbConnection, id: i32) -> Result<(), ApiError> {
     in_trash(connection, id)?;
     revisions::purge(connection, id)?;
     trash::remove(connection, id)?;
+    change_events::purged(connection, crate::db::now(), id)?;
     Ok(())
 }
 

@@ -360,6 +360,12 @@ fn seen(values: &PublicationValues, document: &Document, stamps: &Stamps, at: Na
 }
 
 /// What the change log keeps of publication `id` as it stands in the
+/// database, seen at `at`, if it exists.
+pub fn seen_stored(connection: &mut DbConnection, id: i32, at: NaiveDateTime) -> QueryResult<Option<Box<Seen>>> {
+    Ok(seen_now(connection, id, at)?.map(|(seen, _)| seen))
+}
+
+/// What the change log keeps of publication `id` as it stands in the
 /// database, seen at `at`, if it exists, and the terms it is indexed with.
 fn seen_now(connection: &mut DbConnection, id: i32, at: NaiveDateTime) -> QueryResult<Option<(Box<Seen>, String)>> {
     type Row = (String, String, String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, NaiveDateTime);

@@ -13,8 +13,10 @@
 //! first one to start. Visibility never waits for this: it is decided at
 //! each read.
 //!
-//! What a transition does today: a log line and the
-//! `parution_scheduled_transitions_total` and
+//! What a transition does: its event in the event log
+//! (`publication.published` at a release, `publication.expired` at an
+//! expiry), in the transaction that announces it, so exactly once; a log
+//! line; the `parution_scheduled_transitions_total` and
 //! `parution_scheduled_transition_delay_seconds` metrics.
 
 use std::time::Duration;
@@ -22,10 +24,12 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::change::events as change_events;
 use crate::db::schema::{publications, scheduled_transitions};
 use crate::db::{self, DbConnection, Pool};
 use crate::error::ApiError;
 use crate::metrics;
+use crate::publications::store::{self as publication_store, Transition};
 
 /// The longest a process sleeps before it looks again for a transition
 /// that another process recorded: how late such a one may be announced.
@@ -59,16 +63,21 @@ pub fn announce_due(connection: &mut DbConnection, name: &str, at: NaiveDateTime
                 publications::slug,
                 scheduled_transitions::kind,
                 scheduled_transitions::due_at,
+                publications::version,
             ));
-        let due: Vec<(i32, String, String, NaiveDateTime)> = match connection {
+        let due: Vec<(i32, String, String, NaiveDateTime, i32)> = match connection {
             DbConnection::Postgresql(postgres) => due.for_update().skip_locked().load(postgres)?,
             DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
         };
         let mut announced = Vec::with_capacity(due.len());
-        for (publication_id, slug, kind, due_at) in due {
+        for (publication_id, slug, kind, due_at, version) in due {
             diesel::update(scheduled_transitions::table.find((publication_id, kind.clone(), due_at)))
                 .set((scheduled_transitions::announced_at.eq(at), scheduled_transitions::announced_by.eq(name)))
                 .execute(connection)?;
+            if let Some(seen) = publication_store::seen_stored(connection, publication_id, at)? {
+                let event = if kind == Transition::RELEASE { "publication.published" } else { "publication.expired" };
+                change_events::transition(connection, due_at, publication_id, event, version, &seen)?;
+            }
             announced.push(Announced { publication_id, slug, kind, due_at, announced_at: at });
         }
         Ok(announced)
@@ -97,6 +106,9 @@ pub async fn run(pool: Pool, name: String) {
                 let name = name.clone();
                 match db::run(&pool, move |connection| announce_due(connection, &name, db::now())).await {
                     Ok(announced) => {
+                        if !announced.is_empty() {
+                            db::commits::committed();
+                        }
                         for transition in &announced {
                             did(transition);
                         }
