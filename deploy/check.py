@@ -294,6 +294,33 @@ def scheduled_release_flips_at_the_instant():
     check("its release and its expiry were announced once each", announced == 2, f"{announced}")
 
 
+def the_change_feed_follows_live_through_nginx():
+    status, headers, body = request(NGINX, "GET", "/api/v1/changes?snapshot=false")
+    check("the change feed answers through nginx, never from its cache",
+          status == 200 and headers.get("cache-control") == "no-store", f"{status} {headers.get('cache-control')}")
+    cursor = json.loads(body)["next_cursor"]
+    slug = f"suivie-{int(time.time() * 1000)}"
+    result = {}
+
+    def follow():
+        started = time.time()
+        status, headers, body = request(NGINX, "GET", f"/api/v1/changes?cursor={cursor}&wait=20")
+        result.update(status=status, cache=headers.get("x-cache-status"), body=json.loads(body), waited=time.time() - started)
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    time.sleep(0.5)
+    status, _, body = request(SERVERS[1], "POST", "/api/v1/publications", token=TOKEN,
+                              body={"slug": slug, "title": "Suivie en direct", "status": "published"})
+    assert status == 201, (status, body)
+    follower.join()
+    slugs = [event.get("slug") for event in result["body"]["data"]]
+    print(f"   a long poll through nginx answered {result['waited']:.2f} s after it was sent (the write came after 0.5 s)")
+    check("a long poll through nginx wakes with a write made on the other server",
+          result["status"] == 200 and slug in slugs and result["waited"] < 5, f"{result}")
+    check("nginx kept no copy of it", result["cache"] not in ("HIT",), f"{result['cache']}")
+
+
 def rolling_restart_under_load():
     slug = f"sous-charge-{int(time.time() * 1000)}"
     status, _, body = request(
@@ -365,6 +392,7 @@ def main():
     slug = a_write_through_one_is_read_through_the_other()
     stale_answers_are_revalidated(slug)
     scheduled_release_flips_at_the_instant()
+    the_change_feed_follows_live_through_nginx()
     rolling_restart_under_load()
     print("the deployment passed every check")
 

@@ -95,7 +95,8 @@ pub fn update(
     stamps: &Stamps,
 ) -> QueryResult<bool> {
     let before: Option<(CategoryValues, Vec<i32>)> = if change.records() {
-        let found: Option<(String, String, Option<String>, Option<i32>, i32)> = categories::table
+        type Found = (String, String, Option<String>, Option<i32>, i32);
+        let found: Option<Found> = categories::table
             .find(id)
             .select((
                 categories::slug,

@@ -159,12 +159,14 @@ fn publication_kind(reason: &str, after: Option<&Seen>, at: NaiveDateTime) -> &'
 /// Publication `id` as the change found it (the first record of it) and
 /// left it (the last: `None` when it was deleted).
 fn seen_of(touched: &[Touched], id: i32) -> (Option<&Seen>, Option<&Seen>) {
-    let mut records = touched.iter().filter_map(|touched| match touched {
-        Touched::Publication { id: touched_id, before, after, .. } if *touched_id == id => Some((before, after)),
-        _ => None,
-    });
-    let Some(first) = records.next() else { return (None, None) };
-    let last = records.last().unwrap_or(first);
+    let records: Vec<_> = touched
+        .iter()
+        .filter_map(|touched| match touched {
+            Touched::Publication { id: touched_id, before, after, .. } if *touched_id == id => Some((before, after)),
+            _ => None,
+        })
+        .collect();
+    let (Some(first), Some(last)) = (records.first(), records.last()) else { return (None, None) };
     (first.0.as_deref(), last.1.as_deref())
 }
 
@@ -189,9 +191,7 @@ fn publication_event(
     facts: Facts,
 ) -> QueryResult<Option<NewEvent>> {
     let prior: Option<EventRow> = events::last_of(connection, PUBLICATION, id)?;
-    let Some(described) = facts.after.or(facts.before) else {
-        return Ok(prior.map(|prior| tombstone_after(prior, at, facts.kind)));
-    };
+    let Some(described) = facts.after.or(facts.before) else { return Ok(None) };
     let (public_before, exists_before, categories_before, language_before) = match &prior {
         Some(prior) => (prior.public_after, prior.exists_after, prior.categories.clone(), prior.language.clone()),
         None => (
@@ -220,28 +220,6 @@ fn publication_event(
     }))
 }
 
-/// An event of something already gone (a purge), told as the log last
-/// described it.
-fn tombstone_after(prior: EventRow, at: NaiveDateTime, kind: &str) -> NewEvent {
-    NewEvent {
-        occurred_at: at,
-        kind: kind.to_owned(),
-        resource: prior.resource,
-        resource_id: prior.resource_id,
-        slug: prior.slug,
-        language: prior.language.clone(),
-        version: prior.version,
-        categories: prior.categories.clone(),
-        categories_before: prior.categories,
-        language_before: prior.language,
-        changed: "[]".to_owned(),
-        public_before: prior.public_after,
-        public_after: false,
-        exists_before: prior.exists_after,
-        exists_after: false,
-    }
-}
-
 /// Appends the event of a scheduled transition of publication `id`, as
 /// `seen` now (`publication.published` at a release, `publication.expired`
 /// at an expiry).
@@ -258,23 +236,6 @@ pub fn transition(
     let public_before = Some(kind != "publication.published");
     let facts =
         Facts { kind, version: Some(version), changed: &[], before: Some(seen), after: Some(seen), public_before };
-    match publication_event(connection, at, id, facts)? {
-        Some(event) => events::append(connection, &[event]),
-        None => Ok(()),
-    }
-}
-
-/// Appends the event of publication `id` purged from the trash, as the
-/// log last described it (nothing when it never did).
-pub fn purged(connection: &mut DbConnection, at: NaiveDateTime, id: i32) -> QueryResult<()> {
-    let facts = Facts {
-        kind: "publication.deleted",
-        version: None,
-        changed: &[],
-        before: None,
-        after: None,
-        public_before: None,
-    };
     match publication_event(connection, at, id, facts)? {
         Some(event) => events::append(connection, &[event]),
         None => Ok(()),

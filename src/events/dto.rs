@@ -30,7 +30,7 @@ pub struct Event {
     pub seq: Option<i64>,
     /// `publication.created`, `.updated`, `.scheduled`, `.published`,
     /// `.unpublished`, `.archived`, `.expired`, `.restored`, `.trashed`,
-    /// `.untrashed`, `.deleted`, `.removed` (it left this view: `cause`
+    /// `.untrashed` (back from the trash), `.removed` (it left this view: `cause`
     /// says how), `.snapshot`; `category.created`, `.updated`, `.moved`,
     /// `.deleted`, `.snapshot`; `catalogue.imported` (a bulk load: start
     /// over without a cursor).

@@ -220,10 +220,10 @@ fn publications_after(
         query = query
             .sql(
                 " AND EXISTS (SELECT 1 FROM publication_categories \
-                 WHERE publication_categories.publication_id = publications.id AND publication_categories.category_id IN (",
+                 WHERE publication_categories.publication_id = publications.id AND publication_categories.category_id",
             )
             .in_ids(&view.categories)
-            .sql("))");
+            .sql(")");
     }
     let rows: Vec<(i32, String, String, i32, NaiveDateTime)> =
         query.sql(" ORDER BY publications.id LIMIT ").big_int(limit).load(connection)?;

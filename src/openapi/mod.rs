@@ -15,9 +15,9 @@ use utoipa_actix_web::AppExt;
 use self::schema::schema_from_json;
 
 use crate::error::{
-    BadRequest, Conflict, ErrorCode, FieldError, Forbidden, Gone, Moved, NotFound, NotModified, PayloadTooLarge,
-    PreconditionFailed, Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType, UriTooLong,
-    ValidationFailed,
+    BadRequest, Conflict, CursorGone, ErrorCode, FieldError, Forbidden, Gone, Moved, NotFound, NotModified,
+    PayloadTooLarge, PreconditionFailed, Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType,
+    UriTooLong, ValidationFailed,
 };
 
 #[derive(OpenApi)]
@@ -38,10 +38,12 @@ use crate::error::{
         (name = "revisions", description = "The history of each publication: who changed what and when, what differs from now, and restoring a revision whole."),
         (name = "trash", description = "Deleted publications, kept for `PARUTION_TRASH_DAYS` days: putting one back, or purging it."),
         (name = "tokens", description = "API tokens and their scopes, managed by an `admin` token."),
+        (name = "changes", description = "The change feed: every change a reader could see, in commit order, to mirror the catalogue from nothing and follow it live."),
+        (name = "webhooks", description = "Endpoints that receive the change feed's events, signed as the Standard Webhooks specification says, with retries for about three days; managed by an `admin` token."),
         (name = "operations", description = "Probes for orchestrators and load balancers."),
     ),
     components(
-        schemas(Problem, FieldError, ErrorCode),
+        schemas(Problem, FieldError, ErrorCode, crate::webhooks::dto::WebhookPayload),
         responses(
             Moved,
             NotModified,
@@ -51,6 +53,7 @@ use crate::error::{
             Unauthorized,
             NotFound,
             Gone,
+            CursorGone,
             Conflict,
             Forbidden,
             PreconditionFailed,
@@ -120,7 +123,9 @@ impl Modify for HttpBehaviour {
         let reference = |name: &str| RefOr::Ref(Ref::from_response_name(name));
         for (path, item) in document.paths.paths.iter_mut() {
             let has_ref = path.contains("{ref}");
-            if let Some(get) = item.get.as_mut() {
+            // The change feed answers each request afresh: no validators.
+            let fresh = path == "/api/v1/changes";
+            if let Some(get) = item.get.as_mut().filter(|_| !fresh) {
                 get.responses.responses.entry("304".into()).or_insert_with(|| reference("NotModified"));
                 if has_ref {
                     get.responses.responses.entry("301".into()).or_insert_with(|| reference("Moved"));
@@ -145,7 +150,7 @@ impl Modify for HttpBehaviour {
             }
             if let Some(get) = item.get.as_mut() {
                 for (status, response) in get.responses.responses.iter_mut() {
-                    Self::add_headers(response, status == "200");
+                    Self::add_headers(response, status == "200" && !fresh);
                 }
             }
         }
@@ -278,6 +283,47 @@ impl Modify for ParameterShapes {
     }
 }
 
+/// The deliveries an endpoint receives (OpenAPI 3.1 `webhooks`): what a
+/// partner implements, and checks the signature of.
+struct Webhooks;
+
+impl Modify for Webhooks {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        let header = |name: &str, description: &str, example: &str| {
+            json!({"name": name, "in": "header", "required": true, "description": description,
+                "schema": {"type": "string"}, "example": example})
+        };
+        let item = json!({
+            "post": {
+                "operationId": "receive_event",
+                "tags": ["webhooks"],
+                "summary": "An event, delivered",
+                "description": "Each event an endpoint's `events` select, as its view shows it (public events, or with `include_drafts` everything), `POST`ed to its `url` once it is committed: `{type, timestamp, data}`, `data` being the change feed's event. Check the signature (any Standard Webhooks library does: `new Webhook(secret).verify(body, headers)`), drop a `webhook-id` you already have (delivery is at least once, in no guaranteed order), and answer 2xx within 15 seconds. Any other answer, a redirect or a timeout is retried with backoff for about three days (`Retry-After` is honoured); a `410` disables the endpoint. A `webhook.ping` (`data: {webhook_id}`) is sent by `POST /api/v1/webhooks/{id}/ping`.",
+                "parameters": [
+                    header("webhook-id", "The message's id, the same on every attempt: `evt_<seq>` (or `ping_…`). Your key to drop duplicates.", "evt_1042"),
+                    header("webhook-timestamp", "When this attempt was signed, in seconds since 1970 (UTC). Refuse one too far from your clock.", "1796214110"),
+                    header("webhook-signature", "`v1,` + base64 of HMAC-SHA256, keyed with the base64-decoded secret after `whsec_`, of `{webhook-id}.{webhook-timestamp}.{body}`; during the 24 hours after a rotation, one per secret, separated by spaces.", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookPayload"}}}},
+                "responses": {
+                    "2XX": {"description": "Received: the delivery is done."},
+                    "410": {"description": "Gone: the endpoint is disabled and receives nothing more."},
+                    "default": {"description": "Anything else (or no answer in 15 seconds): tried again later."}
+                }
+            }
+        });
+        match serde_json::from_value::<utoipa::openapi::path::PathItem>(item) {
+            Ok(item) => {
+                let mut webhooks = utoipa::openapi::path::Paths::new();
+                webhooks.paths.insert("event".into(), item);
+                document.webhooks = Some(webhooks);
+            }
+            Err(error) => log::error!("the webhooks of the OpenAPI document cannot be made: {error}"),
+        }
+    }
+}
+
 /// The whole document, as served at `/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut document) =
@@ -286,6 +332,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     HttpBehaviour.modify(&mut document);
     ParameterShapes.modify(&mut document);
     Scopes.modify(&mut document);
+    Webhooks.modify(&mut document);
     document
 }
 

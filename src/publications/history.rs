@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::categories::queries as category_queries;
-use crate::change::events as change_events;
 use crate::change::{Change, Note, Stamps};
 use crate::db::DbConnection;
 use crate::domain::{Reference, Status};
@@ -74,14 +73,11 @@ pub fn revise(
     };
     let appended = revisions::append(connection, &revision, change.keep)?;
     let number = appended.as_ref().map(|appended| appended.number);
-    if let Some(appended) = appended {
-        change.note(Note::Publication {
-            id,
-            reason: appended.reason,
-            changed: appended.changed,
-            version: publication.summary.version,
-        });
-    }
+    // A write that left the content as it was still gave the publication
+    // a new version (its ETag changed): the event log tells it, with no
+    // field changed, so that a mirror's version stays true.
+    let (reason, changed) = appended.map_or(("update", Vec::new()), |appended| (appended.reason, appended.changed));
+    change.note(Note::Publication { id, reason, changed, version: publication.summary.version });
     Ok((publication, number))
 }
 
@@ -442,13 +438,12 @@ pub fn untrash(
     Ok(Restored { publication, revision, restored_from: row.revision, left_out: missing })
 }
 
-/// Removes publication `id` from the trash for good, with its history;
-/// the event log says it was deleted.
+/// Removes publication `id` from the trash for good, with its history.
+/// No event: it left every view when it was trashed.
 pub fn purge(connection: &mut DbConnection, id: i32) -> Result<(), ApiError> {
     in_trash(connection, id)?;
     revisions::purge(connection, id)?;
     trash::remove(connection, id)?;
-    change_events::purged(connection, crate::db::now(), id)?;
     Ok(())
 }
 

@@ -74,7 +74,8 @@ pub fn announce_due(connection: &mut DbConnection, name: &str, at: NaiveDateTime
             diesel::update(scheduled_transitions::table.find((publication_id, kind.clone(), due_at)))
                 .set((scheduled_transitions::announced_at.eq(at), scheduled_transitions::announced_by.eq(name)))
                 .execute(connection)?;
-            if let Some(seen) = publication_store::seen_stored(connection, publication_id, at)? {
+            // Seen at its instant: what it became then, however late this is.
+            if let Some(seen) = publication_store::seen_stored(connection, publication_id, due_at)? {
                 let event = if kind == Transition::RELEASE { "publication.published" } else { "publication.expired" };
                 change_events::transition(connection, due_at, publication_id, event, version, &seen)?;
             }

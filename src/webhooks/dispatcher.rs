@@ -4,7 +4,7 @@
 //! Every server process runs [`run`]. It turns new events into deliveries
 //! (`store::fan_out`, once per event across processes), then claims the
 //! deliveries that are due (`store::claim`: each to one process, leased
-//! for a minute) and makes their attempts, several at once, off the async
+//! for 30 seconds) and makes their attempts, several at once, off the async
 //! workers. A delivery succeeds on a 2xx answer only; redirects are not
 //! followed; 15 seconds without an answer is a failure. A failure is
 //! tried again later, with exponential backoff and jitter, from 5 seconds
@@ -15,8 +15,8 @@
 //! makes that attempt again once the lease ends.
 
 use std::io::Read;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
@@ -27,18 +27,18 @@ use crate::db::{self, Pool};
 use crate::metrics;
 
 use super::signature;
-use super::store::{self, Claimed, Endpoint, Outcome};
+use super::store::{self, Attempt, Claimed, Endpoint, Outcome};
 use super::target;
 
 /// Attempts under way in one process at most: a receiver that hangs holds
 /// one of them for the timeout, not the others.
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: usize = 64;
 
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
-/// How long a claimed delivery is this process's: longer than an attempt.
-const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// How long a claimed delivery is this process's: twice the longest attempt.
+const LEASE: TimeDelta = TimeDelta::seconds(30);
 
 /// Events fanned out in one transaction at most.
 const FAN_OUT_BATCH: i64 = 500;
@@ -143,7 +143,8 @@ fn lag(payload: &str, at: NaiveDateTime) -> Option<f64> {
 pub async fn run(pool: Pool, settings: WebhookSettings) {
     let agent = agent(settings);
     let in_flight = Arc::new(AtomicUsize::new(0));
-    let finished = Arc::new(Notify::new());
+    let finished: Arc<Mutex<Vec<Attempt>>> = Arc::default();
+    let wake = Arc::new(Notify::new());
     let mut commits = db::commits::subscribe();
     loop {
         loop {
@@ -156,71 +157,87 @@ pub async fn run(pool: Pool, settings: WebhookSettings) {
                 }
             }
         }
+        let attempts = std::mem::take(&mut *finished.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        if !attempts.is_empty() {
+            record(&pool, attempts, &in_flight).await;
+        }
         let free = IN_FLIGHT.saturating_sub(in_flight.load(Ordering::SeqCst));
         if free > 0 {
             match db::run(&pool, move |connection| Ok(store::claim(connection, db::now(), free as i64, LEASE)?)).await {
                 Ok(claimed) => {
                     for claimed in claimed {
                         in_flight.fetch_add(1, Ordering::SeqCst);
-                        let (pool, agent, in_flight, finished) =
-                            (pool.clone(), agent.clone(), in_flight.clone(), finished.clone());
+                        let (agent, finished, wake, in_flight) =
+                            (agent.clone(), finished.clone(), wake.clone(), in_flight.clone());
                         actix_web::rt::spawn(async move {
-                            deliver(&pool, agent, claimed).await;
-                            in_flight.fetch_sub(1, Ordering::SeqCst);
-                            finished.notify_one();
+                            if let Some(attempt) = attempt_apart(agent, claimed).await {
+                                finished.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(attempt);
+                            } else {
+                                // Its lease ends, and it is made again.
+                                in_flight.fetch_sub(1, Ordering::SeqCst);
+                            }
+                            wake.notify_one();
                         });
                     }
                 }
                 Err(error) => log::warn!("cannot claim webhook deliveries now: {error}"),
             }
         }
-        let woken = futures_util::future::select(Box::pin(commits.changed()), Box::pin(finished.notified()));
+        let woken = futures_util::future::select(Box::pin(commits.changed()), Box::pin(wake.notified()));
         let _ = actix_web::rt::time::timeout(LOOK_EVERY, woken).await;
     }
 }
 
-/// Makes the attempt of `claimed` and records it.
-async fn deliver(pool: &Pool, agent: ureq::Agent, claimed: Claimed) {
+/// Makes the attempt of `claimed` off the async workers.
+async fn attempt_apart(agent: ureq::Agent, claimed: Claimed) -> Option<Attempt> {
     let at = db::now();
     let attempted = claimed.clone();
-    let outcome = match actix_web::rt::task::spawn_blocking(move || attempt(&agent, &attempted, at)).await {
-        Ok(outcome) => outcome,
+    match actix_web::rt::task::spawn_blocking(move || attempt(&agent, &attempted, at)).await {
+        Ok(outcome) => Some((claimed, outcome, db::now())),
         Err(error) => {
             log::error!("a webhook attempt stopped: {error}");
-            return;
+            None
         }
-    };
-    let label = match (outcome.delivered, outcome.retry_at) {
-        (true, _) => "delivered",
-        (false, Some(_)) => "retrying",
-        (false, None) => "failed",
-    };
-    let finished_at = db::now();
-    metrics::webhook_attempt(label, outcome.delivered.then(|| lag(&claimed.delivery.payload, finished_at)).flatten());
-    if !outcome.delivered {
-        log::info!(
-            "webhook {} delivery {} ({}) attempt {} failed: {}",
-            claimed.delivery.webhook_id,
-            claimed.delivery.id,
-            claimed.delivery.message_id,
-            claimed.delivery.attempts,
-            outcome.error.as_deref().unwrap_or("no answer")
-        );
     }
-    let recorded = {
-        let claimed = claimed.clone();
-        db::run(pool, move |connection| Ok(store::record(connection, &claimed, &outcome, finished_at)?)).await
-    };
-    match recorded {
-        Ok(Endpoint::Disabled(reason)) => {
-            metrics::webhook_disabled();
-            log::warn!("webhook {} ({}) is disabled: {reason}", claimed.delivery.webhook_id, claimed.url);
+}
+
+/// Records the attempts made, in one transaction (a busy endpoint's
+/// deliveries cost one commit a round, not one each), and tells of them.
+async fn record(pool: &Pool, attempts: Vec<Attempt>, in_flight: &AtomicUsize) {
+    for (claimed, outcome, finished_at) in &attempts {
+        let label = match (outcome.delivered, outcome.retry_at) {
+            (true, _) => "delivered",
+            (false, Some(_)) => "retrying",
+            (false, None) => "failed",
+        };
+        let lag = outcome.delivered.then(|| lag(&claimed.delivery.payload, *finished_at)).flatten();
+        metrics::webhook_attempt(label, lag);
+        if !outcome.delivered {
+            log::info!(
+                "webhook {} delivery {} ({}) attempt {} failed: {}",
+                claimed.delivery.webhook_id,
+                claimed.delivery.id,
+                claimed.delivery.message_id,
+                claimed.delivery.attempts,
+                outcome.error.as_deref().unwrap_or("no answer")
+            );
         }
-        Ok(Endpoint::Unchanged) => {}
-        Err(error) => log::warn!(
-            "the attempt of webhook delivery {} could not be recorded ({error}); it will be made again",
-            claimed.delivery.id
-        ),
+    }
+    let count = attempts.len();
+    let described: Vec<(i32, String)> =
+        attempts.iter().map(|(claimed, _, _)| (claimed.delivery.webhook_id, claimed.url.clone())).collect();
+    let recorded = db::run(pool, move |connection| Ok(store::record_all(connection, &attempts)?)).await;
+    in_flight.fetch_sub(count, Ordering::SeqCst);
+    match recorded {
+        Ok(endpoints) => {
+            for (endpoint, (webhook_id, url)) in endpoints.into_iter().zip(described) {
+                if let Endpoint::Disabled(reason) = endpoint {
+                    metrics::webhook_disabled();
+                    log::warn!("webhook {webhook_id} ({url}) is disabled: {reason}");
+                }
+            }
+        }
+        Err(error) => log::warn!("{count} webhook attempt(s) could not be recorded ({error}); they will be made again"),
     }
 }
 

@@ -177,6 +177,36 @@ impl From<DeliveryRow> for Delivery {
     }
 }
 
+/// What an endpoint receives: the Standard Webhooks body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "publication.published",
+    "timestamp": "2026-12-01T10:12:00.000000Z",
+    "data": {
+        "seq": 1042,
+        "type": "publication.published",
+        "tombstone": false,
+        "resource": "publication",
+        "id": 12,
+        "slug": "chiffres-cles-2026",
+        "language": "fr",
+        "version": 7,
+        "categories": [1, 4],
+        "changed": ["status", "published_at"],
+        "occurred_at": "2026-12-01T10:12:00Z",
+        "href": "/api/v1/publications/12"
+    }
+}))]
+pub struct WebhookPayload {
+    /// The event's type (`webhook.ping` for a ping).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the event happened (RFC 3339, UTC).
+    pub timestamp: DateTime<Utc>,
+    /// The event, as the change feed shows it to this endpoint's view.
+    pub data: crate::events::dto::Event,
+}
+
 /// One page of an endpoint's deliveries, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Page_Delivery)]

@@ -236,6 +236,10 @@ pub fn message_id(seq: i64) -> String {
 /// many events it read. One process at a time does it (the log's row is
 /// locked), so each event is fanned out once.
 pub fn fan_out(connection: &mut DbConnection, at: NaiveDateTime, limit: i64) -> QueryResult<usize> {
+    // A read first: most looks find nothing new, and need no write lock.
+    if log::newest(connection)? <= log::fanned_through(connection)? {
+        return Ok(0);
+    }
     db::side_transaction(connection, |connection| {
         if let DbConnection::Postgresql(inner) = connection {
             diesel::sql_query("SELECT fanned_through FROM event_log WHERE id = 1 FOR UPDATE").execute(inner)?;
@@ -345,16 +349,26 @@ pub enum Endpoint {
     Disabled(String),
 }
 
+/// An attempt made: what was claimed, how it ended, and when.
+pub type Attempt = (Claimed, Outcome, NaiveDateTime);
+
+/// Records attempts, in one transaction; what each meant for its endpoint.
+pub fn record_all(connection: &mut DbConnection, attempts: &[Attempt]) -> QueryResult<Vec<Endpoint>> {
+    db::side_transaction(connection, |connection| {
+        attempts.iter().map(|(claimed, outcome, at)| record(connection, claimed, outcome, *at)).collect()
+    })
+}
+
 /// Records the outcome of an attempt of delivery `id` made at `at`, and
 /// what it means for its endpoint: a success ends its failures; a `410`
 /// disables it; failures for [`FAILING_LIMIT`] disable it.
-pub fn record(
+fn record(
     connection: &mut DbConnection,
     claimed: &Claimed,
     outcome: &Outcome,
     at: NaiveDateTime,
 ) -> QueryResult<Endpoint> {
-    db::side_transaction(connection, |connection| {
+    {
         let status = match (outcome.delivered, outcome.retry_at) {
             (true, _) => "delivered",
             (false, Some(_)) => "pending",
@@ -398,7 +412,7 @@ pub fn record(
             Some(reason) if endpoint.enabled => Endpoint::Disabled(reason),
             _ => Endpoint::Unchanged,
         })
-    })
+    }
 }
 
 /// A page of the deliveries to endpoint `id`, newest first, and how many
