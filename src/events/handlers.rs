@@ -51,9 +51,10 @@ pub struct ChangesQuery {
     /// them is a tombstone here. Category events are not filtered.
     #[param(required = false, style = Form, explode, example = json!(["etudes-publications"]))]
     pub category: Vec<String>,
-    /// Only publications in one of these languages (BCP 47 tags).
-    #[param(required = false, style = Form, explode, example = json!(["fr"]))]
-    pub language: Vec<String>,
+    /// Only publications in this language (a BCP 47 tag); repeat it, or
+    /// separate tags with commas, for several.
+    #[param(required = false, example = "fr")]
+    pub language: Option<String>,
     /// Without a cursor: whether to start with the snapshot (`true`) or at
     /// the end of the log, with what happens next only (`false`).
     #[param(required = false, default = true)]
