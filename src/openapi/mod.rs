@@ -299,6 +299,7 @@ impl Modify for Webhooks {
                 "operationId": "receive_event",
                 "tags": ["webhooks"],
                 "summary": "An event, delivered",
+                "security": [],
                 "description": "Each event an endpoint's `events` select, as its view shows it (public events, or with `include_drafts` everything), `POST`ed to its `url` once it is committed: `{type, timestamp, data}`, `data` being the change feed's event. Check the signature (any Standard Webhooks library does: `new Webhook(secret).verify(body, headers)`), drop a `webhook-id` you already have (delivery is at least once, in no guaranteed order), and answer 2xx within 15 seconds. Any other answer, a redirect or a timeout is retried with backoff for about three days (`Retry-After` is honoured); a `410` disables the endpoint. A `webhook.ping` (`data: {webhook_id}`) is sent by `POST /api/v1/webhooks/{id}/ping`.",
                 "parameters": [
                     header("webhook-id", "The message's id, the same on every attempt: `evt_<seq>` (or `ping_…`). Your key to drop duplicates.", "evt_1042"),
