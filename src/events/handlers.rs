@@ -20,6 +20,10 @@ use super::dto::ChangePage;
 use super::feed::{self, LogHead};
 use super::view::{View, is_type_pattern};
 
+/// How long a long poll waits before reading again when the log has grown
+/// on the primary but not yet on the replica it reads from.
+const REPLICA_LAG_STEP: Duration = Duration::from_millis(50);
+
 /// Types, categories or languages a filter may list at most.
 const MAX_VALUES: usize = 50;
 
@@ -205,6 +209,12 @@ pub async fn changes(
         if let (true, Position::Log { seq }) = (waiting, page.next)
             && head.wait_past(&pool, seq, deadline).await
         {
+            if position == Some(page.next) {
+                // The log has grown where this process looks (the primary),
+                // not yet where this read was answered from (a replica
+                // catching up): look again shortly.
+                actix_web::rt::time::sleep(REPLICA_LAG_STEP).await;
+            }
             position = Some(page.next);
             continue;
         }

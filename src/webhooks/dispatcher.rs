@@ -1,10 +1,11 @@
 //! Delivering the event log to webhooks, after commit and apart from the
 //! writes (a write never waits for a delivery, nor fails with one).
 //!
-//! Every server process runs [`run`]. It turns new events into deliveries
-//! (`store::fan_out`, once per event across processes), then claims the
-//! deliveries that are due (`store::claim`: each to one process, leased
-//! for 30 seconds) and makes their attempts, several at once, off the async
+//! Every server process runs [`run`]. Each round, in one transaction
+//! (`store::round`), it turns new events into deliveries (once per event
+//! across processes), records the attempts made since the last round, and
+//! claims the deliveries that are due (each to one process, leased for 30
+//! seconds); then it makes their attempts, up to 64 at once, off the async
 //! workers. A delivery succeeds on a 2xx answer only; redirects are not
 //! followed; 15 seconds without an answer is a failure. A failure is
 //! tried again later, with exponential backoff and jitter, from 5 seconds
@@ -46,6 +47,11 @@ const FAN_OUT_BATCH: i64 = 500;
 /// How often the dispatcher looks for work when nothing wakes it (events
 /// of other processes, retries coming due).
 const LOOK_EVERY: Duration = Duration::from_millis(500);
+
+/// How long a woken dispatcher lets more work come before its round: the
+/// events of a burst of writes, the answers of many receivers, are then
+/// handled in one transaction rather than one each.
+const GATHER: Duration = Duration::from_millis(50);
 
 /// The waits after each failed attempt, in seconds: about three days in
 /// all. After the last, the delivery has failed.
@@ -147,44 +153,53 @@ pub async fn run(pool: Pool, settings: WebhookSettings) {
     let wake = Arc::new(Notify::new());
     let mut commits = db::commits::subscribe();
     loop {
-        loop {
-            match db::run(&pool, |connection| Ok(store::fan_out(connection, db::now(), FAN_OUT_BATCH)?)).await {
-                Ok(read) if read as i64 == FAN_OUT_BATCH => continue,
-                Ok(_) => break,
-                Err(error) => {
-                    log::warn!("cannot turn events into webhook deliveries now: {error}");
-                    break;
-                }
-            }
-        }
         let attempts = std::mem::take(&mut *finished.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        if !attempts.is_empty() {
-            record(&pool, attempts, &in_flight).await;
-        }
-        let free = IN_FLIGHT.saturating_sub(in_flight.load(Ordering::SeqCst));
-        if free > 0 {
-            match db::run(&pool, move |connection| Ok(store::claim(connection, db::now(), free as i64, LEASE)?)).await {
-                Ok(claimed) => {
-                    for claimed in claimed {
-                        in_flight.fetch_add(1, Ordering::SeqCst);
-                        let (agent, finished, wake, in_flight) =
-                            (agent.clone(), finished.clone(), wake.clone(), in_flight.clone());
-                        actix_web::rt::spawn(async move {
-                            if let Some(attempt) = attempt_apart(agent, claimed).await {
-                                finished.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(attempt);
-                            } else {
-                                // Its lease ends, and it is made again.
-                                in_flight.fetch_sub(1, Ordering::SeqCst);
-                            }
-                            wake.notify_one();
-                        });
+        let free = IN_FLIGHT.saturating_sub(in_flight.load(Ordering::SeqCst)) as i64;
+        tell(&attempts);
+        let count = attempts.len();
+        let described: Vec<(i32, String)> =
+            attempts.iter().map(|(claimed, _, _)| (claimed.delivery.webhook_id, claimed.url.clone())).collect();
+        let round = db::run(&pool, move |connection| {
+            Ok(store::round(connection, db::now(), &attempts, free, LEASE, FAN_OUT_BATCH)?)
+        })
+        .await;
+        // Recorded, or not (their leases end, and they are made again).
+        in_flight.fetch_sub(count, Ordering::SeqCst);
+        let busy = match round {
+            Ok(round) => {
+                for (endpoint, (webhook_id, url)) in round.endpoints.into_iter().zip(described) {
+                    if let Endpoint::Disabled(reason) = endpoint {
+                        metrics::webhook_disabled();
+                        log::warn!("webhook {webhook_id} ({url}) is disabled: {reason}");
                     }
                 }
-                Err(error) => log::warn!("cannot claim webhook deliveries now: {error}"),
+                let busy = round.fanned as i64 == FAN_OUT_BATCH || (free > 0 && round.claimed.len() as i64 == free);
+                for claimed in round.claimed {
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let (agent, finished, wake, in_flight) =
+                        (agent.clone(), finished.clone(), wake.clone(), in_flight.clone());
+                    actix_web::rt::spawn(async move {
+                        if let Some(attempt) = attempt_apart(agent, claimed).await {
+                            finished.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(attempt);
+                        } else {
+                            in_flight.fetch_sub(1, Ordering::SeqCst);
+                        }
+                        wake.notify_one();
+                    });
+                }
+                busy
             }
+            Err(error) => {
+                log::warn!("webhook deliveries cannot be handled now ({error}); they will be");
+                false
+            }
+        };
+        if !busy {
+            let woken = futures_util::future::select(Box::pin(commits.changed()), Box::pin(wake.notified()));
+            let _ = actix_web::rt::time::timeout(LOOK_EVERY, woken).await;
         }
-        let woken = futures_util::future::select(Box::pin(commits.changed()), Box::pin(wake.notified()));
-        let _ = actix_web::rt::time::timeout(LOOK_EVERY, woken).await;
+        // Let what comes at once come together: one round for many.
+        actix_web::rt::time::sleep(GATHER).await;
     }
 }
 
@@ -201,10 +216,9 @@ async fn attempt_apart(agent: ureq::Agent, claimed: Claimed) -> Option<Attempt> 
     }
 }
 
-/// Records the attempts made, in one transaction (a busy endpoint's
-/// deliveries cost one commit a round, not one each), and tells of them.
-async fn record(pool: &Pool, attempts: Vec<Attempt>, in_flight: &AtomicUsize) {
-    for (claimed, outcome, finished_at) in &attempts {
+/// Counts and logs the attempts made.
+fn tell(attempts: &[Attempt]) {
+    for (claimed, outcome, finished_at) in attempts {
         let label = match (outcome.delivered, outcome.retry_at) {
             (true, _) => "delivered",
             (false, Some(_)) => "retrying",
@@ -222,22 +236,6 @@ async fn record(pool: &Pool, attempts: Vec<Attempt>, in_flight: &AtomicUsize) {
                 outcome.error.as_deref().unwrap_or("no answer")
             );
         }
-    }
-    let count = attempts.len();
-    let described: Vec<(i32, String)> =
-        attempts.iter().map(|(claimed, _, _)| (claimed.delivery.webhook_id, claimed.url.clone())).collect();
-    let recorded = db::run(pool, move |connection| Ok(store::record_all(connection, &attempts)?)).await;
-    in_flight.fetch_sub(count, Ordering::SeqCst);
-    match recorded {
-        Ok(endpoints) => {
-            for (endpoint, (webhook_id, url)) in endpoints.into_iter().zip(described) {
-                if let Endpoint::Disabled(reason) = endpoint {
-                    metrics::webhook_disabled();
-                    log::warn!("webhook {webhook_id} ({url}) is disabled: {reason}");
-                }
-            }
-        }
-        Err(error) => log::warn!("{count} webhook attempt(s) could not be recorded ({error}); they will be made again"),
     }
 }
 

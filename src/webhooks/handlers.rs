@@ -158,6 +158,7 @@ pub async fn update_webhook(
     let allow_private = settings.allow_private;
     let row = db::run(&pool, move |connection| {
         db::side_transaction(connection, |connection| {
+            store::lock(connection)?;
             let current = found(store::find(connection, id)?, id)?;
             if_match.check(current.version)?;
             let mut object = WebhookInput::current(&current);
@@ -201,6 +202,7 @@ pub async fn delete_webhook(
     let id = webhook_id(&id)?;
     db::run(&pool, move |connection| {
         db::side_transaction(connection, |connection| {
+            store::lock(connection)?;
             let current = found(store::find(connection, id)?, id)?;
             if_match.check(current.version)?;
             store::delete(connection, id)?;
@@ -240,6 +242,7 @@ pub async fn rotate_secret(
     let id = webhook_id(&id)?;
     let row = db::run(&pool, move |connection| {
         db::side_transaction(connection, |connection| {
+            store::lock(connection)?;
             let current = found(store::find(connection, id)?, id)?;
             Ok(store::rotate(connection, &current, db::now())?)
         })
@@ -275,8 +278,11 @@ pub async fn ping_webhook(
 ) -> Result<Represented, ApiError> {
     let id = webhook_id(&id)?;
     let delivery = db::run(&pool, move |connection| {
-        found(store::find(connection, id)?, id)?;
-        Ok(store::ping(connection, id, db::now())?)
+        db::side_transaction(connection, |connection| {
+            store::lock(connection)?;
+            found(store::find(connection, id)?, id)?;
+            Ok(store::ping(connection, id, db::now())?)
+        })
     })
     .await?;
     db::commits::committed();
@@ -361,10 +367,13 @@ pub async fn redeliver(
     let missing = || ApiError::NotFound(format!("webhook {id} has no delivery '{delivery_id}'"));
     let delivery_id: i64 = delivery_id.parse().ok().filter(|id| *id >= 1).ok_or_else(missing)?;
     let delivery = db::run(&pool, move |connection| {
-        found(store::find(connection, id)?, id)?;
-        let delivery = store::find_delivery(connection, id, delivery_id)?
-            .ok_or_else(|| ApiError::NotFound(format!("webhook {id} has no delivery {delivery_id}")))?;
-        Ok(store::redeliver(connection, &delivery, db::now())?)
+        db::side_transaction(connection, |connection| {
+            store::lock(connection)?;
+            found(store::find(connection, id)?, id)?;
+            let delivery = store::find_delivery(connection, id, delivery_id)?
+                .ok_or_else(|| ApiError::NotFound(format!("webhook {id} has no delivery {delivery_id}")))?;
+            Ok(store::redeliver(connection, &delivery, db::now())?)
+        })
     })
     .await?;
     db::commits::committed();

@@ -236,45 +236,69 @@ pub fn message_id(seq: i64) -> String {
 /// many events it read. One process at a time does it (the log's row is
 /// locked), so each event is fanned out once.
 pub fn fan_out(connection: &mut DbConnection, at: NaiveDateTime, limit: i64) -> QueryResult<usize> {
-    // A read first: most looks find nothing new, and need no write lock.
-    if log::newest(connection)? <= log::fanned_through(connection)? {
+    if !behind(connection)? {
         return Ok(0);
     }
     db::side_transaction(connection, |connection| {
-        if let DbConnection::Postgresql(inner) = connection {
-            diesel::sql_query("SELECT fanned_through FROM event_log WHERE id = 1 FOR UPDATE").execute(inner)?;
-        }
-        let through = log::fanned_through(connection)?;
-        let events = log::after(connection, through, limit)?;
-        let Some(last) = events.last().map(|event| event.seq) else { return Ok(0) };
-        let endpoints: Vec<WebhookRow> =
-            webhooks::table.filter(webhooks::enabled.eq(true)).select(WebhookRow::as_select()).load(connection)?;
-        let views: Vec<(i32, i64, View)> =
-            endpoints.iter().map(|endpoint| (endpoint.id, endpoint.after_seq, endpoint.view())).collect();
-        for row in &events {
-            for (webhook_id, after_seq, view) in &views {
-                if row.seq <= *after_seq {
-                    continue;
-                }
-                let Some(event) = view.present(row) else { continue };
-                let payload = json!({
-                    "type": event.kind,
-                    "timestamp": event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    "data": event,
-                });
-                let new = NewDelivery {
-                    webhook_id: *webhook_id,
-                    message_id: message_id(row.seq),
-                    event_type: event.kind.clone(),
-                    event_seq: Some(row.seq),
-                    payload: payload.to_string(),
-                };
-                insert(connection, &new, at)?;
-            }
-        }
-        log::set_fanned_through(connection, last)?;
-        Ok(events.len())
+        lock(connection)?;
+        fan_out_in(connection, at, limit)
     })
+}
+
+/// Takes the webhooks' lock, first in every transaction that writes
+/// endpoints or deliveries (a round, a change, a ping): on PostgreSQL the
+/// log's row, so that such transactions take their row locks one after
+/// another and never deadlock, and no endpoint goes while deliveries to it
+/// are being written. On SQLite the transaction's own lock is it.
+pub fn lock(connection: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgresql(inner) = connection {
+        diesel::sql_query("SELECT fanned_through FROM event_log WHERE id = 1 FOR UPDATE").execute(inner)?;
+    }
+    Ok(())
+}
+
+/// Whether events were appended since the last fan-out (a read: most looks
+/// find nothing new, and need no write lock).
+fn behind(connection: &mut DbConnection) -> QueryResult<bool> {
+    Ok(log::newest(connection)? > log::fanned_through(connection)?)
+}
+
+fn fan_out_in(connection: &mut DbConnection, at: NaiveDateTime, limit: i64) -> QueryResult<usize> {
+    let through = log::fanned_through(connection)?;
+    let events = log::after(connection, through, limit)?;
+    let Some(last) = events.last().map(|event| event.seq) else { return Ok(0) };
+    let endpoints: Vec<WebhookRow> =
+        webhooks::table.filter(webhooks::enabled.eq(true)).select(WebhookRow::as_select()).load(connection)?;
+    let views: Vec<(i32, i64, View)> =
+        endpoints.iter().map(|endpoint| (endpoint.id, endpoint.after_seq, endpoint.view())).collect();
+    for row in &events {
+        for (webhook_id, after_seq, view) in &views {
+            if row.seq <= *after_seq {
+                continue;
+            }
+            let Some(event) = view.present(row) else { continue };
+            let payload = json!({
+                "type": event.kind,
+                "timestamp": event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "data": event,
+            });
+            diesel::insert_into(deliveries::table)
+                .values((
+                    deliveries::webhook_id.eq(*webhook_id),
+                    deliveries::message_id.eq(message_id(row.seq)),
+                    deliveries::event_type.eq(&event.kind),
+                    deliveries::event_seq.eq(Some(row.seq)),
+                    deliveries::payload.eq(payload.to_string()),
+                    deliveries::status.eq("pending"),
+                    deliveries::attempts.eq(0),
+                    deliveries::next_attempt_at.eq(Some(at)),
+                    deliveries::created_at.eq(at),
+                ))
+                .execute(connection)?;
+        }
+    }
+    log::set_fanned_through(connection, last)?;
+    Ok(events.len())
 }
 
 /// A delivery claimed for an attempt, with what sending it needs.
@@ -289,42 +313,53 @@ pub struct Claimed {
 /// is leased until `at + lease` (tried again after that if its attempt
 /// never reports), and its attempt counted. With several processes on
 /// PostgreSQL, `SKIP LOCKED` gives each delivery to one of them.
-pub fn claim(
+/// Every endpoint, by id.
+fn endpoints(connection: &mut DbConnection) -> QueryResult<std::collections::HashMap<i32, WebhookRow>> {
+    Ok(list(connection)?.into_iter().map(|row| (row.id, row)).collect())
+}
+
+fn claim_in(
     connection: &mut DbConnection,
     at: NaiveDateTime,
     limit: i64,
     lease: TimeDelta,
 ) -> QueryResult<Vec<Claimed>> {
-    db::side_transaction(connection, |connection| {
-        let enabled = webhooks::table.filter(webhooks::enabled.eq(true)).select(webhooks::id);
-        let due = deliveries::table
-            .filter(deliveries::status.eq("pending"))
-            .filter(deliveries::next_attempt_at.le(at))
-            .filter(deliveries::webhook_id.eq_any(enabled))
-            .order(deliveries::next_attempt_at)
-            .limit(limit)
-            .select(deliveries::id);
-        let due: Vec<i64> = match connection {
-            DbConnection::Postgresql(postgres) => due.for_update().skip_locked().load(postgres)?,
-            DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
-        };
-        let mut claimed = Vec::with_capacity(due.len());
-        for id in due {
-            let mut delivery: DeliveryRow =
-                deliveries::table.find(id).select(DeliveryRow::as_select()).first(connection)?;
-            diesel::update(deliveries::table.find(delivery.id))
-                .set((
-                    deliveries::attempts.eq(delivery.attempts + 1),
-                    deliveries::next_attempt_at.eq(Some(at + lease)),
-                    deliveries::last_attempt_at.eq(Some(at)),
-                ))
-                .execute(connection)?;
-            delivery.attempts += 1;
-            let Some(endpoint) = find(connection, delivery.webhook_id)? else { continue };
-            claimed.push(Claimed { delivery, url: endpoint.url.clone(), secrets: endpoint.secrets(at) });
-        }
-        Ok(claimed)
-    })
+    let enabled = webhooks::table.filter(webhooks::enabled.eq(true)).select(webhooks::id);
+    let due = deliveries::table
+        .filter(deliveries::status.eq("pending"))
+        .filter(deliveries::next_attempt_at.le(at))
+        .filter(deliveries::webhook_id.eq_any(enabled))
+        .order(deliveries::next_attempt_at)
+        .limit(limit)
+        .select(deliveries::id);
+    let due: Vec<i64> = match connection {
+        DbConnection::Postgresql(postgres) => due.for_update().skip_locked().load(postgres)?,
+        DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
+    };
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(deliveries::table.filter(deliveries::id.eq_any(&due)))
+        .set((
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::next_attempt_at.eq(Some(at + lease)),
+            deliveries::last_attempt_at.eq(Some(at)),
+        ))
+        .execute(connection)?;
+    let rows: Vec<DeliveryRow> = deliveries::table
+        .filter(deliveries::id.eq_any(&due))
+        .order(deliveries::next_attempt_at)
+        .select(DeliveryRow::as_select())
+        .load(connection)?;
+    let endpoints = endpoints(connection)?;
+    let claimed = rows
+        .into_iter()
+        .filter_map(|delivery| {
+            let endpoint = endpoints.get(&delivery.webhook_id)?;
+            Some(Claimed { url: endpoint.url.clone(), secrets: endpoint.secrets(at), delivery })
+        })
+        .collect();
+    Ok(claimed)
 }
 
 /// How an attempt ended.
@@ -352,10 +387,49 @@ pub enum Endpoint {
 /// An attempt made: what was claimed, how it ended, and when.
 pub type Attempt = (Claimed, Outcome, NaiveDateTime);
 
-/// Records attempts, in one transaction; what each meant for its endpoint.
-pub fn record_all(connection: &mut DbConnection, attempts: &[Attempt]) -> QueryResult<Vec<Endpoint>> {
+/// What a round of the dispatcher did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Events fanned out.
+    pub fanned: usize,
+    /// What each attempt recorded meant for its endpoint, in their order.
+    pub endpoints: Vec<Endpoint>,
+    /// Deliveries claimed for attempts.
+    pub claimed: Vec<Claimed>,
+}
+
+/// One round of a dispatcher, in one transaction (one commit, where three
+/// would each hold the write lock): fans out up to `fan_out` new events,
+/// records `attempts`, claims up to `free` due deliveries. With nothing
+/// to do (read first), no transaction at all.
+pub fn round(
+    connection: &mut DbConnection,
+    at: NaiveDateTime,
+    attempts: &[Attempt],
+    free: i64,
+    lease: TimeDelta,
+    fan_out: i64,
+) -> QueryResult<Round> {
+    let behind = behind(connection)?;
+    let due = free > 0
+        && diesel::select(diesel::dsl::exists(
+            deliveries::table.filter(deliveries::status.eq("pending")).filter(deliveries::next_attempt_at.le(at)),
+        ))
+        .get_result::<bool>(connection)?;
+    if !behind && !due && attempts.is_empty() {
+        return Ok(Round::default());
+    }
     db::side_transaction(connection, |connection| {
-        attempts.iter().map(|(claimed, outcome, at)| record(connection, claimed, outcome, *at)).collect()
+        lock(connection)?;
+        let fanned = if behind { fan_out_in(connection, at, fan_out)? } else { 0 };
+        let mut known = if attempts.is_empty() { Default::default() } else { endpoints(connection)? };
+        let endpoints = attempts
+            .iter()
+            .map(|(claimed, outcome, at)| record(connection, &mut known, claimed, outcome, *at))
+            .collect::<QueryResult<Vec<_>>>()?;
+        // Deliveries just fanned out are due now: claim them in this round.
+        let claimed = if free > 0 { claim_in(connection, at, free, lease)? } else { Vec::new() };
+        Ok(Round { fanned, endpoints, claimed })
     })
 }
 
@@ -364,6 +438,7 @@ pub fn record_all(connection: &mut DbConnection, attempts: &[Attempt]) -> QueryR
 /// disables it; failures for [`FAILING_LIMIT`] disable it.
 fn record(
     connection: &mut DbConnection,
+    known: &mut std::collections::HashMap<i32, WebhookRow>,
     claimed: &Claimed,
     outcome: &Outcome,
     at: NaiveDateTime,
@@ -384,12 +459,13 @@ fn record(
                 deliveries::delivered_at.eq(outcome.delivered.then_some(at)),
             ))
             .execute(connection)?;
-        let Some(endpoint) = find(connection, claimed.delivery.webhook_id)? else { return Ok(Endpoint::Unchanged) };
+        let Some(endpoint) = known.get_mut(&claimed.delivery.webhook_id) else { return Ok(Endpoint::Unchanged) };
         if outcome.delivered {
             if endpoint.failing_since.is_some() {
                 diesel::update(webhooks::table.find(endpoint.id))
                     .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
                     .execute(connection)?;
+                endpoint.failing_since = None;
             }
             return Ok(Endpoint::Unchanged);
         }
@@ -401,15 +477,23 @@ fn record(
         } else {
             None
         };
-        diesel::update(webhooks::table.find(endpoint.id))
-            .set((
-                webhooks::failing_since.eq(Some(failing_since)),
-                webhooks::enabled.eq(endpoint.enabled && disable.is_none()),
-                webhooks::disabled_reason.eq(disable.clone().or(endpoint.disabled_reason.clone())),
-            ))
-            .execute(connection)?;
+        let was_enabled = endpoint.enabled;
+        // Written only when it changes: a failing endpoint's failures are
+        // one row update, not one each.
+        if endpoint.failing_since != Some(failing_since) || disable.is_some() {
+            endpoint.failing_since = Some(failing_since);
+            endpoint.enabled = was_enabled && disable.is_none();
+            endpoint.disabled_reason = disable.clone().or(endpoint.disabled_reason.clone());
+            diesel::update(webhooks::table.find(endpoint.id))
+                .set((
+                    webhooks::failing_since.eq(endpoint.failing_since),
+                    webhooks::enabled.eq(endpoint.enabled),
+                    webhooks::disabled_reason.eq(&endpoint.disabled_reason),
+                ))
+                .execute(connection)?;
+        }
         Ok(match disable {
-            Some(reason) if endpoint.enabled => Endpoint::Disabled(reason),
+            Some(reason) if was_enabled => Endpoint::Disabled(reason),
             _ => Endpoint::Unchanged,
         })
     }
