@@ -115,6 +115,8 @@ pub struct DatabaseSettings {
     pub lock_timeout_ms: u64,
     #[command(flatten)]
     pub history: HistorySettings,
+    #[command(flatten)]
+    pub storage: StorageSettings,
 }
 
 /// How much of the past the catalogue keeps.
@@ -143,6 +145,29 @@ impl Default for HistorySettings {
     }
 }
 
+/// Where files are kept, and how large an upload may be.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Args)]
+pub struct StorageSettings {
+    /// Where attachments' bytes are kept: file:///PATH (a folder) or
+    /// s3://BUCKET/PREFIX (S3-compatible object storage, configured by
+    /// AWS_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+    /// and, for a plain-HTTP endpoint, AWS_ALLOW_HTTP=true). Default: the
+    /// folder `files` beside the SQLite database (data/files for
+    /// PostgreSQL). Every server of one database must share it.
+    #[arg(long, env = "PARUTION_STORAGE_URL")]
+    pub storage_url: Option<String>,
+}
+
+impl StorageSettings {
+    /// Opens the storage, for the database `database` when none is set.
+    pub fn open(&self, database: &DatabaseUrl) -> Result<crate::storage::Storage, String> {
+        match &self.storage_url {
+            Some(url) => crate::storage::Storage::open(url),
+            None => crate::storage::Storage::local(&database.default_files()),
+        }
+    }
+}
+
 /// How webhooks are delivered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Args)]
 pub struct WebhookSettings {
@@ -163,6 +188,7 @@ impl DatabaseSettings {
             pool_timeout: 30,
             lock_timeout_ms: 5000,
             history: HistorySettings::default(),
+            storage: StorageSettings::default(),
         }
     }
 
@@ -197,6 +223,10 @@ pub struct ServeSettings {
     pub http: HttpSettings,
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+    /// The largest file an upload may carry, in MiB.
+    #[arg(long, env = "PARUTION_MAX_UPLOAD_MB", default_value_t = 100,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_upload_mb: u64,
     /// On SIGTERM or SIGINT: how many seconds requests in flight may take to
     /// finish before the server stops anyway.
     #[arg(long, env = "PARUTION_SHUTDOWN_TIMEOUT", default_value_t = 30)]

@@ -90,16 +90,21 @@ pub enum ErrorCode {
     MissingReferences,
     /// `If-Match` names a version that is no longer current (412).
     PreconditionFailed,
-    /// The body is larger than 1 MiB (413).
+    /// The body is larger than the route reads: 1 MiB of JSON, or the
+    /// upload limit of a file (413).
     PayloadTooLarge,
-    /// The body is not `application/json` (415).
+    /// The body is not `application/json`, or a file's type is not allowed
+    /// or not the one declared (415).
     UnsupportedMediaType,
+    /// The `Range` asked for starts past the end of the file:
+    /// `Content-Range` gives its size (416).
+    RangeNotSatisfiable,
     /// Fields of the body are invalid; `errors` lists every one (422).
     ValidationFailed,
     /// The client sent more requests than the rate limit allows;
     /// `Retry-After` says when to try again (429).
     RateLimited,
-    /// The database cannot be reached (503).
+    /// The database or the file storage cannot be reached (503).
     Unavailable,
     /// An unexpected fault on the server (500).
     Internal,
@@ -149,6 +154,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("the range asked for is not within the file's {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
     #[error("invalid fields: {0:?}")]
     ValidationFailed(Vec<FieldError>),
     /// Past the rate limit: retry after so many seconds.
@@ -202,6 +209,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
             Self::ValidationFailed(_) => ErrorCode::ValidationFailed,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) | Self::Contention(_) => ErrorCode::Unavailable,
@@ -229,9 +237,10 @@ impl ApiError {
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail) => (detail.clone(), Vec::new()),
             Self::Moved { detail, .. } => (detail.clone(), Vec::new()),
-            Self::PayloadTooLarge { .. } | Self::UriTooLong { .. } | Self::InsufficientScope { .. } => {
-                (self.to_string(), Vec::new())
-            }
+            Self::PayloadTooLarge { .. }
+            | Self::UriTooLong { .. }
+            | Self::InsufficientScope { .. }
+            | Self::RangeNotSatisfiable { .. } => (self.to_string(), Vec::new()),
             Self::MissingReferences { detail, missing } => (detail.clone(), missing.clone()),
             Self::ValidationFailed(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
@@ -319,6 +328,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -342,6 +352,9 @@ impl ResponseError for ApiError {
             }
             Self::Contention(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::RangeNotSatisfiable { size } => {
+                response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
             }
             Self::RateLimited { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
@@ -579,7 +592,7 @@ pub struct PreconditionFailed(pub Problem);
 /// 413: the body is too large.
 #[derive(ToResponse)]
 #[response(
-    description = "The body is larger than 1 MiB.",
+    description = "The body is larger than the operation reads: 1 MiB of JSON, or `PARUTION_MAX_UPLOAD_MB` of a file (refused before it is read when `Content-Length` says so).",
     content_type = "application/problem+json",
     example = json!({
         "type": "about:blank",
@@ -605,6 +618,22 @@ pub struct PayloadTooLarge(pub Problem);
     })
 )]
 pub struct UnsupportedMediaType(pub Problem);
+
+/// 416: the range starts past the end of the file.
+#[derive(ToResponse)]
+#[response(
+    description = "The `Range` asked for starts past the end of the file; `Content-Range` gives its size.",
+    content_type = "application/problem+json",
+    headers(("Content-Range" = String, description = "`bytes */size`.")),
+    example = json!({
+        "type": "about:blank",
+        "title": "Range Not Satisfiable",
+        "status": 416,
+        "detail": "the range asked for is not within the file's 2345678 bytes",
+        "code": "RANGE_NOT_SATISFIABLE"
+    })
+)]
+pub struct RangeNotSatisfiable(pub Problem);
 
 /// 422: fields of the body are invalid.
 #[derive(ToResponse)]

@@ -9,6 +9,7 @@
 //! application for `main` and the tests alike. `docs/architecture.md`
 //! draws the layers and where a request and a write go.
 
+pub mod attachments;
 pub mod auth;
 pub mod body;
 pub mod cache;
@@ -39,6 +40,7 @@ pub mod schedule;
 pub mod search;
 pub mod slug_history;
 pub mod startup;
+pub mod storage;
 pub mod tokens;
 pub mod trash;
 pub mod validation;

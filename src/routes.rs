@@ -5,7 +5,10 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{categories, events, feeds, links, operations, publications, revisions, schedule, tokens, trash, webhooks};
+use crate::{
+    attachments, categories, events, feeds, links, operations, publications, revisions, schedule, tokens, trash,
+    webhooks,
+};
 
 /// Registers every documented route. The OpenAPI document is collected from
 /// exactly these registrations.
@@ -15,6 +18,7 @@ pub fn configure(config: &mut ServiceConfig) {
             scope::scope("/api/v1")
                 .configure(publications::configure)
                 .configure(links::configure)
+                .configure(attachments::configure)
                 .configure(categories::configure)
                 .configure(feeds::configure)
                 .configure(schedule::configure)

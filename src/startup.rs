@@ -13,6 +13,7 @@ use utoipa::openapi::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::attachments::upload::UploadLimit;
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::change::feed::{self, Feed};
@@ -27,7 +28,12 @@ use crate::http::response_cache::ResponseCache;
 use crate::metrics::{self, Metrics};
 use crate::operations::Draining;
 use crate::query::NoQuery;
-use crate::{demo, events, http, openapi, routes, schedule, trash, webhooks};
+use crate::storage::Storage;
+use crate::{attachments, demo, events, http, openapi, routes, schedule, trash, webhooks};
+
+/// The upload limit unless configured, in MiB.
+pub const DEFAULT_UPLOAD_MB: u64 = 100;
+const MIB: u64 = 1024 * 1024;
 
 /// When to load the demo content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +170,9 @@ pub struct Shared {
     /// The event log's end, for the change feed's long polls.
     log_head: web::Data<Arc<LogHead>>,
     webhooks: web::Data<WebhookSettings>,
+    /// Where attachments' bytes are kept, and how large an upload may be.
+    storage: web::Data<Storage>,
+    upload_limit: web::Data<UploadLimit>,
 }
 
 impl Shared {
@@ -185,7 +194,22 @@ impl Shared {
             feed,
             log_head: web::Data::new(LogHead::new()),
             webhooks: web::Data::new(WebhookSettings::default()),
+            storage: web::Data::new(Storage::scratch()),
+            upload_limit: web::Data::new(UploadLimit(DEFAULT_UPLOAD_MB * MIB)),
         }
+    }
+
+    /// The same, keeping files in `storage` and taking uploads of at most
+    /// `limit` bytes.
+    pub fn with_storage(mut self, storage: Storage, limit: u64) -> Self {
+        self.storage = web::Data::new(storage);
+        self.upload_limit = web::Data::new(UploadLimit(limit));
+        self
+    }
+
+    /// The storage of files.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 
     /// The same, answering with other HTTP settings (the caches and the
@@ -257,6 +281,8 @@ pub fn app(
         .app_data(shared.history)
         .app_data(shared.log_head)
         .app_data(shared.webhooks)
+        .app_data(shared.storage)
+        .app_data(shared.upload_limit)
         .app_data(
             web::PathConfig::default().error_handler(|_, request| {
                 ApiError::NotFound(format!("no route has the path {}", request.path())).into()
@@ -324,13 +350,17 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let demo = if settings.demo { Demo::Always } else { Demo::IntoNewSqlite };
     let database = settings.database.clone();
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
+    let files = settings.database.storage.open(&settings.database.database_url)?;
+    log::info!("files are kept in {}", files.location);
+    actix_web::rt::spawn(attachments::collector::run(pool.clone(), files.clone()));
     actix_web::rt::spawn(schedule::transitions::run(pool.clone(), process_name()));
     actix_web::rt::spawn(trash::purger::run(pool.clone(), settings.database.history));
     actix_web::rt::spawn(events::pruner::run(pool.clone(), settings.database.history));
     actix_web::rt::spawn(webhooks::dispatcher::run(pool.clone(), settings.webhooks));
     let mut shared = Shared::new(pool, &openapi::document(), settings.http.clone())
         .with_history(settings.database.history)
-        .with_webhooks(settings.webhooks);
+        .with_webhooks(settings.webhooks)
+        .with_storage(files, settings.max_upload_mb.saturating_mul(MIB));
     if let Some(url) = &settings.read_database_url {
         let database = &settings.database;
         if url.backend() != database.database_url.backend() {

@@ -44,6 +44,19 @@ impl DatabaseUrl {
         self.backend
     }
 
+    /// Where files go when no storage is configured: the folder `files`
+    /// beside a SQLite database, `data/files` for PostgreSQL (or an
+    /// in-memory database).
+    pub fn default_files(&self) -> std::path::PathBuf {
+        let path = std::path::Path::new(&self.target);
+        match (self.backend, path.parent()) {
+            (Backend::Sqlite, Some(parent)) if !self.target.starts_with(':') && !self.target.starts_with("file:") => {
+                parent.join("files")
+            }
+            _ => std::path::PathBuf::from("data/files"),
+        }
+    }
+
     /// The URL without any password, for logs.
     pub fn redacted(&self) -> String {
         match self.backend {

@@ -220,6 +220,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> Integer,
+        publication_id -> Integer,
+        /// `document`, `cover`, `annex` or `dataset`.
+        role -> Text,
+        title -> Text,
+        language -> Nullable<Text>,
+        filename -> Text,
+        media_type -> Text,
+        size -> BigInt,
+        /// The blob's name: the SHA-256 of its bytes, in hex.
+        sha256 -> Text,
+        alt -> Nullable<Text>,
+        /// What was read from the bytes (JSON): an image's size and
+        /// copies, a PDF's pages.
+        facts -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
 diesel::joinable!(publication_categories -> categories (category_id));
 diesel::joinable!(publication_categories -> publications (publication_id));
 
@@ -227,12 +251,14 @@ diesel::joinable!(publication_slug_history -> publications (publication_id));
 diesel::joinable!(scheduled_transitions -> publications (publication_id));
 diesel::joinable!(category_slug_history -> categories (category_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(attachments -> publications (publication_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
     publications,
     publication_categories,
     links,
+    attachments,
     publication_slug_history,
     category_slug_history,
     scheduled_transitions,

@@ -41,7 +41,7 @@ pub fn create(
     let publication_id = self::publication(connection, publication)?;
     let values = values(connection, publication_id, input)?;
     let id = store::insert(connection, change, publication_id, &values, &Stamps::new(change))?;
-    publication_writes::links_changed(connection, change, publication_id)?;
+    publication_writes::parts_changed(connection, change, publication_id)?;
     Ok((publication_id, id))
 }
 
@@ -63,7 +63,7 @@ pub fn patch(
     if !store::update(connection, change, id, current.version, &values, &stamps)? {
         return Err(stale());
     }
-    publication_writes::links_changed(connection, change, publication_id)?;
+    publication_writes::parts_changed(connection, change, publication_id)?;
     Ok(publication_id)
 }
 
@@ -81,7 +81,7 @@ pub fn delete(
     if !store::delete(connection, change, id, current.version)? {
         return Err(stale());
     }
-    publication_writes::links_changed(connection, change, publication_id)
+    publication_writes::parts_changed(connection, change, publication_id)
 }
 
 /// Resolves the target and fills the defaults: the target's title, the

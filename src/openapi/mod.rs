@@ -16,8 +16,8 @@ use self::schema::schema_from_json;
 
 use crate::error::{
     BadRequest, Conflict, CursorGone, ErrorCode, FieldError, Forbidden, Gone, Moved, NotFound, NotModified,
-    PayloadTooLarge, PreconditionFailed, Problem, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType,
-    UriTooLong, ValidationFailed,
+    PayloadTooLarge, PreconditionFailed, Problem, RangeNotSatisfiable, TooManyRequests, Unauthorized, Unavailable,
+    UnsupportedMediaType, UriTooLong, ValidationFailed,
 };
 
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use crate::error::{
         (name = "publications", description = "Studies, reports and articles, with their categories."),
         (name = "categories", description = "The tree of categories that publications are filed under."),
         (name = "links", description = "The related links of a publication."),
+        (name = "attachments", description = "The files of a publication (reports, annexes, data, covers), stored by the server and downloaded with the publication's visibility."),
         (name = "feeds", description = "The newest publications for feed readers: Atom 1.0 and JSON Feed 1.1."),
         (name = "schedule", description = "The release calendar: coming publications that editors chose to announce, in JSON and iCalendar."),
         (name = "revisions", description = "The history of each publication: who changed what and when, what differs from now, and restoring a revision whole."),
@@ -59,6 +60,7 @@ use crate::error::{
             PreconditionFailed,
             PayloadTooLarge,
             UnsupportedMediaType,
+            RangeNotSatisfiable,
             ValidationFailed,
             Unavailable
         )
@@ -125,6 +127,8 @@ impl Modify for HttpBehaviour {
             let has_ref = path.contains("{ref}");
             // The change feed answers each request afresh: no validators.
             let fresh = path == "/api/v1/changes";
+            // A file states its own validators (its hash) and lifetime.
+            let file = path.starts_with("/api/v1/files/");
             if let Some(get) = item.get.as_mut().filter(|_| !fresh) {
                 get.responses.responses.entry("304".into()).or_insert_with(|| reference("NotModified"));
                 if has_ref {
@@ -150,7 +154,7 @@ impl Modify for HttpBehaviour {
             }
             if let Some(get) = item.get.as_mut() {
                 for (status, response) in get.responses.responses.iter_mut() {
-                    Self::add_headers(response, status == "200" && !fresh);
+                    Self::add_headers(response, status == "200" && !fresh && !file);
                 }
             }
         }

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::attachments::dto::Attachment;
 use crate::categories::dto::CategorySummary;
 use crate::domain::Status;
 use crate::links::dto::Link;
@@ -29,6 +30,7 @@ use super::lookups::{PublicationRecord, SummaryRecord, SummaryRow};
         {"id": 1, "slug": "etudes-publications", "name": "Études & publications"},
         {"id": 2, "slug": "veille-industrie-phonographique", "name": "Veille industrie phonographique"}
     ],
+    "cover": null,
     "created_at": "2025-12-05T09:00:00Z",
     "updated_at": "2025-12-05T09:00:00Z",
     "version": 1
@@ -57,6 +59,9 @@ pub struct PublicationSummary {
     pub authors: Vec<String>,
     /// The categories it is filed under, in the order the publication gives.
     pub categories: Vec<CategorySummary>,
+    /// Its cover image (the first attachment of role `cover`), with its
+    /// sizes for `srcset`; `null` without one.
+    pub cover: Option<Attachment>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Incremented on every change.
@@ -66,11 +71,16 @@ pub struct PublicationSummary {
 impl PublicationSummary {
     /// A list item as seen at `at` (its status depends on the time).
     pub fn new(record: SummaryRecord, at: NaiveDateTime) -> Self {
-        summary(record.row, record.categories, at)
+        summary(record.row, record.categories, record.cover, at)
     }
 }
 
-fn summary(row: SummaryRow, categories: Vec<CategorySummary>, at: NaiveDateTime) -> PublicationSummary {
+fn summary(
+    row: SummaryRow,
+    categories: Vec<CategorySummary>,
+    cover: Option<Attachment>,
+    at: NaiveDateTime,
+) -> PublicationSummary {
     PublicationSummary {
         id: row.id,
         slug: row.slug,
@@ -84,6 +94,7 @@ fn summary(row: SummaryRow, categories: Vec<CategorySummary>, at: NaiveDateTime)
         // The column only ever holds what the API wrote: a JSON array of strings.
         authors: serde_json::from_str(&row.authors).unwrap_or_default(),
         categories,
+        cover,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
         version: row.version,
@@ -100,12 +111,19 @@ pub struct Publication {
     pub body: String,
     /// Related links, ordered by `position`.
     pub links: Vec<Link>,
+    /// Its files (report, annexes, data, covers), ordered by `position`.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Publication {
     /// A publication as seen at `at`.
-    pub fn new(record: PublicationRecord, links: Vec<Link>, at: NaiveDateTime) -> Self {
-        Self { summary: summary(record.row, record.categories, at), body: record.body, links }
+    pub fn new(record: PublicationRecord, links: Vec<Link>, attachments: Vec<Attachment>, at: NaiveDateTime) -> Self {
+        Self {
+            summary: summary(record.row, record.categories, record.cover, at),
+            body: record.body,
+            links,
+            attachments,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
+use crate::attachments::queries as attachment_queries;
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
@@ -100,7 +101,8 @@ pub async fn get_publication(
             let record = lookups::find(connection, reference, &viewer)
                 .or_not_found(|| ApiError::no_such("publication", reference))?;
             let (links, targets) = link_queries::shown(connection, record.row.id, &viewer)?;
-            Ok((Publication::new(record, links, viewer.at), targets))
+            let attachments = attachment_queries::shown(connection, record.row.id)?;
+            Ok((Publication::new(record, links, attachments, viewer.at), targets))
         })?;
         Ok((publication, targets, state))
     })

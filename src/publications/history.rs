@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::attachments::queries as attachment_queries;
 use crate::categories::queries as category_queries;
 use crate::change::{Change, Note, Stamps};
 use crate::db::DbConnection;
@@ -42,7 +43,8 @@ pub fn detail(connection: &mut DbConnection, id: i32, at: NaiveDateTime) -> Resu
     let record =
         lookups::find(connection, &Reference::Id(id), &viewer).or_not_found(|| ApiError::no_such("publication", id))?;
     let links = link_queries::of_publication(connection, id, &viewer)?;
-    Ok(Publication::new(record, links, at))
+    let attachments = attachment_queries::shown(connection, id)?;
+    Ok(Publication::new(record, links, attachments, at))
 }
 
 fn snapshot_of(publication: &Publication) -> Result<Snapshot, ApiError> {

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::attachments::dto::Attachment;
+use crate::attachments::queries as attachment_queries;
 use crate::cache::Maintained;
 use crate::categories::dto::CategorySummary;
 use crate::change::Touched;
@@ -43,6 +45,8 @@ pub struct SummaryRow {
 pub struct SummaryRecord {
     pub row: SummaryRow,
     pub categories: Vec<CategorySummary>,
+    /// Its first cover, if it has one.
+    pub cover: Option<Attachment>,
 }
 
 /// One publication with its body and categories.
@@ -50,6 +54,7 @@ pub struct PublicationRecord {
     pub row: SummaryRow,
     pub body: String,
     pub categories: Vec<CategorySummary>,
+    pub cover: Option<Attachment>,
 }
 
 /// What `viewer` may read of the publications.
@@ -69,7 +74,8 @@ pub fn find(connection: &mut DbConnection, reference: &Reference, viewer: &Viewe
     let (row, body) =
         by_reference(reference, viewer).select((SummaryRow::as_select(), publications::body)).first(connection)?;
     let categories = categories_of(connection, &[row.id])?.remove(&row.id).unwrap_or_default();
-    Ok(PublicationRecord { row, body, categories })
+    let cover = attachment_queries::covers(connection, &[row.id])?.remove(&row.id);
+    Ok(PublicationRecord { row, body, categories, cover })
 }
 
 /// The id of a publication that `viewer` may read, by id or slug, or the
@@ -122,15 +128,18 @@ pub fn related(connection: &mut DbConnection, id: i32, viewer: &Viewer) -> Query
     Ok((with_categories(connection, rows)?, ids))
 }
 
-/// Rows with their categories, read in one query for all of them.
+/// Rows with their categories and covers, read in one query each for all
+/// of them.
 pub fn with_categories(connection: &mut DbConnection, rows: Vec<SummaryRow>) -> QueryResult<Vec<SummaryRecord>> {
     let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
     let mut categories = categories_of(connection, &ids)?;
+    let mut covers = attachment_queries::covers(connection, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let categories = categories.remove(&row.id).unwrap_or_default();
-            SummaryRecord { row, categories }
+            let cover = covers.remove(&row.id);
+            SummaryRecord { row, categories, cover }
         })
         .collect())
 }

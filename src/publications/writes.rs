@@ -69,9 +69,10 @@ pub fn patch(
     update(connection, change, &current, &values)
 }
 
-/// Records that the links of publication `id` changed (by `change`): its
-/// version goes up, and its history records the change.
-pub fn links_changed(connection: &mut DbConnection, change: &Change, id: i32) -> Result<(), ApiError> {
+/// Records that a part of publication `id` (its links, its attachments)
+/// changed by `change`: its version goes up, and its history records the
+/// change.
+pub fn parts_changed(connection: &mut DbConnection, change: &Change, id: i32) -> Result<(), ApiError> {
     store::touch(connection, id, change)?;
     history::revise(connection, change, id, Reason::Edit)?;
     Ok(())

@@ -21,6 +21,7 @@ use parution::links::dto::LinkRel;
 use parution::links::store::{self as link_store, LinkValues};
 use parution::publications::store::{self as publication_store, PublicationValues};
 use parution::startup::{self, Demo};
+use parution::storage::Storage;
 use serde_json::Value;
 use utoipa::openapi::OpenApi;
 
@@ -115,6 +116,9 @@ pub fn with_database_name(url: &str, name: &str) -> String {
     format!("{base}/{name}{query}")
 }
 
+/// The upload limit of a test app: 8 MiB.
+pub const UPLOAD_LIMIT: u64 = 8 * 1024 * 1024;
+
 pub struct TestApp {
     pub url: String,
     pub pool: Pool,
@@ -123,6 +127,8 @@ pub struct TestApp {
     /// What every request's app shares, caches included, as the workers of
     /// one server do.
     shared: startup::Shared,
+    /// The folder of the app's files (local storage).
+    pub files: tempfile::TempDir,
     // Dropped last: the database outlives the pool.
     _scratch: Scratch,
 }
@@ -200,8 +206,23 @@ impl TestApp {
         let mut database = settings(&url);
         change(&mut database);
         let pool = startup::prepare(&database, demo).expect("the test database is prepared");
-        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, http.clone()).with_history(database.history);
-        Self { url, pool, http, shared, _scratch: scratch }
+        let files = tempfile::tempdir().expect("a folder for files");
+        let storage = Storage::local(files.path()).expect("the folder is a storage");
+        let shared = startup::Shared::new(pool.clone(), &DOCUMENT, http.clone())
+            .with_history(database.history)
+            .with_storage(storage, UPLOAD_LIMIT);
+        Self { url, pool, http, shared, files, _scratch: scratch }
+    }
+
+    /// Keeps the app's files in `storage`, taking uploads of at most
+    /// `limit` bytes.
+    pub fn use_storage(&mut self, storage: Storage, limit: u64) {
+        self.shared = self.shared.clone().with_storage(storage, limit);
+    }
+
+    /// Where the app keeps its files.
+    pub fn storage(&self) -> Storage {
+        self.shared.storage().clone()
     }
 
     /// Sends the app's anonymous reads to the database at `url`, as
@@ -278,8 +299,13 @@ impl TestApp {
     }
 
     pub async fn call(&self, request: TestRequest) -> Answer {
+        self.call_request(request.to_request()).await
+    }
+
+    /// Sends a request already built (one whose body is a stream).
+    pub async fn call_request(&self, request: actix_http::Request) -> Answer {
         let app = test::init_service(startup::app(self.shared.clone().with_http(self.http.clone()))).await;
-        let response = test::call_service(&app, request.to_request()).await;
+        let response = test::call_service(&app, request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = test::read_body(response).await.to_vec();

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod attachments;
 mod categories;
 mod category_writes;
 mod cli;

@@ -1,0 +1,60 @@
+//! The collector: removes the blobs no row refers to, and the uploads a
+//! crash left, once they are older than a grace period. A blob an upload
+//! has just written is younger than that, so no upload in progress loses
+//! its blob; a referenced blob is never removed.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use object_store::ObjectStore;
+use object_store::path::Path;
+
+use super::{BLOBS, Storage, StorageError, UPLOADS};
+
+/// What a collection did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Blobs some row refers to.
+    pub referenced: usize,
+    /// Blobs and uploads removed, and their bytes.
+    pub removed: usize,
+    pub removed_bytes: u64,
+    /// Unreferenced blobs left because they are younger than the grace
+    /// period.
+    pub young: usize,
+}
+
+impl Storage {
+    /// Removes every blob whose hash is not in `referenced`, and every
+    /// staged upload, written more than `grace` ago. `referenced` must be
+    /// read after this storage's listing could have begun (the caller reads
+    /// it first, and the listing sees blobs written since as young).
+    pub async fn collect(&self, referenced: &HashSet<String>, grace: Duration) -> Result<Collected, StorageError> {
+        let before = chrono::Utc::now() - chrono::TimeDelta::from_std(grace).unwrap_or(chrono::TimeDelta::MAX);
+        let mut collected = Collected::default();
+        for folder in [BLOBS, UPLOADS] {
+            let listed: Vec<object_store::ObjectMeta> =
+                self.store.list(Some(&Path::from(folder))).try_collect().await?;
+            for object in listed {
+                let name = object.location.filename().unwrap_or_default();
+                if folder == BLOBS && referenced.contains(name) {
+                    collected.referenced += 1;
+                    continue;
+                }
+                if object.last_modified > before {
+                    collected.young += 1;
+                    continue;
+                }
+                match self.store.delete(&object.location).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {
+                        collected.removed += 1;
+                        collected.removed_bytes += object.size;
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        Ok(collected)
+    }
+}
