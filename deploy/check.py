@@ -387,9 +387,43 @@ def rolling_restart_under_load():
     )
 
 
+def a_file_uploaded_through_one_is_downloaded_through_the_other(slug):
+    """An upload through server 1 is downloaded through server 2 (anonymous:
+    its row read from the replica, its bytes from the shared storage) and
+    through nginx, ranges included."""
+    report = b"%PDF-1.4\n" + b"".join(b"%% line %d of the deployment's report\n" % n for n in range(4000)) + b"%%EOF\n"
+    connection = http.client.HTTPConnection("127.0.0.1", SERVERS[0], timeout=30)
+    connection.request(
+        "POST", f"/api/v1/publications/{slug}/attachments?title=Rapport", body=report,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/pdf",
+                 "Content-Disposition": "attachment; filename*=UTF-8''rapport-d%C3%A9ploiement.pdf"},
+    )
+    response = connection.getresponse()
+    created = json.loads(response.read())
+    connection.close()
+    check("server 1 stores an upload", response.status == 201, f"{response.status} {created}")
+    url = created["url"]
+    eventually("server 2 serves the file (row on the replica)", lambda: request(SERVERS[1], "GET", url)[0] == 200)
+    status, headers, body = request(SERVERS[1], "GET", url)
+    check("server 2 sends the very bytes", status == 200 and body == report, f"{status}, {len(body)} bytes")
+    status, headers, body = request(NGINX, "GET", url, headers={"Range": "bytes=100-199"})
+    check(
+        "nginx passes a range through",
+        status == 206 and body == report[100:200] and headers.get("content-range") == f"bytes 100-199/{len(report)}",
+        f"{status} {headers.get('content-range')}",
+    )
+    status, headers, _ = request(NGINX, "GET", url)
+    check(
+        "a public file is cacheable for good",
+        headers.get("cache-control") == "public, max-age=31536000, immutable" and "rapport-d%C3%A9ploiement.pdf" in headers.get("content-disposition", ""),
+        f"{headers.get('cache-control')} / {headers.get('content-disposition')}",
+    )
+
+
 def main():
     both_servers_and_the_replica()
     slug = a_write_through_one_is_read_through_the_other()
+    a_file_uploaded_through_one_is_downloaded_through_the_other(slug)
     stale_answers_are_revalidated(slug)
     scheduled_release_flips_at_the_instant()
     the_change_feed_follows_live_through_nginx()

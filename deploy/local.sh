@@ -26,6 +26,8 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 here=$(cd "$(dirname "$0")" && pwd)
 
 primary_url="postgres://parution@127.0.0.1:$primary_port/parution"
+# The files both servers share (a mounted volume, or S3 in production).
+storage_url=${PARUTION_STORAGE_URL:-file://$dir/files}
 replica_url="postgres://parution@127.0.0.1:$replica_port/parution"
 
 # as_user COMMAND…: runs COMMAND as the deployment's user, in place (exec),
@@ -59,6 +61,7 @@ start_parution() {
         PARUTION_METRICS_BIND="127.0.0.1:${metrics_ports[$index]}" \
         PARUTION_TRUSTED_PROXIES=127.0.0.1 \
         PARUTION_LOG_FORMAT=json \
+        PARUTION_STORAGE_URL="$storage_url" \
         "$dir/bin/parution" serve >>"$dir/parution-$1.log" 2>&1 &
     echo $! >"$dir/parution-$1.pid"
     wait_for "http://127.0.0.1:${parution_ports[$index]}/ready"
@@ -118,7 +121,7 @@ up() {
 
     # The schema and the demo content, once, on the primary; then a token.
     as_user env PARUTION_DATABASE_URL="$primary_url" "$dir/bin/parution" migrate
-    as_user env PARUTION_DATABASE_URL="$primary_url" "$dir/bin/parution" seed-demo
+    as_user env PARUTION_DATABASE_URL="$primary_url" PARUTION_STORAGE_URL="$storage_url" "$dir/bin/parution" seed-demo
     as_user env PARUTION_DATABASE_URL="$primary_url" "$dir/bin/parution" token create --name deploy \
         | grep -o 'prt_[A-Za-z0-9_-]*' | head -n 1 >"$dir/token"
 

@@ -35,13 +35,32 @@ pub enum Command {
     SeedDemo(DatabaseSettings),
     /// Print the OpenAPI document.
     Openapi,
-    /// Write every category and publication, with categories and links, as
-    /// JSON Lines to standard output.
-    Export(DatabaseSettings),
+    /// Write every category and publication, with categories, links and
+    /// attachments, as JSON Lines to standard output.
+    Export {
+        /// A folder to copy the attachments' files into, each named by its
+        /// SHA-256 (made if absent; files already there are kept).
+        #[arg(long, value_name = "FOLDER")]
+        files: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
     /// Load a JSON Lines file written by `export`, updating by slug what exists.
     Import {
         /// The file to read (`-` for standard input).
         file: std::path::PathBuf,
+        /// The folder of files written by `export --files`: each file an
+        /// attachment needs and the storage lacks is brought in from it,
+        /// its SHA-256 checked, before anything is written.
+        #[arg(long, value_name = "FOLDER")]
+        files: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Manage the stored files.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
         #[command(flatten)]
         database: DatabaseSettings,
     },
@@ -51,6 +70,18 @@ pub enum Command {
         command: TokenCommand,
         #[command(flatten)]
         database: DatabaseSettings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Remove the stored files no attachment refers to (deleted ones,
+    /// and what a crash left), once older than the grace period; a file
+    /// an attachment refers to is never removed.
+    Gc {
+        /// How old an unreferenced file must be to go: 90d, 12h or 30m.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        grace: chrono::TimeDelta,
     },
 }
 

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use parution::config::{Cli, Command, TokenCommand};
+use parution::config::{Cli, Command, StorageCommand, TokenCommand};
 use parution::startup::{self, Demo};
 
 fn main() -> ExitCode {
@@ -13,10 +13,11 @@ fn main() -> ExitCode {
         Command::Migrate(settings) => startup::prepare(&settings, Demo::Never).map(|_| {
             log::info!("the database is up to date");
         }),
-        Command::SeedDemo(settings) => startup::prepare(&settings, Demo::Always).map(|_| ()),
+        Command::SeedDemo(settings) => seed_demo(&settings),
         Command::Token { command, database } => token(command, &database),
-        Command::Export(database) => export(&database),
-        Command::Import { file, database } => import(&file, &database),
+        Command::Storage { command, database } => storage(command, &database),
+        Command::Export { files, database } => export(files.as_deref(), &database),
+        Command::Import { file, files, database } => import(&file, files.as_deref(), &database),
         Command::Openapi => {
             print!("{}", parution::openapi::to_pretty_json(&parution::openapi::document()));
             Ok(())
@@ -92,16 +93,59 @@ fn token(command: TokenCommand, database: &parution::config::DatabaseSettings) -
     }
 }
 
-fn export(database: &parution::config::DatabaseSettings) -> Result<(), String> {
+fn seed_demo(settings: &parution::config::DatabaseSettings) -> Result<(), String> {
+    let pool = startup::prepare(settings, Demo::Always)?;
+    let files = settings.storage.open(&settings.database_url)?;
+    let attached = actix_web::rt::System::new()
+        .block_on(parution::attachments::demo::attach(&pool, &files))
+        .map_err(|error| error.to_string())?;
+    if attached {
+        log::info!("attached the demo files to the demo article ({})", files.location);
+    }
+    Ok(())
+}
+
+fn storage(command: StorageCommand, database: &parution::config::DatabaseSettings) -> Result<(), String> {
+    let StorageCommand::Gc { grace } = command;
+    let pool = startup::prepare(database, Demo::Never)?;
+    let files = database.storage.open(&database.database_url)?;
+    let grace = grace.to_std().map_err(|error| error.to_string())?;
+    let collected = actix_web::rt::System::new()
+        .block_on(parution::attachments::collector::collect(&pool, &files, grace))
+        .map_err(|error| error.to_string())?;
+    eprintln!(
+        "{}: {} file(s) referenced, {} removed ({} bytes), {} unreferenced but younger than the grace period.",
+        files.location, collected.referenced, collected.removed, collected.removed_bytes, collected.young
+    );
+    Ok(())
+}
+
+fn export(files: Option<&std::path::Path>, database: &parution::config::DatabaseSettings) -> Result<(), String> {
     let pool = startup::prepare(database, Demo::IntoNewSqlite)?;
     let connection = &mut pool.get().map_err(|error| error.to_string())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (categories, publications) = parution::exchange::export(connection, &mut out)?;
     log::info!("exported {categories} categories and {publications} publications");
+    let Some(folder) = files else { return Ok(()) };
+    std::fs::create_dir_all(folder).map_err(|error| format!("cannot make {}: {error}", folder.display()))?;
+    let storage = database.storage.open(&database.database_url)?;
+    let blobs = parution::attachments::queries::referenced(connection).map_err(|error| error.to_string())?;
+    let written = actix_web::rt::System::new().block_on(async {
+        let mut written = 0;
+        for sha256 in &blobs {
+            written += storage.save_to(sha256, folder).await.map_err(|error| error.to_string())?;
+        }
+        Ok::<_, String>(written)
+    })?;
+    log::info!("{} file(s) are in {} ({written} bytes copied)", blobs.len(), folder.display());
     Ok(())
 }
 
-fn import(file: &std::path::Path, database: &parution::config::DatabaseSettings) -> Result<(), String> {
+fn import(
+    file: &std::path::Path,
+    files: Option<&std::path::Path>,
+    database: &parution::config::DatabaseSettings,
+) -> Result<(), String> {
     use parution::exchange::Source;
     let source = if file.as_os_str() == "-" {
         Source::spooled(std::io::stdin().lock())?
@@ -110,6 +154,29 @@ fn import(file: &std::path::Path, database: &parution::config::DatabaseSettings)
         Source::File(file.to_owned())
     };
     let pool = startup::prepare(database, Demo::Never)?;
+    // Every file the attachments need is in the storage before a row is
+    // written.
+    let blobs = parution::exchange::blobs_in(source.reader()?)?;
+    if !blobs.is_empty() {
+        let storage = database.storage.open(&database.database_url)?;
+        let brought = actix_web::rt::System::new().block_on(async {
+            let mut brought = 0;
+            for sha256 in &blobs {
+                brought += match files {
+                    Some(folder) => storage.bring_from(sha256, folder).await.map_err(|error| error.to_string())?,
+                    None if storage.exists(sha256).await.map_err(|error| error.to_string())? => 0,
+                    None => {
+                        return Err(format!(
+                            "the file {sha256} is not in {}: give the folder written by export --files",
+                            storage.location
+                        ));
+                    }
+                };
+            }
+            Ok::<_, String>(brought)
+        })?;
+        log::info!("{} file(s) are in {} ({brought} bytes brought in)", blobs.len(), storage.location);
+    }
     let connection = &mut pool.get().map_err(|error| error.to_string())?;
     // The bar shows on a terminal only; in a pipe or a log it stays silent.
     let bar = indicatif::ProgressBar::new(0);
@@ -120,14 +187,15 @@ fn import(file: &std::path::Path, database: &parution::config::DatabaseSettings)
     bar.finish_and_clear();
     let report = report?;
     eprintln!(
-        "Imported {} categories ({} new, {} updated), {} publications ({} new, {} updated) and {} links.",
+        "Imported {} categories ({} new, {} updated), {} publications ({} new, {} updated), {} links and {} attachments.",
         report.categories_created + report.categories_updated,
         report.categories_created,
         report.categories_updated,
         report.publications_created + report.publications_updated,
         report.publications_created,
         report.publications_updated,
-        report.links
+        report.links,
+        report.attachments
     );
     Ok(())
 }

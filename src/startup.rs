@@ -352,6 +352,11 @@ pub async fn serve(settings: ServeSettings) -> Result<(), String> {
     let pool = web::block(move || prepare(&database, demo)).await.map_err(|error| error.to_string())??;
     let files = settings.database.storage.open(&settings.database.database_url)?;
     log::info!("files are kept in {}", files.location);
+    match attachments::demo::attach(&pool, &files).await {
+        Ok(true) => log::info!("attached the demo files to the demo article"),
+        Ok(false) => {}
+        Err(error) => log::warn!("the demo files could not be attached: {error}"),
+    }
     actix_web::rt::spawn(attachments::collector::run(pool.clone(), files.clone()));
     actix_web::rt::spawn(schedule::transitions::run(pool.clone(), process_name()));
     actix_web::rt::spawn(trash::purger::run(pool.clone(), settings.database.history));

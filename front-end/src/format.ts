@@ -41,3 +41,41 @@ export function h(
   }
   return element;
 }
+
+/** A file's size as French readers write it: "2,3 Mo", "850 ko", "12 octets". */
+const DECIMAL = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 });
+
+export function fileSize(bytes: number): string {
+  if (bytes < 1000) return bytes <= 1 ? `${bytes} octet` : `${bytes} octets`;
+  const units = ["ko", "Mo", "Go"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${DECIMAL.format(value >= 100 ? Math.round(value) : value)} ${units[unit]}`;
+}
+
+/** The short name of a file's type: "PDF", "CSV", "tableur ODS"… */
+const TYPES: Record<string, string> = {
+  "application/pdf": "PDF",
+  "text/csv": "CSV",
+  "text/plain": "texte",
+  "image/png": "PNG",
+  "image/jpeg": "JPEG",
+  "image/webp": "WebP",
+  "image/avif": "AVIF",
+  "application/zip": "ZIP",
+  "application/epub+zip": "EPUB",
+  "application/vnd.oasis.opendocument.text": "ODT",
+  "application/vnd.oasis.opendocument.spreadsheet": "ODS",
+  "application/vnd.oasis.opendocument.presentation": "ODP",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PPTX",
+};
+
+export function fileType(mediaType: string): string {
+  return TYPES[mediaType] ?? mediaType;
+}

@@ -3,8 +3,19 @@
 // publication (`/publications/{slug}`) and the coming releases
 // (`/a-paraitre`); anything else is "not found".
 import "./style.css";
-import { api, apiUrl, reach, Unreachable, type Facets, type Publication, type PublicationSummary, type Release } from "./api";
-import { day, h, moment } from "./format";
+import {
+  api,
+  apiUrl,
+  fileUrl,
+  reach,
+  Unreachable,
+  type Attachment,
+  type Facets,
+  type Publication,
+  type PublicationSummary,
+  type Release,
+} from "./api";
+import { day, fileSize, fileType, h, moment } from "./format";
 
 const SITE = "Ministère de la Culture";
 const main = document.querySelector("main") as HTMLElement;
@@ -93,8 +104,62 @@ function article(publication: Publication): HTMLElement {
       { class: "labels", "aria-label": "Catégories" },
       ...publication.categories.map((category) => h("li", {}, link(`/?category=${encodeURIComponent(category.slug)}`, category.name))),
     ),
+    publication.cover ? coverFigure(publication.cover, "(min-width: 60rem) 40rem, 100vw", "cover") : null,
     publication.summary ? h("p", { class: "lead" }, publication.summary) : null,
     body,
+    downloads(publication.attachments),
+  );
+}
+
+/** A cover image, its copies offered for the reader's screen. */
+function coverFigure(cover: Attachment, sizes: string, className: string): HTMLElement {
+  const srcset = [...cover.variants.map((variant) => `${fileUrl(variant.url)} ${variant.width}w`)];
+  if (cover.width) srcset.push(`${fileUrl(cover.url)} ${cover.width}w`);
+  return h("img", {
+    class: className,
+    src: fileUrl(cover.variants.at(-1)?.url ?? cover.url),
+    srcset: srcset.length ? srcset.join(", ") : undefined,
+    sizes,
+    alt: cover.alt ?? "",
+    width: cover.width ? String(cover.width) : undefined,
+    height: cover.height ? String(cover.height) : undefined,
+    loading: className === "thumbnail" ? "lazy" : undefined,
+    decoding: "async",
+  });
+}
+
+const DOWNLOAD: Record<Attachment["role"], string> = {
+  document: "Télécharger le rapport",
+  annex: "Télécharger l’annexe",
+  dataset: "Télécharger les données",
+  cover: "Télécharger l’image",
+};
+
+/** The files to download: "Télécharger le rapport (PDF, 2,3 Mo)". */
+function downloads(attachments: Attachment[]): HTMLElement | null {
+  const files = attachments.filter((attachment) => attachment.role !== "cover");
+  if (files.length === 0) return null;
+  return h(
+    "section",
+    { class: "downloads", "aria-labelledby": "downloads-title" },
+    h("h2", { id: "downloads-title" }, "Documents à télécharger"),
+    h(
+      "ul",
+      {},
+      ...files.map((file) =>
+        h(
+          "li",
+          {},
+          h("span", { class: "file-title", lang: file.language ?? undefined }, file.title),
+          " ",
+          h(
+            "a",
+            { href: fileUrl(file.url), download: file.filename, hreflang: file.language ?? undefined, type: file.media_type },
+            `${DOWNLOAD[file.role]} (${fileType(file.media_type)}, ${fileSize(file.size)})`,
+          ),
+        ),
+      ),
+    ),
   );
 }
 
@@ -225,7 +290,8 @@ async function listingPage(): Promise<void> {
 function resultItem(item: PublicationSummary): HTMLElement {
   return h(
     "li",
-    {},
+    { class: item.cover ? "with-cover" : undefined },
+    item.cover ? coverFigure(item.cover, "10rem", "thumbnail") : null,
     h("h2", {}, link(`/publications/${item.slug}`, item.title)),
     item.published_at ? h("p", { class: "date" }, h("time", { datetime: item.published_at }, day(item.published_at))) : null,
     item.summary ? h("p", {}, item.summary) : null,

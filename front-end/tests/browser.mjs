@@ -105,6 +105,35 @@ async function visit(name, path, { width = 1280, expected = [] } = {}) {
     `related: ${related.join(" | ")}`,
   );
   check((await page.getAttribute("html", "lang")) === "fr", "the document's language");
+  // The cover, with its text alternative and its copies for srcset.
+  const cover = page.locator("article img.cover");
+  await cover.waitFor();
+  const alt = await cover.getAttribute("alt");
+  const srcset = (await cover.getAttribute("srcset")) ?? "";
+  check(Boolean(alt) && alt.startsWith("Bandeaux bleus"), `the cover's alt: ${alt}`);
+  check(/ 320w, .* 640w, .* 1200w$/.test(srcset), `the cover's srcset: ${srcset}`);
+  check(await cover.evaluate((image) => image.complete && image.naturalWidth > 0), "the cover is loaded");
+  // The report, as the ministry's pages offer it.
+  const download = page.locator("section.downloads a");
+  const label = await download.innerText();
+  check(/^Télécharger le rapport \(PDF, \d+(,\d)? (ko|Mo)\)$/.test(label), `the download: ${label}`);
+  const file = await fetch(await download.getAttribute("href"));
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  check(
+    file.status === 200 && file.headers.get("content-type") === "application/pdf" && new TextDecoder().decode(bytes.slice(0, 5)) === "%PDF-",
+    `the report downloads: ${file.status} ${file.headers.get("content-type")}`,
+  );
+  const size = bytes.length >= 1000 ? `${new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 }).format(bytes.length / 1000)} ko` : "";
+  check(label.includes(size), `the size shown is the file's, ${size}`);
+  await done();
+}
+
+// The listing shows the covers.
+{
+  const { page, done } = await visit("listing covers", "/");
+  const thumbnail = page.locator(`ol.results li:has(a[href="/publications/${SEED}"]) img.thumbnail`);
+  await thumbnail.waitFor();
+  check(Boolean(await thumbnail.getAttribute("alt")) && (await thumbnail.getAttribute("srcset")).includes("320w"), "the listing shows the article's cover");
   await done();
 }
 

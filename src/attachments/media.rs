@@ -40,7 +40,28 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
     if let Some(kind) = infer::get(head) {
         return Some(kind.mime_type());
     }
-    is_text(head).then_some("text/plain")
+    if !is_text(head) {
+        return None;
+    }
+    Some(markup(head).unwrap_or("text/plain"))
+}
+
+/// What text that a browser would take for markup is: text starting with
+/// a tag (after a byte-order mark and blanks) — HTML, SVG or XML.
+fn markup(head: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(head);
+    let start = text.trim_start_matches('\u{feff}').trim_start();
+    if !start.starts_with('<') {
+        return None;
+    }
+    let lower = start.to_ascii_lowercase();
+    Some(if lower.contains("<svg") {
+        "image/svg+xml"
+    } else if lower.starts_with("<?xml") {
+        "application/xml"
+    } else {
+        "text/html"
+    })
 }
 
 /// Text: valid UTF-8 (but for a character cut at the end of `head`),
@@ -126,7 +147,12 @@ mod tests {
         assert!(refused(b"<!DOCTYPE html><html><body>", Some("text/html")).contains("text/html"));
         assert!(refused(b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>", None).contains("allowed"));
         assert!(refused(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff", None).contains("not allowed"));
-        assert!(refused(b"\x7fELF\x02\x01\x01\0", None).contains("not allowed"));
+        assert!(decide(b"\x7fELF\x02\x01\x01\0", None).is_err());
         assert!(refused(b"\0\x01\x02binary", None).contains("cannot be told"));
+        assert!(refused(b"  <script>alert(1)</script>", Some("text/plain")).contains("text/html"));
+        assert!(
+            refused("\u{feff}<svg xmlns=\"http://www.w3.org/2000/svg\"/>".as_bytes(), None).contains("image/svg+xml")
+        );
+        assert!(refused(b"<?xml version=\"1.0\"?><svg/>", None).contains("not allowed"));
     }
 }

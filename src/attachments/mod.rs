@@ -3,6 +3,7 @@
 //! database, downloaded with the publication's visibility.
 
 pub mod collector;
+pub mod demo;
 pub mod download;
 pub mod dto;
 pub mod handlers;

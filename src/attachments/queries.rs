@@ -135,6 +135,21 @@ pub fn of_publication(connection: &mut DbConnection, publication_id: i32) -> Que
         .load(connection)
 }
 
+/// The attachments of publications `ids`, each's in order.
+pub fn of_publications(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<AttachmentRow>> {
+    let mut rows = Vec::new();
+    for ids in ids.chunks(crate::db::ROWS_A_STATEMENT) {
+        rows.extend(
+            attachments::table
+                .filter(in_ids(attachments::publication_id, ids))
+                .order((attachments::publication_id, attachments::position, attachments::id))
+                .select(AttachmentRow::as_select())
+                .load(connection)?,
+        );
+    }
+    Ok(rows)
+}
+
 /// The attachments of publication `publication_id` as the API shows them.
 pub fn shown(connection: &mut DbConnection, publication_id: i32) -> QueryResult<Vec<Attachment>> {
     Ok(of_publication(connection, publication_id)?.into_iter().map(AttachmentRow::into_attachment).collect())

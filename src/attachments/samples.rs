@@ -6,9 +6,14 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 
-/// A PDF of `pages` pages, each with `title` and a line of text. Text is
-/// WinAnsi-encoded, so French accents print.
+/// A PDF of `pages` pages, each with `title` and a line of text.
 pub fn pdf(title: &str, pages: usize) -> Vec<u8> {
+    report(title, &[], pages)
+}
+
+/// A PDF of `pages` pages, each with `title`, the `lines` and its number.
+/// Text is WinAnsi-encoded, so French accents print.
+pub fn report(title: &str, lines: &[&str], pages: usize) -> Vec<u8> {
     let escape = |text: &str| -> Vec<u8> {
         let mut out = Vec::new();
         for character in text.chars() {
@@ -34,9 +39,15 @@ pub fn pdf(title: &str, pages: usize) -> Vec<u8> {
     objects.push(format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).into_bytes());
     objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec());
     for page in 0..pages {
-        let mut content = b"BT /F1 20 Tf 56 760 Td (".to_vec();
+        let mut content = b"BT /F1 16 Tf 56 760 Td (".to_vec();
         content.extend(escape(title));
-        content.extend_from_slice(b") Tj 0 -40 Td /F1 12 Tf (");
+        content.extend_from_slice(b") Tj /F1 11 Tf");
+        for line in lines {
+            content.extend_from_slice(b" 0 -22 Td (");
+            content.extend(escape(line));
+            content.extend_from_slice(b") Tj");
+        }
+        content.extend_from_slice(b" 0 -40 Td (");
         content.extend(escape(&format!("Page {} sur {pages} — document de démonstration de Parution.", page + 1)));
         content.extend_from_slice(b") Tj ET");
         objects.push(

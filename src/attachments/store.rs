@@ -102,3 +102,15 @@ pub fn delete(connection: &mut DbConnection, id: i32, version: i32) -> QueryResu
             .execute(connection)?;
     Ok(deleted > 0)
 }
+
+/// Deletes every attachment of publications `ids`, in statements of at
+/// most a thousand ids (an import replaces them all).
+pub fn delete_all_of_many(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for ids in ids.chunks(crate::db::ROWS_A_STATEMENT) {
+        deleted +=
+            diesel::delete(attachments::table.filter(crate::db::fragment::in_ids(attachments::publication_id, ids)))
+                .execute(connection)?;
+    }
+    Ok(deleted)
+}

@@ -1,12 +1,14 @@
 //! The catalogue as JSON Lines: categories depth first (parents before
-//! children), then publications by id, with their categories, links and
-//! former slugs.
+//! children), then publications by id, with their categories, links,
+//! attachments and former slugs.
 
 use std::collections::HashMap;
 use std::io::Write;
 
 use diesel::prelude::*;
 
+use crate::attachments::dto::Role;
+use crate::attachments::queries::{AttachmentRow, of_publications};
 use crate::categories::queries as category_queries;
 use crate::db::DbConnection;
 use crate::db::schema::{categories, links, publication_categories, publications};
@@ -14,7 +16,7 @@ use crate::domain::Status;
 use crate::links::dto::LinkRel;
 use crate::slug_history::{self, Kind};
 
-use super::format::{CategoryLine, Line, LinkLine, PublicationLine};
+use super::format::{AttachmentLine, CategoryLine, Line, LinkLine, PublicationLine};
 
 /// Publications read at a time.
 const BATCH: i64 = 5000;
@@ -55,12 +57,14 @@ pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(us
         let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
         let mut filed = filing(connection, &ids).map_err(|e| fail(&e))?;
         let mut linked = links_of(connection, &ids).map_err(|e| fail(&e))?;
+        let mut attached = attachments_of(connection, &ids).map_err(|e| fail(&e))?;
         let mut former = slug_history::of(connection, Kind::Publication, &ids).map_err(|e| fail(&e))?;
         for row in rows {
             let line = Line::Publication(PublicationLine {
                 former_slugs: former.remove(&row.id).unwrap_or_default(),
                 categories: filed.remove(&row.id).unwrap_or_default(),
                 links: linked.remove(&row.id).unwrap_or_default(),
+                attachments: attached.remove(&row.id).unwrap_or_default(),
                 authors: serde_json::from_str(&row.authors).unwrap_or_default(),
                 slug: row.slug,
                 title: row.title,
@@ -159,6 +163,31 @@ fn links_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i
             hreflang,
             position,
             version,
+        });
+    }
+    Ok(grouped)
+}
+
+/// The attachments of several publications, in order.
+fn attachments_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, Vec<AttachmentLine>>> {
+    let mut grouped: HashMap<i32, Vec<AttachmentLine>> = HashMap::new();
+    for row in of_publications(connection, ids)? {
+        let facts = row.facts();
+        let AttachmentRow { publication_id, role, title, language, filename, media_type, size, sha256, alt, .. } = row;
+        grouped.entry(publication_id).or_default().push(AttachmentLine {
+            role: Role::from_stored(&role),
+            title,
+            language,
+            filename,
+            media_type,
+            size,
+            sha256,
+            alt,
+            facts,
+            position: row.position,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
         });
     }
     Ok(grouped)

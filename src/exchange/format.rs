@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::attachments::dto::Role;
+use crate::attachments::input::AttachmentInput;
+use crate::attachments::queries::Facts;
 use crate::categories::input::CategoryInput;
 use crate::domain::{Status, is_slug};
 use crate::error::ApiError;
@@ -59,12 +62,43 @@ pub(super) struct PublicationLine {
     /// Category slugs, in order.
     pub(super) categories: Vec<String>,
     pub(super) links: Vec<LinkLine>,
+    /// Its files: their metadata and hashes (the bytes travel beside the
+    /// file, in a folder of blobs named by their SHA-256).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) attachments: Vec<AttachmentLine>,
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
     pub(super) version: i32,
     /// Slugs the publication had before, which answer a redirect.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) former_slugs: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AttachmentLine {
+    pub(super) role: Role,
+    pub(super) title: String,
+    pub(super) language: Option<String>,
+    pub(super) filename: String,
+    pub(super) media_type: String,
+    pub(super) size: i64,
+    pub(super) sha256: String,
+    pub(super) alt: Option<String>,
+    /// What was read from the bytes: an image's size and copies, a PDF's
+    /// pages.
+    pub(super) facts: Facts,
+    pub(super) position: i32,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+    pub(super) version: i32,
+}
+
+impl AttachmentLine {
+    /// The blobs it needs: its bytes and its copies'.
+    pub(super) fn blobs(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.sha256.as_str()).chain(self.facts.variants.iter().map(|variant| variant.sha256.as_str()))
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,6 +131,44 @@ fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value
         serde_json::Value::Object(object) => object,
         _ => serde_json::Map::new(),
     }
+}
+
+/// Checks an attachment's line: its metadata as an upload's, a type on the
+/// allow-list, hashes that are hashes.
+fn check_attachment(attachment: &AttachmentLine) -> Result<(), String> {
+    AttachmentInput::from_json(object(json!({
+        "role": attachment.role,
+        "title": attachment.title,
+        "language": attachment.language,
+        "alt": attachment.alt,
+        "position": attachment.position,
+        "filename": attachment.filename,
+    })))
+    .map_err(describe)?;
+    if !crate::attachments::media::ALLOWED.iter().any(|(allowed, _)| *allowed == attachment.media_type) {
+        return Err(format!("the type {} is not allowed", attachment.media_type));
+    }
+    if attachment.size < 1 {
+        return Err("a file has at least one byte".into());
+    }
+    let is_hash = |text: &str| text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+    match attachment.blobs().find(|sha256| !is_hash(sha256)) {
+        Some(wrong) => Err(format!("'{wrong}' is not a SHA-256 in lower-case hex")),
+        None => Ok(()),
+    }
+}
+
+/// The blobs the attachments of the lines of `input` need, each once.
+pub fn blobs_in(input: impl BufRead) -> Result<std::collections::BTreeSet<String>, String> {
+    let mut blobs = std::collections::BTreeSet::new();
+    for line in lines(input, true) {
+        if let (_, Line::Publication(publication)) = line? {
+            for attachment in &publication.attachments {
+                blobs.extend(attachment.blobs().map(str::to_owned));
+            }
+        }
+    }
+    Ok(blobs)
 }
 
 /// Checks one line on its own, with the very rules of the API's writes
@@ -150,6 +222,9 @@ fn check(line: &Line) -> Result<(), String> {
             }
             if publication.status != publication.status.stored() {
                 return Err("status must be draft, published or archived: a file holds stored statuses".into());
+            }
+            for (index, attachment) in publication.attachments.iter().enumerate() {
+                check_attachment(attachment).map_err(|error| format!("attachments[{index}]: {error}"))?;
             }
             for (index, link) in publication.links.iter().enumerate() {
                 LinkInput::from_json(object(json!({
@@ -210,6 +285,11 @@ impl Source {
         }
         copy.flush().map_err(|error| format!("cannot keep the input: {error}"))?;
         Ok(Self::Spooled(spool))
+    }
+
+    /// The file, read from its start.
+    pub fn reader(&self) -> Result<std::io::BufReader<std::fs::File>, String> {
+        self.open()
     }
 
     pub(super) fn open(&self) -> Result<std::io::BufReader<std::fs::File>, String> {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::attachments::store::{self as attachment_store, FileValues, MetaValues};
 use crate::categories::queries as category_queries;
 use crate::categories::store::{self as category_store, CategoryValues};
 use crate::change::{self, Author, Change, Stamps};
@@ -47,6 +48,7 @@ pub struct ImportReport {
     pub publications_created: usize,
     pub publications_updated: usize,
     pub links: usize,
+    pub attachments: usize,
 }
 
 /// Imports JSON Lines from `source`. `progress` is told of each line written.
@@ -428,5 +430,28 @@ fn replace_links(
     link_store::delete_all_of_many(connection, change, &own)?;
     link_store::insert_many(connection, change, &rows)?;
     report.links += rows.len();
+    // Their blobs were brought into the storage before the import began.
+    attachment_store::delete_all_of_many(connection, &own)?;
+    for ((_, publication), id) in publications.iter().zip(&own) {
+        for attachment in &publication.attachments {
+            let meta = MetaValues {
+                role: attachment.role,
+                title: attachment.title.clone(),
+                language: attachment.language.clone(),
+                filename: attachment.filename.clone(),
+                alt: attachment.alt.clone(),
+                position: attachment.position,
+            };
+            let file = FileValues {
+                media_type: attachment.media_type.clone(),
+                size: attachment.size,
+                sha256: attachment.sha256.clone(),
+                facts: attachment.facts.clone(),
+            };
+            let stamps = stamps_of(attachment.created_at, attachment.updated_at, attachment.version);
+            attachment_store::insert(connection, *id, &meta, &file, &stamps)?;
+            report.attachments += 1;
+        }
+    }
     Ok(())
 }

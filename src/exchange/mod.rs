@@ -15,5 +15,5 @@ mod format;
 mod import;
 
 pub use export::export;
-pub use format::Source;
+pub use format::{Source, blobs_in};
 pub use import::{ImportReport, import};

@@ -9,6 +9,7 @@
 //! older than a grace period.
 
 mod collect;
+mod folder;
 pub mod upload;
 
 use std::ops::Range;
@@ -29,6 +30,8 @@ pub use collect::Collected;
 pub use upload::{Staged, Upload};
 
 use crate::error::ApiError;
+
+const MIB: usize = 1024 * 1024;
 
 /// The folder of blobs, named `blobs/<first two hex digits>/<sha256>`.
 const BLOBS: &str = "blobs";
@@ -81,6 +84,9 @@ pub struct Blob {
 #[derive(Clone)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
+    /// The size of the parts an upload is sent in: S3 needs at least
+    /// 5 MiB but for the last; a folder takes any.
+    part: usize,
     /// Where it is, for logs (no secret).
     pub location: String,
 }
@@ -109,7 +115,7 @@ impl Storage {
             let prefix = prefix.trim_matches('/');
             let store: Arc<dyn ObjectStore> =
                 if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix)) };
-            return Ok(Self { store, location: format!("s3://{bucket}/{prefix}") });
+            return Ok(Self { store, part: 5 * MIB, location: format!("s3://{bucket}/{prefix}") });
         }
         let path = match url.strip_prefix("file://") {
             Some(path) => PathBuf::from(path),
@@ -125,6 +131,7 @@ impl Storage {
         let path = std::env::temp_dir().join(format!("parution-files-{}", std::process::id()));
         Self::local(&path).unwrap_or_else(|_| Self {
             store: Arc::new(object_store::memory::InMemory::new()),
+            part: MIB,
             location: "memory".into(),
         })
     }
@@ -135,7 +142,7 @@ impl Storage {
             |error: &dyn std::fmt::Display| format!("cannot use the folder {} for files: {error}", path.display());
         std::fs::create_dir_all(path).map_err(|error| cannot(&error))?;
         let store = LocalFileSystem::new_with_prefix(path).map_err(|error| cannot(&error))?;
-        Ok(Self { store: Arc::new(store), location: format!("file://{}", path.display()) })
+        Ok(Self { store: Arc::new(store), part: MIB, location: format!("file://{}", path.display()) })
     }
 
     fn blob_path(sha256: &str) -> Path {

@@ -12,10 +12,8 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::{Blob, Storage, StorageError, UPLOADS, hex};
 
-/// The size of the parts sent to the storage (S3 needs at least 5 MiB but
-/// for the last).
-const PART: usize = 8 * 1024 * 1024;
-/// How many parts may be on their way at once.
+/// How many parts may be on their way at once: with the one filling, the
+/// memory an upload holds is three parts.
 const PARTS_IN_FLIGHT: usize = 2;
 /// How many of the first bytes are kept to tell the file's type.
 pub const HEAD: usize = 8 * 1024;
@@ -70,7 +68,7 @@ impl Upload {
         Ok(Self {
             storage: storage.clone(),
             staging,
-            writer: Some(WriteMultipart::new_with_chunk_size(upload, PART)),
+            writer: Some(WriteMultipart::new_with_chunk_size(upload, storage.part)),
             sha256: Sha256::new(),
             sha512: Sha512::new(),
             size: 0,

@@ -65,6 +65,7 @@ storage_tests!(
     bad_uploads_are_refused_and_leave_nothing_behind,
     files_follow_their_publication_and_the_collector_keeps_what_is_referenced,
     metadata_is_patched_and_deleted_with_if_match,
+    export_and_import_carry_the_files_and_check_their_hashes,
 );
 
 /// An app whose files are kept as `files` says.
@@ -549,4 +550,102 @@ async fn metadata_is_patched_and_deleted_with_if_match(backend: Backend, files: 
     assert_eq!(app.call(delete).await.status, 204);
     app.get(&uri).await.problem(404, "NOT_FOUND");
     assert_eq!(app.get("/api/v1/publications/etude").await.json()["attachments"], json!([]));
+}
+
+/// `parution SUBCOMMAND` on a test app's database, with its files at
+/// `storage_url`.
+fn cli(app: &TestApp, subcommand: &str, storage_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_parution"));
+    command.env_remove("PARUTION_DATABASE_URL").env("RUST_LOG", "warn").args([
+        subcommand,
+        "--database-url",
+        &app.url,
+        "--storage-url",
+        storage_url,
+    ]);
+    command
+}
+
+/// A storage URL of its own for an app: a folder, or a prefix of the test
+/// bucket.
+fn storage_url(app: &TestApp, files: Files, name: &str) -> String {
+    match files {
+        Files::Local => format!("file://{}", app.files.path().join(name).display()),
+        Files::S3 => {
+            let base = std::env::var("PARUTION_TEST_S3_URL").unwrap();
+            let unique = app.files.path().file_name().unwrap().to_string_lossy().into_owned();
+            format!("{}/cli-{}-{unique}-{name}", base.trim_end_matches('/'), std::process::id())
+        }
+    }
+}
+
+async fn export_and_import_carry_the_files_and_check_their_hashes(backend: Backend, files: Files) {
+    let mut source = app(backend, files).await;
+    let source_url = storage_url(&source, files, "source");
+    source.use_storage(Storage::open(&source_url).unwrap(), crate::helpers::UPLOAD_LIMIT);
+    let token = source.token();
+    published(&source, "etude");
+    let report = samples::pdf("Rapport exporté", 2);
+    let cover = samples::cover_png(900, 500);
+    upload(&source, &token, "etude", "?title=Rapport", &report, &[("Content-Type", "application/pdf")]).await;
+    upload(&source, &token, "etude", "?role=cover&alt=Bleu", &cover, &[("Content-Type", "image/png")]).await;
+    let before = source.get("/api/v1/publications/etude/attachments").await.json();
+
+    let folder = tempfile::tempdir().unwrap();
+    let export = cli(&source, "export", &source_url).arg("--files").arg(folder.path()).output().unwrap();
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let lines = folder.path().join("catalogue.jsonl");
+    std::fs::write(&lines, &export.stdout).unwrap();
+    assert_eq!(std::fs::read(folder.path().join(sha256(&report))).unwrap(), report);
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 1 + 1 + 1 + 2, "lines, PDF, cover, two copies");
+
+    // Into a new database with a storage of its own.
+    let mut target = app(backend, files).await;
+    let target_url = storage_url(&target, files, "target");
+    target.use_storage(Storage::open(&target_url).unwrap(), crate::helpers::UPLOAD_LIMIT);
+    let without = cli(&target, "import", &target_url).arg(&lines).output().unwrap();
+    assert!(!without.status.success(), "the files are neither in the storage nor given");
+    assert!(String::from_utf8_lossy(&without.stderr).contains("export --files"));
+    assert_eq!(target.publication_count(), 0, "nothing was written");
+
+    // A file whose bytes are not its name's: refused, nothing written.
+    let tampered = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(folder.path()).unwrap().flatten() {
+        std::fs::copy(entry.path(), tampered.path().join(entry.file_name())).unwrap();
+    }
+    std::fs::write(tampered.path().join(sha256(&report)), b"%PDF-1.4 not the report").unwrap();
+    let refused = cli(&target, "import", &target_url).arg(&lines).arg("--files").arg(tampered.path()).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("SHA-256"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(target.publication_count(), 0);
+
+    let import = cli(&target, "import", &target_url).arg(&lines).arg("--files").arg(folder.path()).output().unwrap();
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let after = target.get("/api/v1/publications/etude/attachments").await.json();
+    let without_ids = |list: &Value| -> Vec<Value> {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                item.as_object_mut().unwrap().remove("id");
+                item.as_object_mut().unwrap().remove("url");
+                item["variants"].as_array_mut().unwrap().iter_mut().for_each(|variant| {
+                    variant.as_object_mut().unwrap().remove("url");
+                });
+                item
+            })
+            .collect()
+    };
+    assert_eq!(without_ids(&after), without_ids(&before));
+    for item in after["data"].as_array().unwrap() {
+        let file = target.get(item["url"].as_str().unwrap()).await;
+        assert_eq!(file.status, 200);
+        assert_eq!(sha256(&file.body), item["sha256"].as_str().unwrap());
+    }
 }

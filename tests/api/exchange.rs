@@ -219,7 +219,7 @@ async fn the_command_line_exports_and_imports_files() {
 
     assert!(exported.status.success() && imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     let summary = String::from_utf8_lossy(&imported.stderr);
-    assert!(summary.contains("3 publications (3 new, 0 updated) and 2 links"), "{summary}");
+    assert!(summary.contains("3 publications (3 new, 0 updated), 2 links and 0 attachments"), "{summary}");
     assert_eq!(parution(&["export"], &target.url).stdout, exported.stdout);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("line 1"));

@@ -223,6 +223,7 @@ async fn list_items_have_the_summary_shape(backend: Backend) {
             "announce",
             "authors",
             "categories",
+            "cover",
             "created_at",
             "id",
             "language",

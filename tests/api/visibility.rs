@@ -2,7 +2,7 @@
 //! applies it. This walks every GET route of the OpenAPI document (so a
 //! route added later is walked too) without a token, naming a draft, an
 //! archived, a scheduled (not announced) and an expired publication every
-//! way a path can (id, slug, former slug, a link to it), and checks that
+//! way a path can (id, slug, former slug, a link to it, a file of it), and checks that
 //! nothing of them shows: each is a 404 (a 410 for the expired one), and
 //! no answer holds their words. Then the numbers that could betray them:
 //! totals, facets and category counts.
@@ -29,6 +29,21 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
             answer.json()
         }
     };
+    // A file of each publication: its URL reaches it without a {ref}.
+    let attach = |publication: i64, text: String| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let request = actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/publications/{publication}/attachments?title=Fichier"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Content-Type", "text/plain"))
+                .set_payload(text);
+            let answer = app.call(request).await;
+            assert_eq!(answer.status, 201, "{}", String::from_utf8_lossy(&answer.body));
+            let attachment = answer.json();
+            (attachment["id"].as_i64().unwrap(), attachment["url"].as_str().unwrap().to_owned())
+        }
+    };
     write(Method::POST, "/api/v1/categories", json!({"name": "Études", "slug": "etudes"})).await;
     write(Method::POST, "/api/v1/categories", json!({"name": "Veille", "slug": "veille", "parent_id": "etudes"})).await;
     let public = write(
@@ -39,6 +54,7 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
     )
     .await;
     let mut hidden = Vec::new();
+    let mut files = Vec::new();
     let stages = [
         ("draft", "brouillon", "2025-06-01T09:00:00Z", None),
         ("archived", "archive", "2025-06-01T09:00:00Z", None),
@@ -68,7 +84,9 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
         )
         .await;
         hidden.push((id, slug, format!("{slug}-ancien"), to_hidden["id"].as_i64().unwrap()));
+        files.push((attach(id, format!("Le fichier {MARKER} de {slug}")).await, true));
     }
+    files.push((attach(public["id"].as_i64().unwrap(), "Le fichier public".into()).await, false));
     let public_link = write(
         Method::POST,
         "/api/v1/publications/publique/links",
@@ -119,7 +137,8 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
         if takes("facets") {
             queries.push("?facets=category,year,language".to_owned());
         }
-        for (uri, names_hidden) in uris(path, &hidden, public["id"].as_i64().unwrap(), public_link) {
+        let ids = Ids { public: public["id"].as_i64().unwrap(), public_link };
+        for (uri, names_hidden) in uris(path, &hidden, &files, &ids) {
             for uri in queries.iter().map(|query| format!("{uri}{query}")) {
                 let answer = app.get(&uri).await;
                 let body = String::from_utf8_lossy(&answer.body).to_lowercase();
@@ -127,7 +146,9 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
                     // The expired one, by its own `{ref}`, is gone; a link to
                     // it, like any other thing hidden, is not found.
                     let named = uri.split(['/', '?']).nth(4).unwrap_or_default();
-                    let gone = if named.starts_with("perime") || named == expired.to_string() { 410 } else { 404 };
+                    let by_ref = !uri.starts_with("/api/v1/files/");
+                    let gone =
+                        if by_ref && (named.starts_with("perime") || named == expired.to_string()) { 410 } else { 404 };
                     assert_eq!(answer.status, gone, "{uri} names a hidden publication: {body}");
                 } else {
                     assert_eq!(answer.status, 200, "{uri}: {body}");
@@ -158,10 +179,27 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
     assert_eq!(app.get(&format!("/api/v1/publications?q={MARKER}")).await.json()["pagination"]["total"], 0);
 }
 
+/// The public publication's id, and its link's.
+struct Ids {
+    public: i64,
+    public_link: i64,
+}
+
 /// Every way to fill `path`'s parameters, each with whether it names a
 /// hidden publication. A parameter this does not know fails the test: a
 /// new route must say here how to reach a hidden publication through it.
-fn uris(path: &str, hidden: &[(i64, &str, String, i64)], public: i64, public_link: i64) -> Vec<(String, bool)> {
+fn uris(
+    path: &str,
+    hidden: &[(i64, &str, String, i64)],
+    files: &[((i64, String), bool)],
+    ids: &Ids,
+) -> Vec<(String, bool)> {
+    let Ids { public, public_link } = *ids;
+    // A file's URL, as its attachment gives it (the hash and the name go
+    // with the id).
+    if path.starts_with("/api/v1/files/") {
+        return files.iter().map(|((_, url), hidden)| (url.clone(), *hidden)).collect();
+    }
     let mut filled = vec![(path.to_owned(), false)];
     for parameter in parameters(path) {
         let placeholder = format!("{{{parameter}}}");
@@ -186,6 +224,14 @@ fn uris(path: &str, hidden: &[(i64, &str, String, i64)], public: i64, public_lin
                         values
                     }
                     ("link_id", _) => hidden.iter().map(|(.., link)| (link.to_string(), true)).collect(),
+                    // The public publication's file, and the hidden ones'
+                    // (which are not its own: not found either way).
+                    ("attachment_id", _) if uri.contains("/publique/") || uri.contains(&format!("/{public}/")) => {
+                        files.iter().map(|((id, _), hidden)| (id.to_string(), *hidden)).collect()
+                    }
+                    ("attachment_id", _) => {
+                        files.iter().filter(|(_, hidden)| *hidden).map(|((id, _), _)| (id.to_string(), true)).collect()
+                    }
                     (other, _) => panic!("{path}: no value for {{{other}}}; say here how it reaches a publication"),
                 };
                 let placeholder = placeholder.clone();
