@@ -83,10 +83,14 @@ class Peak(threading.Thread):
 
 
 class Body(io.RawIOBase):
-    """`size` bytes of a PDF's head then pseudo-random ones, made as they are read."""
+    """`size` bytes: a PDF's head, then a block of pseudo-random bytes (made
+    once, so that the client costs little) over and over."""
 
     def __init__(self, size, seed):
-        self.left, self.random, self.head = size, random.Random(seed), b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+        block = bytearray(random.Random(seed).randbytes(MIB))
+        head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+        block[:len(head)] = head
+        self.left, self.block, self.offset = size, bytes(block), 0
 
     def readable(self):
         return True
@@ -94,10 +98,9 @@ class Body(io.RawIOBase):
     def readinto(self, buffer):
         if self.left <= 0:
             return 0
-        count = min(len(buffer), self.left, MIB)
-        chunk = (self.head + self.random.randbytes(count))[:count]
-        self.head = b""
-        buffer[:count] = chunk
+        count = min(len(buffer), self.left, MIB - self.offset)
+        buffer[:count] = self.block[self.offset:self.offset + count]
+        self.offset = (self.offset + count) % MIB
         self.left -= count
         return count
 
@@ -167,8 +170,11 @@ def wrk(port, path, seconds, connections, script=None):
 
 
 def photo(width, height):
+    """A photo's worth of detail: a gradient under noise, in colour."""
     from PIL import Image
-    image = Image.radial_gradient("L").resize((width, height)).convert("RGB")
+    gradient = Image.radial_gradient("L").resize((width, height))
+    noise = Image.effect_noise((width, height), 48)
+    image = Image.merge("RGB", (gradient, noise, Image.blend(gradient, noise, 0.5)))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue()

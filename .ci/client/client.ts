@@ -106,6 +106,29 @@ check(tokens.response.status === 403 && problemCode(tokens.error) === "INSUFFICI
 const missing = await api.GET("/api/v1/publications/{ref}", { params: { path: { ref: "inconnue" } } });
 check(missing.response.status === 404 && problemCode(missing.error) === "NOT_FOUND", "a 404 is a typed problem");
 
+// A file, uploaded as a browser form would send it, then downloaded.
+const pdf = new TextEncoder().encode("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+const form = new FormData();
+form.append("file", new Blob([pdf], { type: "application/pdf" }), "rapport-client.pdf");
+form.append("title", "Rapport envoyé par un client généré");
+const uploaded = await api.POST("/api/v1/publications/{ref}/attachments", {
+  params: { path: { ref: "concertation-fournisseurs-ia-ayants-droit" } },
+  headers: editor,
+  body: form as never,
+  bodySerializer: (body) => body as unknown as FormData,
+});
+check(uploaded.response.status === 201 && uploaded.data !== undefined, "a form upload is a 201");
+check(uploaded.data.media_type === "application/pdf" && uploaded.data.filename === "rapport-client.pdf", "typed by its bytes, named by the form");
+const file = await fetch(new URL(uploaded.data.url, baseUrl));
+check(file.status === 200 && (await file.arrayBuffer()).byteLength === pdf.length, "the file downloads whole");
+const refused = await api.POST("/api/v1/publications/{ref}/attachments", {
+  params: { path: { ref: "concertation-fournisseurs-ia-ayants-droit" } },
+  headers: { ...editor, "Content-Type": "image/png" },
+  body: pdf as never,
+  bodySerializer: (body) => body as unknown as Uint8Array,
+});
+check(refused.response.status === 415 && problemCode(refused.error) === "UNSUPPORTED_MEDIA_TYPE", "a PDF sent as PNG is a typed 415");
+
 // The category tree, for navigation.
 const tree = await api.GET("/api/v1/categories", { params: { query: { tree: true } } });
 check((tree.data?.data[0]?.children?.length ?? 0) > 0, "the tree nests categories");

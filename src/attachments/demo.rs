@@ -38,6 +38,7 @@ pub async fn attach(pool: &Pool, storage: &Storage) -> Result<bool, ApiError> {
     .await?;
     let Some((id, 1)) = article else { return Ok(false) };
     let report = samples::report("Concertation entre fournisseurs d’IA et ayants droit", REPORT_LINES, 4);
+    let pages = super::media::pdf_pages(&report);
     let report_blob = storage.put(report.into()).await?;
     let cover = samples::cover_png(1200, 630);
     let read = images::read(&cover)?.ok_or_else(|| ApiError::internal("the demo cover cannot be read"))?;
@@ -88,7 +89,7 @@ pub async fn attach(pool: &Pool, storage: &Storage) -> Result<bool, ApiError> {
                 media_type: "application/pdf".into(),
                 size: report_blob.size as i64,
                 sha256: report_blob.sha256,
-                facts: Facts { pages: Some(4), ..Facts::default() },
+                facts: Facts { pages, ..Facts::default() },
             },
         ),
     ];

@@ -120,6 +120,17 @@ fn is_zip_based(media_type: &str) -> bool {
     media_type.starts_with("application/vnd.o") || media_type == "application/epub+zip"
 }
 
+/// A PDF up to this size is read for its page count (it is held in memory
+/// to be read); a larger one has none.
+pub const PDF_READ_LIMIT: usize = 16 * 1024 * 1024;
+
+/// How many pages the PDF `bytes` has, when `lopdf` can read it (not an
+/// encrypted or broken one).
+pub fn pdf_pages(bytes: &[u8]) -> Option<i32> {
+    let metadata = lopdf::Document::load_metadata_mem(bytes).ok()?;
+    i32::try_from(metadata.page_count).ok().filter(|pages| *pages > 0)
+}
+
 /// The extension of a file of type `media_type`.
 pub fn extension(media_type: &str) -> &'static str {
     ALLOWED.iter().find(|(allowed, _)| *allowed == media_type).map_or("bin", |(_, extension)| extension)
@@ -128,6 +139,12 @@ pub fn extension(media_type: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pdf_tells_its_pages() {
+        assert_eq!(pdf_pages(&super::super::samples::pdf("Rapport", 7)), Some(7));
+        assert_eq!(pdf_pages(b"%PDF-1.4 nothing else"), None);
+    }
 
     #[test]
     fn types_are_decided_by_the_bytes() {

@@ -227,13 +227,16 @@ async fn stream_file<S>(
 where
     S: Stream<Item = Result<Bytes, String>> + Unpin,
 {
-    let mut upload = storage.upload(limit.0).await?;
+    let sha512 = expected.iter().any(|expected| expected.algorithm == "sha-512");
+    let mut upload = storage.upload(limit.0, sha512).await?;
     let mut media_type: Option<&'static str> = None;
     // The bytes before the type is known (the first 8 KiB and the chunk
     // that completes them), then, for an image, all of them: it is
     // decoded whole (bounded by the limit).
     let mut early: Option<Vec<u8>> = Some(Vec::new());
     let mut image: Option<Vec<u8>> = None;
+    // A PDF, while it is small enough to be read for its pages.
+    let mut pdf: Option<Vec<u8>> = None;
     let outcome: Result<(), ApiError> = async {
         loop {
             let chunk = match stream.next().await {
@@ -245,8 +248,11 @@ where
             };
             if let Some(chunk) = &chunk {
                 upload.write(chunk.clone()).await.map_err(|error| upload_error(error, limit))?;
-                if let Some(kept) = early.as_mut().or(image.as_mut()) {
+                if let Some(kept) = early.as_mut().or(image.as_mut()).or(pdf.as_mut()) {
                     kept.extend_from_slice(chunk);
+                }
+                if pdf.as_ref().is_some_and(|kept| kept.len() > media::PDF_READ_LIMIT) {
+                    pdf = None;
                 }
             }
             if media_type.is_none() && (upload.head().len() >= HEAD || chunk.is_none()) {
@@ -258,6 +264,8 @@ where
                 let kept = early.take();
                 if media::is_image(decided) {
                     image = kept;
+                } else if decided == "application/pdf" {
+                    pdf = kept.filter(|kept| kept.len() <= media::PDF_READ_LIMIT);
                 }
             }
             if chunk.is_none() {
@@ -282,6 +290,10 @@ where
                 return Err(ApiError::internal(error));
             }
         },
+        None => None,
+    };
+    let pages = match pdf {
+        Some(bytes) => web::block(move || media::pdf_pages(&bytes)).await.ok().flatten(),
         None => None,
     };
     let size = upload.size();
@@ -312,7 +324,7 @@ where
         facts: Facts {
             width: read.as_ref().map(|read| read.width as i32),
             height: read.as_ref().map(|read| read.height as i32),
-            pages: None,
+            pages,
             variants,
         },
     };
@@ -365,7 +377,10 @@ fn expected_digests(headers: &HeaderMap) -> Result<Vec<Expected>, ApiError> {
 
 fn check_digests(digests: &Digests, expected: &[Expected]) -> Result<(), ApiError> {
     for expected in expected {
-        let actual: &[u8] = if expected.algorithm == "sha-256" { &digests.sha256 } else { &digests.sha512 };
+        let actual: &[u8] = match expected.algorithm {
+            "sha-256" => &digests.sha256,
+            _ => digests.sha512.as_ref().map_or(&[][..], |sha512| &sha512[..]),
+        };
         if actual != expected.value.as_slice() {
             return Err(ApiError::invalid_parameter(
                 expected.header,

@@ -45,7 +45,7 @@ impl Storage {
         let path = folder.join(sha256);
         let failed = |error: std::io::Error| StorageError::Failed(format!("{}: {error}", path.display()));
         let mut file = std::fs::File::open(&path).map_err(failed)?;
-        let mut upload = self.upload(u64::MAX).await?;
+        let mut upload = self.upload(u64::MAX, false).await?;
         loop {
             let mut buffer = vec![0; CHUNK];
             let read = match file.read(&mut buffer) {

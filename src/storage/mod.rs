@@ -149,9 +149,10 @@ impl Storage {
         Path::from(format!("{BLOBS}/{}/{sha256}", &sha256[..2.min(sha256.len())]))
     }
 
-    /// Starts streaming an upload of at most `limit` bytes.
-    pub async fn upload(&self, limit: u64) -> Result<Upload, StorageError> {
-        Upload::start(self, limit).await
+    /// Starts streaming an upload of at most `limit` bytes, hashed with
+    /// SHA-256 (and SHA-512 when `sha512`).
+    pub async fn upload(&self, limit: u64, sha512: bool) -> Result<Upload, StorageError> {
+        Upload::start(self, limit, sha512).await
     }
 
     /// Stores `bytes` (small: a cover's variant, the demo's files) as a

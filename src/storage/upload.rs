@@ -24,7 +24,8 @@ pub struct Upload {
     staging: Path,
     writer: Option<WriteMultipart>,
     sha256: Sha256,
-    sha512: Sha512,
+    /// Only when a client's digest names it: it halves the throughput.
+    sha512: Option<Sha512>,
     size: u64,
     limit: u64,
     head: Vec<u8>,
@@ -56,11 +57,12 @@ impl From<object_store::Error> for UploadError {
 #[derive(Clone, Debug)]
 pub struct Digests {
     pub sha256: [u8; 32],
-    pub sha512: [u8; 64],
+    /// When it was asked for.
+    pub sha512: Option<[u8; 64]>,
 }
 
 impl Upload {
-    pub(super) async fn start(storage: &Storage, limit: u64) -> Result<Self, StorageError> {
+    pub(super) async fn start(storage: &Storage, limit: u64, sha512: bool) -> Result<Self, StorageError> {
         let mut name = [0u8; 16];
         getrandom::fill(&mut name).map_err(|error| StorageError::Failed(error.to_string()))?;
         let staging = Path::from(format!("{UPLOADS}/{}", hex(&name)));
@@ -70,7 +72,7 @@ impl Upload {
             staging,
             writer: Some(WriteMultipart::new_with_chunk_size(upload, storage.part)),
             sha256: Sha256::new(),
-            sha512: Sha512::new(),
+            sha512: sha512.then(Sha512::new),
             size: 0,
             limit,
             head: Vec::new(),
@@ -88,7 +90,9 @@ impl Upload {
             self.head.extend_from_slice(&chunk[..wanted]);
         }
         self.sha256.update(&chunk);
-        self.sha512.update(&chunk);
+        if let Some(sha512) = &mut self.sha512 {
+            sha512.update(&chunk);
+        }
         let writer = self.writer.as_mut().ok_or_else(|| StorageError::Failed("the upload was closed".into()))?;
         writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
         writer.put(chunk);
@@ -106,7 +110,10 @@ impl Upload {
 
     /// The bytes' hashes so far.
     pub fn digests(&self) -> Digests {
-        Digests { sha256: self.sha256.clone().finalize().into(), sha512: self.sha512.clone().finalize().into() }
+        Digests {
+            sha256: self.sha256.clone().finalize().into(),
+            sha512: self.sha512.as_ref().map(|sha512| sha512.clone().finalize().into()),
+        }
     }
 
     /// Ends the upload and leaves nothing of it behind.

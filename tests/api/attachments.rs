@@ -68,6 +68,8 @@ storage_tests!(
     export_and_import_carry_the_files_and_check_their_hashes,
 );
 
+crate::backend_tests!(a_storage_failure_is_a_503_and_leaves_no_row);
+
 /// An app whose files are kept as `files` says.
 async fn app(backend: Backend, files: Files) -> TestApp {
     let mut app = TestApp::new(backend).await;
@@ -176,7 +178,11 @@ async fn a_raw_upload_is_stored_and_served_with_ranges_and_validators(backend: B
     let token = app.token();
     let id = published(&app, "etude");
     let report = samples::pdf("Rapport d’étude", 3);
-    let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(&report)));
+    let digest = format!(
+        "sha-256=:{}:, sha-512=:{}:",
+        STANDARD.encode(Sha256::digest(&report)),
+        STANDARD.encode(sha2::Sha512::digest(&report))
+    );
 
     let created = upload(
         &app,
@@ -208,6 +214,7 @@ async fn a_raw_upload_is_stored_and_served_with_ranges_and_validators(backend: B
     assert_eq!(attachment["language"], "fr");
     assert_eq!(attachment["size"], report.len());
     assert_eq!(attachment["sha256"], sha256(&report));
+    assert_eq!(attachment["pages"], 3, "a PDF tells its pages");
     let url = attachment["url"].as_str().unwrap().to_owned();
     assert!(url.contains(&sha256(&report)), "the URL holds the hash: {url}");
 
@@ -366,6 +373,11 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind(backend: Backend, file
         .await
         .problem(400, "INVALID_PARAMETER");
     assert_eq!(mismatch["errors"][0]["code"], "digest_mismatch");
+    let wrong = format!("sha-512=:{}:", STANDARD.encode(sha2::Sha512::digest(b"something else")));
+    let mismatch = upload(&app, &token, "etude", "", &report, &[pdf[0], ("Repr-Digest", &wrong)])
+        .await
+        .problem(400, "INVALID_PARAMETER");
+    assert_eq!(mismatch["errors"][0]["field"], "Repr-Digest");
     upload(&app, &token, "etude", "", &report, &[pdf[0], ("Repr-Digest", "sha-256=nothex")])
         .await
         .problem(400, "INVALID_PARAMETER");
@@ -648,4 +660,33 @@ async fn export_and_import_carry_the_files_and_check_their_hashes(backend: Backe
         assert_eq!(file.status, 200);
         assert_eq!(sha256(&file.body), item["sha256"].as_str().unwrap());
     }
+}
+
+/// The storage fails (its folder replaced by a file, as a lost disk
+/// would): an upload is a 503 with `Retry-After` and writes no row; a
+/// download of a file stored before is a 503 too; once the storage is
+/// back, both work.
+async fn a_storage_failure_is_a_503_and_leaves_no_row(backend: Backend) {
+    let app = app(backend, Files::Local).await;
+    let token = app.token();
+    published(&app, "etude");
+    let report = samples::pdf("Rapport", 1);
+    let pdf = [("Content-Type", "application/pdf")];
+    let stored = upload(&app, &token, "etude", "", &report, &pdf).await.json();
+
+    let folder = app.files.path().to_owned();
+    let aside = folder.with_extension("aside");
+    std::fs::rename(&folder, &aside).unwrap();
+    std::fs::write(&folder, b"not a folder").unwrap();
+    let refused = upload(&app, &token, "etude", "", &samples::pdf("Autre", 2), &pdf).await;
+    refused.problem(503, "UNAVAILABLE");
+    assert!(refused.header("retry-after").is_some());
+    app.get(stored["url"].as_str().unwrap()).await.problem(503, "UNAVAILABLE");
+    let listed = app.get("/api/v1/publications/etude/attachments").await.json();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "no row for the refused upload");
+
+    std::fs::remove_file(&folder).unwrap();
+    std::fs::rename(&aside, &folder).unwrap();
+    assert_eq!(app.get(stored["url"].as_str().unwrap()).await.body, report);
+    assert_eq!(upload(&app, &token, "etude", "", &samples::pdf("Autre", 2), &pdf).await.status, 201);
 }
