@@ -122,7 +122,7 @@ fn is_zip_based(media_type: &str) -> bool {
 
 /// A PDF up to this size is read for its page count (it is held in memory
 /// to be read); a larger one has none.
-pub const PDF_READ_LIMIT: usize = 16 * 1024 * 1024;
+pub const PDF_READ_LIMIT: usize = 8 * 1024 * 1024;
 
 /// How many pages the PDF `bytes` has, when `lopdf` can read it (not an
 /// encrypted or broken one).
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_pdf_tells_its_pages() {
-        assert_eq!(pdf_pages(&super::super::samples::pdf("Rapport", 7)), Some(7));
+        assert_eq!(pdf_pages(&crate::attachments::samples::pdf("Rapport", 7)), Some(7));
         assert_eq!(pdf_pages(b"%PDF-1.4 nothing else"), None);
     }
 

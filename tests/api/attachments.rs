@@ -288,6 +288,10 @@ async fn a_form_upload_of_a_cover_gets_copies_and_shows_in_lists(backend: Backen
     published(&app, "etude");
     published(&app, "sans-couverture");
     let cover = samples::cover_png(1600, 900);
+    // Read (and kept by the response cache) before the upload.
+    let before = app.get("/api/v1/publications?sort=title").await.json();
+    assert_eq!(before["data"][0]["cover"], Value::Null);
+    assert_eq!(app.get("/api/v1/publications/etude").await.json()["attachments"], json!([]));
 
     let (content_type, body) = form(
         &[("role", "cover"), ("alt", "Bandeau bleu de l’étude"), ("title", "Couverture")],
@@ -320,6 +324,8 @@ async fn a_form_upload_of_a_cover_gets_copies_and_shows_in_lists(backend: Backen
         list["data"].as_array().unwrap().iter().map(|item| (&item["slug"], &item["cover"]["id"])).collect();
     assert_eq!(covers, [(&json!("etude"), &attachment["id"]), (&json!("sans-couverture"), &Value::Null)]);
     assert_eq!(list["data"][0]["cover"]["alt"], "Bandeau bleu de l’étude");
+    let detail = app.get("/api/v1/publications/etude").await.json();
+    assert_eq!((&detail["cover"]["id"], &detail["attachments"][0]["id"]), (&attachment["id"], &attachment["id"]));
 
     // A cover needs a text alternative, and must be an image.
     let (content_type, body) = form(&[("role", "cover")], Some(("c.png", "image/png", &cover)));
