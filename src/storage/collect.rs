@@ -55,6 +55,27 @@ impl Storage {
                 }
             }
         }
+        if let Some(folder) = &self.folder {
+            let (removed, bytes) = remove_old_parts(&folder.join(UPLOADS), grace);
+            collected.removed += removed;
+            collected.removed_bytes += bytes;
+        }
         Ok(collected)
     }
+}
+
+/// Removes the files under `uploads` of a folder older than `grace`: the
+/// parts of an upload a crash interrupted, which `object_store` keeps
+/// beside their object's name and never lists.
+fn remove_old_parts(uploads: &std::path::Path, grace: Duration) -> (usize, u64) {
+    let (mut removed, mut bytes) = (0, 0);
+    for entry in std::fs::read_dir(uploads).into_iter().flatten().flatten() {
+        let Ok(metadata) = entry.metadata() else { continue };
+        let old = metadata.modified().ok().and_then(|modified| modified.elapsed().ok()).is_some_and(|age| age >= grace);
+        if metadata.is_file() && old && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+            bytes += metadata.len();
+        }
+    }
+    (removed, bytes)
 }

@@ -87,6 +87,9 @@ pub struct Storage {
     /// The size of the parts an upload is sent in: S3 needs at least
     /// 5 MiB but for the last; a folder takes any.
     part: usize,
+    /// A folder's path: the collector also removes the parts an upload
+    /// killed mid-way left there (`object_store` lists none of them).
+    folder: Option<PathBuf>,
     /// Where it is, for logs (no secret).
     pub location: String,
 }
@@ -115,7 +118,7 @@ impl Storage {
             let prefix = prefix.trim_matches('/');
             let store: Arc<dyn ObjectStore> =
                 if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix)) };
-            return Ok(Self { store, part: 5 * MIB, location: format!("s3://{bucket}/{prefix}") });
+            return Ok(Self { store, part: 5 * MIB, folder: None, location: format!("s3://{bucket}/{prefix}") });
         }
         let path = match url.strip_prefix("file://") {
             Some(path) => PathBuf::from(path),
@@ -132,6 +135,7 @@ impl Storage {
         Self::local(&path).unwrap_or_else(|_| Self {
             store: Arc::new(object_store::memory::InMemory::new()),
             part: MIB,
+            folder: None,
             location: "memory".into(),
         })
     }
@@ -142,7 +146,12 @@ impl Storage {
             |error: &dyn std::fmt::Display| format!("cannot use the folder {} for files: {error}", path.display());
         std::fs::create_dir_all(path).map_err(|error| cannot(&error))?;
         let store = LocalFileSystem::new_with_prefix(path).map_err(|error| cannot(&error))?;
-        Ok(Self { store: Arc::new(store), part: MIB, location: format!("file://{}", path.display()) })
+        Ok(Self {
+            store: Arc::new(store),
+            part: MIB,
+            folder: Some(path.to_owned()),
+            location: format!("file://{}", path.display()),
+        })
     }
 
     fn blob_path(sha256: &str) -> Path {

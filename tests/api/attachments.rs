@@ -514,6 +514,20 @@ async fn files_follow_their_publication_and_the_collector_keeps_what_is_referenc
         parution::attachments::collector::collect(&app.pool, &app.storage(), std::time::Duration::ZERO).await.unwrap();
     assert_eq!((collected.removed, collected.removed_bytes), (1, report.len() as u64));
     assert_eq!(stored(&app, files).await, Vec::<String>::new());
+
+    // The part a server killed mid-upload left in a folder (which
+    // object_store does not list) goes too.
+    if let Files::Local = files {
+        let part = app.files.path().join("uploads").join("0123abcd#1");
+        std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+        std::fs::write(&part, b"half an upload").unwrap();
+        let young = parution::attachments::collector::collect(&app.pool, &app.storage(), hour).await.unwrap();
+        assert!(part.exists() && young.removed == 0, "younger than the grace period: kept");
+        let collected = parution::attachments::collector::collect(&app.pool, &app.storage(), std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!((collected.removed, part.exists()), (1, false));
+    }
 }
 
 async fn metadata_is_patched_and_deleted_with_if_match(backend: Backend, files: Files) {
