@@ -13,7 +13,7 @@ use crate::publications::writes as publication_writes;
 use crate::storage::Storage;
 
 use super::dto::Role;
-use super::queries::{Facts, StoredVariant};
+use super::queries::Facts;
 use super::store::{self, FileValues, MetaValues};
 use super::{images, samples};
 
@@ -43,17 +43,7 @@ pub async fn attach(pool: &Pool, storage: &Storage) -> Result<bool, ApiError> {
     let cover = samples::cover_png(1200, 630);
     let read = images::read(&cover)?.ok_or_else(|| ApiError::internal("the demo cover cannot be read"))?;
     let cover_blob = storage.put(cover.into()).await?;
-    let mut variants = Vec::new();
-    for copy in read.copies {
-        let blob = storage.put(copy.bytes.into()).await?;
-        variants.push(StoredVariant {
-            width: copy.width as i32,
-            height: copy.height as i32,
-            media_type: "image/jpeg".into(),
-            size: blob.size as i64,
-            sha256: blob.sha256,
-        });
-    }
+    let variants = super::upload::store_copies(storage, &read.copies).await?;
     let files = [
         (
             MetaValues {

@@ -16,7 +16,7 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::error::{ApiError, FieldError};
 use crate::storage::upload::{Digests, HEAD, UploadError};
-use crate::storage::{Staged, Storage};
+use crate::storage::{Staged, Storage, StorageError};
 
 use super::images;
 use super::input::{AttachmentInput, NAMES};
@@ -298,25 +298,16 @@ where
     };
     let size = upload.size();
     let staged = upload.finish().await?;
-    let mut variants = Vec::new();
-    if let Some(read) = &read {
-        for copy in &read.copies {
-            let blob = match storage.put(Bytes::from(copy.bytes.clone())).await {
-                Ok(blob) => blob,
-                Err(error) => {
-                    staged.discard().await;
-                    return Err(error.into());
-                }
-            };
-            variants.push(StoredVariant {
-                width: copy.width as i32,
-                height: copy.height as i32,
-                media_type: "image/jpeg".into(),
-                size: blob.size as i64,
-                sha256: blob.sha256,
-            });
-        }
-    }
+    let variants = match &read {
+        Some(read) => match store_copies(storage, &read.copies).await {
+            Ok(variants) => variants,
+            Err(error) => {
+                staged.discard().await;
+                return Err(error.into());
+            }
+        },
+        None => Vec::new(),
+    };
     let file = FileValues {
         media_type: media_type.to_owned(),
         size: size as i64,
@@ -329,6 +320,22 @@ where
         },
     };
     Ok((file, staged))
+}
+
+/// Stores an image's copies as blobs of their own.
+pub async fn store_copies(storage: &Storage, copies: &[images::Copy]) -> Result<Vec<StoredVariant>, StorageError> {
+    let mut variants = Vec::with_capacity(copies.len());
+    for copy in copies {
+        let blob = storage.put(Bytes::from(copy.bytes.clone())).await?;
+        variants.push(StoredVariant {
+            width: copy.width as i32,
+            height: copy.height as i32,
+            media_type: "image/jpeg".into(),
+            size: blob.size as i64,
+            sha256: blob.sha256,
+        });
+    }
+    Ok(variants)
 }
 
 fn upload_error(error: UploadError, limit: UploadLimit) -> ApiError {

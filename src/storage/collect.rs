@@ -1,7 +1,12 @@
 //! The collector: removes the blobs no row refers to, and the uploads a
 //! crash left, once they are older than a grace period. A blob an upload
 //! has just written is younger than that, so no upload in progress loses
-//! its blob; a referenced blob is never removed.
+//! its blob; a referenced blob is never removed. What remains: an upload
+//! of bytes already stored (and old) that wrote them again, inserted its
+//! row and checked its blob all between the moment this read that blob's
+//! age, just before deleting it, and the deletion (a few milliseconds) — the upload's own
+//! check after its row (`Staged::settle`) comes
+//! before the deletion then.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -45,6 +50,17 @@ impl Storage {
                 if object.last_modified > before {
                     collected.young += 1;
                     continue;
+                }
+                // Its age again, just before: an upload of the same bytes
+                // since the listing wrote it afresh.
+                match self.store.head(&object.location).await {
+                    Ok(now) if now.last_modified > before => {
+                        collected.young += 1;
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(object_store::Error::NotFound { .. }) => continue,
+                    Err(error) => return Err(error.into()),
                 }
                 match self.store.delete(&object.location).await {
                     Ok(()) | Err(object_store::Error::NotFound { .. }) => {
