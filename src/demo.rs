@@ -7,15 +7,17 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::categories::names::CategoryText;
 use crate::categories::store::{self as category_store, CategoryValues};
 use crate::change::{self, Author, Change, Stamps};
 use crate::db::{self, DbConnection};
-use crate::domain::Status;
+use crate::domain::{Reference, Status};
 use crate::error::ApiError;
 use crate::history::Reason;
 use crate::links::dto::LinkRel;
 use crate::links::store::{self as link_store, LinkValues};
 use crate::publications::store::{self as publication_store, PublicationValues};
+use crate::publications::translations::{self, Membership};
 use crate::publications::{history, lookups};
 use crate::search;
 
@@ -30,6 +32,19 @@ const ARTICLE_BODY: &str = "<p>L’esprit de cette concertation a consisté à s
 <p>Le droit d’auteur est le socle de notre exception culturelle et un pilier essentiel de notre souveraineté numérique et créative. Il apparaît dès lors pleinement légitime que les pouvoirs publics envisagent des actions, y compris de nature législative comme celles évoquées dans le cadre des missions conduites au Conseil supérieur de la propriété littéraire et artistique (CSPLA). Parmi ces actions, celle d’une « inversion de la charge de la preuve » ou d’une « présomption d’utilisation des contenus culturels par les fournisseurs d’IA » doit faire l’objet d’un travail attentif.</p>\n\
 <p>Rachida Dati, ministre de la Culture, déclare :</p>\n\
 <blockquote><p>« Je veux redire, tant aux ayants droit qu’aux développeurs, que je suis pleinement mobilisée pour parvenir à faire émerger des modèles d’IA éthiques et responsables. Ce développement représente une opportunité exceptionnelle pour l’économie française, y compris pour ses industries culturelles et créatives, mais il doit être gagnant pour tous. »</p></blockquote>";
+
+/// The English version of the article: a shorter translation, written for
+/// the demo (the page has none).
+pub const ENGLISH_SLUG: &str = "consultation-ai-providers-rights-holders";
+
+const ENGLISH_TITLE: &str = "Consultation between AI providers and rights holders: a structured space for dialogue and negotiation, but value sharing still falls short";
+
+const ENGLISH_SUMMARY: &str = "On 2 June, the Minister of Culture and the Minister Delegate for Artificial Intelligence and Digital Affairs opened a round of consultation between AI model developers and rights holders, led by two qualified figures, Maxime Boutron, maître des requêtes at the Conseil d’État, and Marc Bourreau, professor of economics at Télécom Paris.";
+
+const ENGLISH_BODY: &str = "<p>The consultation set out to move beyond a sterile opposition between innovation and culture, towards a virtuous circle of value creation: generative AI providers need reliable, high-quality data to train their models within a secure legal framework, and cultural and news media must be able to contribute to generative AI while keeping their capacity to create, produce and publish rigorous information.</p>\n\
+<p>After five plenary meetings and forty bilateral ones, the consultation fostered a mutual understanding of each side’s stakes. Although first licensing agreements exist between large developers and press publishers or cultural rights holders, they are not systematic and remain insufficient to ensure fair remuneration for the works used to train AI models.</p>\n\
+<p>Copyright is the foundation of cultural policy and a pillar of digital and creative sovereignty. It is therefore legitimate for public authorities to consider action, including legislation, such as a presumption that cultural content has been used by AI providers.</p>\n\
+<p><em>Demo content: an English summary of the French article, written for this demonstration.</em></p>";
 
 struct DemoPublication {
     slug: &'static str,
@@ -75,20 +90,28 @@ pub fn load(connection: &mut DbConnection) -> Result<bool, ApiError> {
                 return Ok(false);
             }
             let stamps = Stamps::new(&change);
-            let category = |slug: &str, name: &str, description: &str, parent_id: Option<i32>| CategoryValues {
-                slug: slug.to_owned(),
-                name: name.to_owned(),
-                description: Some(description.to_owned()),
-                parent_id,
-                position: 0,
+            let category = |slug: &str, names: [(&str, &str); 2], parent_id: Option<i32>| {
+                let [(name, description), (english, english_description)] = names;
+                let english =
+                    CategoryText { name: english.to_owned(), description: Some(english_description.to_owned()) };
+                CategoryValues {
+                    slug: slug.to_owned(),
+                    name: name.to_owned(),
+                    description: Some(description.to_owned()),
+                    parent_id,
+                    position: 0,
+                    names: [("en".to_owned(), english)].into(),
+                }
             };
             let studies = category_store::insert(
                 connection,
                 &change,
                 &category(
                     "etudes-publications",
-                    "Études & publications",
-                    "Les études, rapports et publications du ministère.",
+                    [
+                        ("Études & publications", "Les études, rapports et publications du ministère."),
+                        ("Studies & publications", "The ministry’s studies, reports and publications."),
+                    ],
                     None,
                 ),
                 &stamps,
@@ -98,8 +121,10 @@ pub fn load(connection: &mut DbConnection) -> Result<bool, ApiError> {
                 &change,
                 &category(
                     "veille-industrie-phonographique",
-                    "Veille industrie phonographique",
-                    "Le suivi de l’industrie phonographique.",
+                    [
+                        ("Veille industrie phonographique", "Le suivi de l’industrie phonographique."),
+                        ("Recorded music industry watch", "Following the recorded music industry."),
+                    ],
                     Some(studies),
                 ),
                 &stamps,
@@ -112,27 +137,41 @@ pub fn load(connection: &mut DbConnection) -> Result<bool, ApiError> {
                 body: ARTICLE_BODY,
                 date: (2025, 12, 5),
             };
-            let mut insert = |publication: &DemoPublication, category_ids: Vec<i32>| -> QueryResult<i32> {
-                let published_at = at_nine(publication.date);
-                let values = PublicationValues {
-                    slug: publication.slug.to_owned(),
-                    title: publication.title.to_owned(),
-                    summary: publication.summary.to_owned(),
-                    body: publication.body.to_owned(),
-                    status: Status::Published,
-                    language: search::DEFAULT_LANGUAGE.to_owned(),
-                    published_at: Some(published_at),
-                    unpublish_at: None,
-                    announce: false,
-                    authors: Vec::new(),
-                    category_ids,
-                };
-                // Dated as the page dates them.
-                let stamps = Stamps { created_at: published_at, updated_at: published_at, version: 1 };
-                publication_store::insert(connection, &change, &values, &values.document(), &stamps)
+            let english = DemoPublication {
+                slug: ENGLISH_SLUG,
+                title: ENGLISH_TITLE,
+                summary: ENGLISH_SUMMARY,
+                body: ENGLISH_BODY,
+                date: (2025, 12, 5),
             };
-            let article_id = insert(&article, vec![studies, phonographic])?;
-            let related_ids = [insert(&RELATED[0], vec![studies])?, insert(&RELATED[1], vec![studies])?];
+            let mut insert =
+                |publication: &DemoPublication, language: &str, category_ids: Vec<i32>| -> QueryResult<i32> {
+                    let published_at = at_nine(publication.date);
+                    let values = PublicationValues {
+                        slug: publication.slug.to_owned(),
+                        title: publication.title.to_owned(),
+                        summary: publication.summary.to_owned(),
+                        body: publication.body.to_owned(),
+                        status: Status::Published,
+                        language: language.to_owned(),
+                        published_at: Some(published_at),
+                        unpublish_at: None,
+                        announce: false,
+                        authors: Vec::new(),
+                        category_ids,
+                    };
+                    // Dated as the page dates them.
+                    let stamps = Stamps { created_at: published_at, updated_at: published_at, version: 1 };
+                    publication_store::insert(connection, &change, &values, &values.document(), &stamps)
+                };
+            // The English version first: on the same date, the French
+            // article, newer by id, comes before it in lists.
+            let english_id = insert(&english, "en", vec![studies, phonographic])?;
+            let french = search::DEFAULT_LANGUAGE;
+            let article_id = insert(&article, french, vec![studies, phonographic])?;
+            let related_ids =
+                [insert(&RELATED[0], french, vec![studies])?, insert(&RELATED[1], french, vec![studies])?];
+            translations::write(connection, &change, english_id, "en", &Membership::Join(Reference::Id(article_id)))?;
             for (position, (target_id, related)) in related_ids.iter().zip(&RELATED).enumerate() {
                 let link = LinkValues {
                     rel: LinkRel::Related,
@@ -146,7 +185,7 @@ pub fn load(connection: &mut DbConnection) -> Result<bool, ApiError> {
                 link_store::insert(connection, &change, article_id, &link, &stamps)?;
             }
             // Their history starts here, as if written through the API.
-            for id in [article_id, related_ids[0], related_ids[1]] {
+            for id in [article_id, related_ids[0], related_ids[1], english_id] {
                 history::revise(connection, &change, id, Reason::Edit)?;
             }
             Ok(true)

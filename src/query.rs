@@ -114,7 +114,7 @@ impl QueryParams {
                 "invalid_language",
                 format!("must be a BCP 47 language tag such as fr or fr-BE, got '{tag}'"),
             )),
-            other => Ok(other.map(str::to_owned)),
+            other => Ok(other.map(crate::domain::canonical_language)),
         }
     }
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::html::is_plain_text;
 use crate::domain::patterns::{is_media_type, is_plain_character, is_web_url};
-use crate::domain::{Reference, is_language_tag, is_slug};
+use crate::domain::{Reference, canonical_language, is_language_tag, is_slug};
 use crate::error::{ApiError, FieldError};
 
 pub struct Fields {
@@ -141,7 +141,7 @@ impl Fields {
     pub fn language(&mut self, name: &str) -> Option<String> {
         let tag = self.string(name)?;
         if is_language_tag(&tag) {
-            Some(tag)
+            Some(canonical_language(&tag))
         } else {
             self.error(name, "invalid_language", "must be a BCP 47 language tag such as fr or fr-BE");
             None
@@ -269,6 +269,56 @@ impl Fields {
     }
 
     /// Refuses fields nobody read (unknown ones) and reports every fault.
+    /// An object whose members are objects, each read by `read` with its
+    /// own fields (their faults named `name.member.field`); `max` members
+    /// at most. Absent or `null`: empty.
+    pub fn objects<T>(
+        &mut self,
+        name: &str,
+        max: usize,
+        mut read: impl FnMut(&str, &mut Fields) -> Option<T>,
+    ) -> Vec<(String, T)> {
+        let members = match self.take(name) {
+            None => return Vec::new(),
+            Some(Value::Object(members)) => members,
+            Some(_) => {
+                self.error(name, "not_an_object", "must be an object");
+                return Vec::new();
+            }
+        };
+        if members.len() > max {
+            self.error(name, "too_many", format!("must have at most {max} members"));
+            return Vec::new();
+        }
+        let mut read_all = Vec::new();
+        for (key, value) in members {
+            let Value::Object(object) = value else {
+                self.error(format!("{name}.{key}"), "not_an_object", "must be an object");
+                continue;
+            };
+            let mut fields = Fields::new(object);
+            let value = read(&key, &mut fields);
+            let errors = match fields.finish() {
+                Ok(()) => Vec::new(),
+                Err(ApiError::ValidationFailed(errors)) => errors,
+                Err(_) => Vec::new(),
+            };
+            let failed = !errors.is_empty();
+            for error in errors {
+                let field = if error.field.is_empty() {
+                    format!("{name}.{key}")
+                } else {
+                    format!("{name}.{key}.{}", error.field)
+                };
+                self.errors.push(FieldError { field, ..error });
+            }
+            if let (Some(value), false) = (value, failed) {
+                read_all.push((key, value));
+            }
+        }
+        read_all
+    }
+
     pub fn finish(mut self) -> Result<(), ApiError> {
         let mut unknown: Vec<String> = self.object.keys().cloned().collect();
         unknown.sort();

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::names::{Localiser, Names};
 use super::queries::CategoryRow;
 use super::tree::CategoryTree;
 
@@ -16,6 +17,8 @@ use super::tree::CategoryTree;
     "slug": "veille-industrie-phonographique",
     "name": "Veille industrie phonographique",
     "description": "Suivi de l’industrie phonographique.",
+    "lang": "fr",
+    "names": {"en": {"name": "Recorded music industry watch", "description": null}},
     "parent_id": 1,
     "position": 0,
     "publication_count": 1,
@@ -27,8 +30,14 @@ pub struct Category {
     pub id: i32,
     /// Unique, URL-safe.
     pub slug: String,
+    /// In the language asked for (`lang`, `Accept-Language`), or the
+    /// default language's when it has none in it.
     pub name: String,
     pub description: Option<String>,
+    /// The language `name` and `description` are in (BCP 47).
+    pub lang: String,
+    /// Its names in languages other than the default one (`fr`), by tag.
+    pub names: Names,
     /// The parent category; `null` for a root.
     pub parent_id: Option<i32>,
     /// Order among siblings, ascending.
@@ -43,12 +52,15 @@ pub struct Category {
 }
 
 impl Category {
-    pub fn new(row: &CategoryRow, counts: &HashMap<i32, i64>) -> Self {
+    pub fn new(row: &CategoryRow, counts: &HashMap<i32, i64>, names: &Localiser) -> Self {
+        let localised = names.of(row);
         Self {
             id: row.id,
             slug: row.slug.clone(),
-            name: row.name.clone(),
-            description: row.description.clone(),
+            name: localised.name.to_owned(),
+            description: localised.description.map(str::to_owned),
+            lang: localised.lang.to_owned(),
+            names: names.all(row.id).clone(),
             parent_id: row.parent_id,
             position: row.position,
             publication_count: counts.get(&row.id).copied().unwrap_or(0),
@@ -74,20 +86,25 @@ pub struct CategoryNode {
 
 impl CategoryNode {
     /// The forest of categories under `parent` (`None`: the whole tree).
-    pub fn forest(tree: &CategoryTree, parent: Option<i32>, counts: &HashMap<i32, i64>) -> Vec<Self> {
+    pub fn forest(
+        tree: &CategoryTree,
+        parent: Option<i32>,
+        counts: &HashMap<i32, i64>,
+        names: &Localiser,
+    ) -> Vec<Self> {
         tree.children(parent)
             .map(|row| Self {
-                category: Category::new(row, counts),
-                children: Some(Self::forest(tree, Some(row.id), counts)),
+                category: Category::new(row, counts, names),
+                children: Some(Self::forest(tree, Some(row.id), counts, names)),
             })
             .collect()
     }
 
     /// Every category, depth first, without nesting.
-    pub fn flat(tree: &CategoryTree, counts: &HashMap<i32, i64>) -> Vec<Self> {
+    pub fn flat(tree: &CategoryTree, counts: &HashMap<i32, i64>, names: &Localiser) -> Vec<Self> {
         tree.depth_first()
             .into_iter()
-            .map(|row| Self { category: Category::new(row, counts), children: None })
+            .map(|row| Self { category: Category::new(row, counts, names), children: None })
             .collect()
     }
 }
@@ -97,13 +114,10 @@ impl CategoryNode {
 pub struct CategorySummary {
     pub id: i32,
     pub slug: String,
+    /// In the language asked for, or the default language's.
     pub name: String,
-}
-
-impl From<&CategoryRow> for CategorySummary {
-    fn from(row: &CategoryRow) -> Self {
-        Self { id: row.id, slug: row.slug.clone(), name: row.name.clone() }
-    }
+    /// The language `name` is in (BCP 47).
+    pub lang: String,
 }
 
 /// One category with its direct children and its ancestors.
@@ -113,6 +127,8 @@ impl From<&CategoryRow> for CategorySummary {
     "slug": "veille-industrie-phonographique",
     "name": "Veille industrie phonographique",
     "description": null,
+    "lang": "fr",
+    "names": {"en": {"name": "Recorded music industry watch", "description": null}},
     "parent_id": 1,
     "position": 0,
     "publication_count": 1,
@@ -120,7 +136,7 @@ impl From<&CategoryRow> for CategorySummary {
     "updated_at": "2025-12-01T09:00:00Z",
     "version": 1,
     "children": [],
-    "ancestors": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications"}]
+    "ancestors": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications", "lang": "fr"}]
 }))]
 pub struct CategoryDetail {
     #[serde(flatten)]

@@ -18,6 +18,7 @@ use crate::domain::Reference;
 use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, Unavailable,
 };
+use crate::http::language::{Lang, LangOnly, LangParameter};
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
 use crate::preconditions::IfMatch;
@@ -27,8 +28,9 @@ use crate::publications::listing;
 use crate::publications::visibility::Viewer;
 use crate::query::{NoQuery, QueryParams};
 
-use super::dto::{Categories, Category, CategoryDetail, CategoryNode, CategorySummary};
+use super::dto::{Categories, Category, CategoryDetail, CategoryNode};
 use super::input::{CategoryInput, CategoryPatch};
+use super::names::Localiser;
 use super::queries;
 use super::tree::CategoryTree;
 use super::writes;
@@ -49,7 +51,7 @@ impl FromRequest for CategoryListQuery {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
-            QueryParams::parse(request.query_string(), &["tree"])
+            QueryParams::parse(request.query_string(), &["tree", "lang"])
                 .and_then(|params| Ok(Self { tree: params.boolean("tree", false)? })),
         )
     }
@@ -62,7 +64,7 @@ impl FromRequest for CategoryListQuery {
 /// ordered by `position`, then `name`), or nested with `tree=true`.
 #[utoipa::path(
     tag = "categories",
-    params(CategoryListQuery),
+    params(CategoryListQuery, LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "All categories.", body = Categories),
@@ -77,6 +79,7 @@ pub async fn list_categories(
     cache: web::Data<CountCache>,
     access: Access,
     query: CategoryListQuery,
+    lang: Lang,
 ) -> Result<Represented, ApiError> {
     let (tree, counts, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
@@ -84,7 +87,12 @@ pub async fn list_categories(
         Ok((tree, counts, state))
     })
     .await?;
-    let data = if query.tree { CategoryNode::forest(&tree, None, &counts) } else { CategoryNode::flat(&tree, &counts) };
+    let names = Localiser::new(tree.clone(), &lang);
+    let data = if query.tree {
+        CategoryNode::forest(&tree, None, &counts, &names)
+    } else {
+        CategoryNode::flat(&tree, &counts, &names)
+    };
     Ok(Represented::json(&Categories { data }, access)?.as_of(&state).depends_on(Dependencies::categories()))
 }
 
@@ -95,7 +103,7 @@ pub async fn list_categories(
 #[utoipa::path(
     tag = "categories",
     params(("ref" = String, Path, description = "The category's id or slug.",
-        example = "veille-industrie-phonographique")),
+        example = "veille-industrie-phonographique"), LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The category.", body = CategoryDetail,
@@ -112,12 +120,12 @@ pub async fn get_category(
     cache: web::Data<CountCache>,
     access: Access,
     target: PathRef,
-    _: NoQuery,
+    LangOnly(lang): LangOnly,
 ) -> Result<Represented, ApiError> {
     let (detail, state) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let detail = target.resolve(connection, &Viewer::as_of(access, &state), |connection, reference| {
-            detail(connection, Some((&cache, &state)), reference)
+            detail(connection, Some((&cache, &state)), reference, &lang)
         })?;
         Ok((detail, state))
     })
@@ -154,6 +162,7 @@ fn detail(
     connection: &mut DbConnection,
     cache: Option<(&CountCache, &CatalogueState)>,
     reference: &Reference,
+    lang: &Lang,
 ) -> Result<CategoryDetail, ApiError> {
     let (tree, counts) = match cache {
         Some((cache, state)) => tree_and_counts(connection, cache, state)?,
@@ -167,10 +176,11 @@ fn detail(
         }
     };
     let row = tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))?;
+    let names = Localiser::new(tree.clone(), lang);
     Ok(CategoryDetail {
-        category: Category::new(row, &counts),
-        children: tree.children(Some(row.id)).map(|child| Category::new(child, &counts)).collect(),
-        ancestors: tree.ancestors(row.id).into_iter().map(CategorySummary::from).collect(),
+        category: Category::new(row, &counts, &names),
+        children: tree.children(Some(row.id)).map(|child| Category::new(child, &counts, &names)).collect(),
+        ancestors: tree.ancestors(row.id).into_iter().map(|row| names.summary(row)).collect(),
     })
 }
 
@@ -203,7 +213,7 @@ pub async fn create_category(
     let detail = editor
         .write(&pool, move |connection, change| {
             let id = writes::create(connection, change, input.clone())?;
-            detail(connection, None, &Reference::Id(id))
+            detail(connection, None, &Reference::Id(id), &Lang::default())
         })
         .await?;
     let id = detail.category.id;
@@ -246,7 +256,7 @@ pub async fn replace_category(
             let id = target.resolve(connection, &Viewer::editor(), |connection, reference| {
                 writes::replace(connection, change, reference, &if_match, input.clone())
             })?;
-            detail(connection, None, &Reference::Id(id))
+            detail(connection, None, &Reference::Id(id), &Lang::default())
         })
         .await?;
     written(&detail, StatusCode::OK)
@@ -291,7 +301,7 @@ pub async fn patch_category(
             let id = target.resolve(connection, &Viewer::editor(), |connection, reference| {
                 writes::patch(connection, change, reference, &if_match, body.clone())
             })?;
-            detail(connection, None, &Reference::Id(id))
+            detail(connection, None, &Reference::Id(id), &Lang::default())
         })
         .await?;
     written(&detail, StatusCode::OK)
@@ -347,6 +357,7 @@ pub async fn delete_category(
     params(
         ("ref" = String, Path, description = "The category's id or slug.", example = "etudes-publications"),
         PublicationListQuery,
+        LangParameter,
     ),
     security((), ("bearer" = ["read"])),
     responses(
@@ -368,20 +379,23 @@ pub async fn list_category_publications(
     access: Access,
     target: PathRef,
     query: PublicationListQuery,
+    lang: Lang,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
     let key = listing::key(&request);
-    let (query, listed, state) = db::run(&pool, move |connection| {
+    let (query, listed, state, tree) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let viewer = Viewer::as_of(access, &state);
         let tree = queries::kept_tree(connection, &cache, &state)?;
         let category = target.resolve(connection, &viewer, |_, reference| {
             tree.find(reference).ok_or_else(|| ApiError::no_such("category", reference))
         })?;
-        let filter = listing::filter(&tree, &query, viewer, Some(tree.subtree_ids(category.id)))?;
+        let languages = listing::languages(connection, &cache, &state, &query)?;
+        let filter = listing::filter(&tree, &languages, &query, viewer, Some(tree.subtree_ids(category.id)))?;
         let listed = listing::run(connection, &cache, &key, &query, &filter, &state)?;
-        Ok((query, listed, state))
+        Ok((query, listed, state, tree))
     })
     .await?;
-    Ok(listing::respond(&request, access, &query, listed)?.as_of(&state))
+    let names = Localiser::new(tree, &lang);
+    Ok(listing::respond(&request, access, &query, listed, &names)?.as_of(&state))
 }

@@ -7,12 +7,14 @@ use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::body::MergePatch;
-use crate::domain::Reference;
 use crate::domain::patterns::{PLAIN_TEXT, PLAIN_TEXT_REQUIRED, SLUG};
+use crate::domain::{Reference, canonical_language, is_language_tag};
 use crate::error::ApiError;
+use crate::http::language::DEFAULT;
 use crate::openapi::schema::{component, schema_from_json};
 use crate::validation::Fields;
 
+use super::names::{CategoryText, Names};
 use super::queries::CategoryRow;
 
 /// A category as written (POST, PUT). Only `name` is required; an absent
@@ -36,6 +38,9 @@ pub struct CategoryInput {
     /// Order among siblings, ascending; default 0.
     #[serde(default)]
     pub position: i32,
+    /// Its names in languages other than the default one, by BCP 47 tag.
+    #[serde(default)]
+    pub names: Names,
 }
 
 const MAX_NAME: usize = 200;
@@ -45,6 +50,9 @@ pub const MAX_POSITION: i64 = 1_000_000;
 
 /// Fields that `null` would not clear: it is refused there.
 const NOT_NULLABLE: &[&str] = &["slug", "name", "position"];
+
+/// How many languages besides the default a category may be named in.
+const MAX_LANGUAGES: usize = 20;
 
 fn properties() -> Value {
     json!({
@@ -67,6 +75,19 @@ fn properties() -> Value {
         "position": {
             "type": "integer", "format": "int32", "minimum": -MAX_POSITION, "maximum": MAX_POSITION,
             "description": "Order among siblings, ascending; default 0. A number with no fraction (`3.0`) counts as that integer."
+        },
+        "names": {
+            "type": ["object", "null"], "maxProperties": MAX_LANGUAGES,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": MAX_NAME, "pattern": PLAIN_TEXT_REQUIRED},
+                    "description": {"type": ["string", "null"], "maxLength": MAX_DESCRIPTION, "pattern": PLAIN_TEXT}
+                },
+                "additionalProperties": false
+            },
+            "description": "Its name (required) and description in languages other than the default one (`fr`, which `name` and `description` hold), by BCP 47 tag, at most 20: `{\"en\": {\"name\": \"Studies\"}}`. A reader who asks for a language (`?lang=`, `Accept-Language`) gets these. In a merge patch, `{\"names\": {\"en\": null}}` removes one language and leaves the others; `null` removes them all."
         }
     })
 }
@@ -83,7 +104,8 @@ impl PartialSchema for CategoryInput {
                 "name": "Veille industrie phonographique",
                 "description": "Le suivi de l’industrie phonographique.",
                 "parent_id": "etudes-publications",
-                "position": 0
+                "position": 0,
+                "names": {"en": {"name": "Recorded music industry watch"}}
             }]
         }))
     }
@@ -127,13 +149,17 @@ impl CategoryInput {
             description: fields.optional_text("description", MAX_DESCRIPTION, true),
             parent_id: fields.reference("parent_id"),
             position: fields.integer("position", -MAX_POSITION, MAX_POSITION).unwrap_or(0),
+            names: names(&mut fields),
         };
         fields.finish()?;
         Ok(input)
     }
 
     /// The category as it stands, patched (RFC 7396), then read again.
-    pub fn patched(current: &CategoryRow, patch: MergePatch) -> Result<Self, ApiError> {
+    /// The category as it stands (its row and its other languages' names),
+    /// patched (RFC 7396, names merged language by language), then read
+    /// again.
+    pub fn patched(current: &CategoryRow, names: &Names, patch: MergePatch) -> Result<Self, ApiError> {
         patch.refuse_nulls(NOT_NULLABLE)?;
         let current = Self {
             slug: Some(current.slug.clone()),
@@ -141,6 +167,7 @@ impl CategoryInput {
             description: current.description.clone(),
             parent_id: current.parent_id.map(Reference::Id),
             position: current.position,
+            names: names.clone(),
         };
         let Ok(Value::Object(mut object)) = serde_json::to_value(current) else {
             return Err(ApiError::internal("a category did not serialise to a JSON object"));
@@ -148,4 +175,28 @@ impl CategoryInput {
         patch.apply_to(&mut object);
         Self::from_json(object)
     }
+}
+
+/// The names in other languages, each checked: a language tag, not the
+/// default language (whose name is `name`), one entry per language.
+fn names(fields: &mut Fields) -> Names {
+    let read = fields.objects("names", MAX_LANGUAGES, |tag, entry| {
+        if !is_language_tag(tag) {
+            entry.error("", "invalid_language", "must be keyed by a BCP 47 language tag such as en or de-CH");
+        } else if canonical_language(tag) == DEFAULT {
+            entry.error("", "default_language", "the default language's name is the category's own `name`");
+        }
+        let name = entry.required_text("name", MAX_NAME, true);
+        let description = entry.optional_text("description", MAX_DESCRIPTION, true);
+        Some(CategoryText { name, description })
+    });
+    let mut names = Names::new();
+    for (tag, text) in read {
+        let tag = canonical_language(&tag);
+        if names.contains_key(&tag) {
+            fields.error(format!("names.{tag}"), "repeated", "names one language twice");
+        }
+        names.insert(tag, text);
+    }
+    names
 }

@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod handlers;
 pub mod input;
+pub mod names;
 pub mod queries;
 pub mod store;
 pub mod tree;

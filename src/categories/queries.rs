@@ -13,10 +13,11 @@ use crate::auth::Access;
 use crate::cache::{CountCache, Maintained};
 use crate::change::Touched;
 use crate::db::fragment::{Raw, in_ids};
-use crate::db::schema::{categories, publication_categories, publications};
+use crate::db::schema::{categories, category_names, publication_categories, publications};
 use crate::db::{CatalogueState, DbConnection};
 use crate::publications::visibility::{Viewer, visible};
 
+use super::names::{CategoryText, Names};
 use super::tree::CategoryTree;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -40,7 +41,19 @@ pub fn tree(connection: &mut DbConnection) -> QueryResult<CategoryTree> {
         .select(CategoryRow::as_select())
         .order((categories::position, categories::name, categories::id))
         .load(connection)?;
-    Ok(CategoryTree::new(rows))
+    let mut names: HashMap<i32, Names> = HashMap::new();
+    let translated: Vec<(i32, String, String, Option<String>)> = category_names::table
+        .select((
+            category_names::category_id,
+            category_names::language,
+            category_names::name,
+            category_names::description,
+        ))
+        .load(connection)?;
+    for (id, language, name, description) in translated {
+        names.entry(id).or_default().insert(language, CategoryText { name, description });
+    }
+    Ok(CategoryTree::new(rows, names))
 }
 
 /// The category tree, kept until the categories change.

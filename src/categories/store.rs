@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use crate::change::events::CategoryChange;
 use crate::change::{Change, Note, Stamps, Touched};
 use crate::db::DbConnection;
-use crate::db::schema::categories;
+use crate::db::schema::{categories, category_names};
+
+use super::names::{CategoryText, Names};
 
 /// A category's columns as a write sets them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub struct CategoryValues {
     pub description: Option<String>,
     pub parent_id: Option<i32>,
     pub position: i32,
+    /// Its names in languages other than the default.
+    pub names: Names,
 }
 
 impl CategoryValues {
@@ -30,6 +34,7 @@ impl CategoryValues {
             ("description", self.description != other.description),
             ("parent_id", self.parent_id != other.parent_id),
             ("position", self.position != other.position),
+            ("names", self.names != other.names),
         ];
         fields.into_iter().filter(|(_, differs)| *differs).map(|(field, _)| field.to_owned()).collect()
     }
@@ -72,6 +77,7 @@ pub fn insert(
         .values(columns(values, stamps))
         .returning(categories::id)
         .get_result(connection)?;
+    write_names(connection, id, &values.names)?;
     // An empty category: no list holds anything under it yet.
     change.record(|| Touched::Categories { names: false, affected: Vec::new() });
     change.note(Note::Category {
@@ -109,7 +115,8 @@ pub fn update(
             .optional()?;
         found
             .map(|(slug, name, description, parent_id, position)| {
-                let values = CategoryValues { slug, name, description, parent_id, position };
+                let names = names_of(connection, id)?;
+                let values = CategoryValues { slug, name, description, parent_id, position, names };
                 Ok::<_, diesel::result::Error>((values, lineage(connection, id)?))
             })
             .transpose()?
@@ -125,6 +132,9 @@ pub fn update(
         }
         None => diesel::update(categories::table.find(id)).set(columns).execute(connection)?,
     };
+    if updated > 0 {
+        write_names(connection, id, &values.names)?;
+    }
     if updated > 0 && change.records() {
         let after = lineage(connection, id)?;
         if let Some((previous, _)) = &before {
@@ -139,7 +149,9 @@ pub fn update(
             }
         }
         change.record(|| match before {
-            Some((CategoryValues { slug, name, .. }, before)) if slug == values.slug && name == values.name => {
+            Some((CategoryValues { slug, name, names, .. }, before))
+                if slug == values.slug && name == values.name && names == values.names =>
+            {
                 // Moved: the lists under it and its ancestors, old and new.
                 // In place (its description, its position): none.
                 let mut affected = Vec::new();
@@ -153,6 +165,31 @@ pub fn update(
         });
     }
     Ok(updated > 0)
+}
+
+/// Category `id`'s names in languages other than the default.
+fn names_of(connection: &mut DbConnection, id: i32) -> QueryResult<Names> {
+    let rows: Vec<(String, String, Option<String>)> = category_names::table
+        .filter(category_names::category_id.eq(id))
+        .select((category_names::language, category_names::name, category_names::description))
+        .load(connection)?;
+    Ok(rows.into_iter().map(|(language, name, description)| (language, CategoryText { name, description })).collect())
+}
+
+/// Replaces category `id`'s names in languages other than the default.
+fn write_names(connection: &mut DbConnection, id: i32, names: &Names) -> QueryResult<()> {
+    diesel::delete(category_names::table.filter(category_names::category_id.eq(id))).execute(connection)?;
+    for (language, text) in names {
+        diesel::insert_into(category_names::table)
+            .values((
+                category_names::category_id.eq(id),
+                category_names::language.eq(language),
+                category_names::name.eq(&text.name),
+                category_names::description.eq(text.description.as_deref()),
+            ))
+            .execute(connection)?;
+    }
+    Ok(())
 }
 
 /// Deletes category `id` at `version`; `false` when it is no longer at it.

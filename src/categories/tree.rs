@@ -4,23 +4,46 @@ use std::collections::HashMap;
 
 use crate::domain::Reference;
 
+use super::names::Names;
 use super::queries::CategoryRow;
+use crate::http::language::DEFAULT;
 
 pub struct CategoryTree {
     /// Rows ordered by position, then name, then id.
     rows: Vec<CategoryRow>,
     index: HashMap<i32, usize>,
     children: HashMap<Option<i32>, Vec<usize>>,
+    /// Names in languages other than the default, by category.
+    names: HashMap<i32, Names>,
+    /// The languages there are names in, the default first.
+    languages: Vec<String>,
 }
 
 impl CategoryTree {
-    pub fn new(rows: Vec<CategoryRow>) -> Self {
+    pub fn new(rows: Vec<CategoryRow>, names: HashMap<i32, Names>) -> Self {
         let index = rows.iter().enumerate().map(|(at, row)| (row.id, at)).collect();
         let mut children: HashMap<Option<i32>, Vec<usize>> = HashMap::new();
         for (at, row) in rows.iter().enumerate() {
             children.entry(row.parent_id).or_default().push(at);
         }
-        Self { rows, index, children }
+        let mut languages = vec![DEFAULT.to_owned()];
+        for tag in names.values().flat_map(Names::keys) {
+            if !languages.contains(tag) {
+                languages.push(tag.clone());
+            }
+        }
+        Self { rows, index, children, names, languages }
+    }
+
+    /// Category `id`'s names in languages other than the default.
+    pub fn names(&self, id: i32) -> &Names {
+        static NONE: Names = Names::new();
+        self.names.get(&id).unwrap_or(&NONE)
+    }
+
+    /// The languages there are category names in, the default first.
+    pub fn languages(&self) -> &[String] {
+        &self.languages
     }
 
     pub fn get(&self, id: i32) -> Option<&CategoryRow> {

@@ -58,7 +58,7 @@ pub fn patch(
     let tree = queries::tree(connection)?;
     let current = current(&tree, reference)?;
     if_match.check(current.version)?;
-    let input = CategoryInput::patched(&current, patch)?;
+    let input = CategoryInput::patched(&current, tree.names(current.id), patch)?;
     let values = values(&tree, input, Some(&current))?;
     update(connection, change, &current, &values)
 }
@@ -154,5 +154,12 @@ fn values(
             slug::first_free(&base, &tree.slugs().map(str::to_owned).collect::<Vec<_>>())
         }
     };
-    Ok(CategoryValues { slug, name: input.name, description: input.description, parent_id, position: input.position })
+    Ok(CategoryValues {
+        slug,
+        name: input.name,
+        description: input.description,
+        parent_id,
+        position: input.position,
+        names: input.names,
+    })
 }

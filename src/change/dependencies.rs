@@ -128,8 +128,9 @@ pub struct ListScope {
     pub updated_after: Option<NaiveDateTime>,
     /// Whose text holds every one of these terms, if given.
     pub terms: Option<Vec<String>>,
-    /// Whether some of the terms form a phrase (adjacent terms), which a
-    /// set of terms cannot tell.
+    /// Whether some of the terms form a phrase (adjacent terms), or the
+    /// search has several analyses (one per language), which a set of
+    /// terms cannot tell; `terms` are then those every analysis names.
     pub phrases: bool,
     /// The order of its pages (`None` for a count, which has none).
     pub order: Option<Order>,

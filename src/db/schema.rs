@@ -36,6 +36,20 @@ diesel::table! {
         unpublish_at -> Nullable<Timestamp>,
         /// Whether its release, while coming, is in the public calendar.
         announce -> Bool,
+        /// Its group of translations (one publication per language);
+        /// `NULL`: none.
+        translation_group -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    /// A category's name and description in a language other than the
+    /// default one.
+    category_names (category_id, language) {
+        category_id -> Integer,
+        language -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
     }
 }
 
@@ -252,9 +266,11 @@ diesel::joinable!(scheduled_transitions -> publications (publication_id));
 diesel::joinable!(category_slug_history -> categories (category_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(attachments -> publications (publication_id));
+diesel::joinable!(category_names -> categories (category_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
+    category_names,
     publications,
     publication_categories,
     links,

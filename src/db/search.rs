@@ -143,8 +143,11 @@ fn breadth_from_statistics(
     query: &SearchQuery,
     cap: i64,
 ) -> QueryResult<Option<(i64, i64)>> {
+    let [groups] = query.alternatives.as_slice() else {
+        return Ok(None);
+    };
     let terms: Option<Vec<&String>> =
-        query.groups.iter().map(|group| if let [term] = group.as_slice() { Some(term) } else { None }).collect();
+        groups.iter().map(|group| if let [term] = group.as_slice() { Some(term) } else { None }).collect();
     let Some(terms) = terms.filter(|terms| !terms.is_empty()) else {
         return Ok(None);
     };

@@ -89,6 +89,25 @@ pub fn is_language_tag(text: &str) -> bool {
             .all(|subtag| (1..=8).contains(&subtag.len()) && subtag.bytes().all(|byte| byte.is_ascii_alphanumeric()))
 }
 
+/// A language tag in BCP 47's conventional case: language lowercase,
+/// script titlecase, region uppercase (`fr-be` → `fr-BE`, `zh-hant` →
+/// `zh-Hant`), so that one language is one tag.
+pub fn canonical_language(tag: &str) -> String {
+    tag.split('-')
+        .enumerate()
+        .map(|(index, subtag)| match subtag.len() {
+            _ if index == 0 => subtag.to_ascii_lowercase(),
+            2 if subtag.bytes().all(|byte| byte.is_ascii_alphabetic()) => subtag.to_ascii_uppercase(),
+            4 if subtag.bytes().all(|byte| byte.is_ascii_alphabetic()) => {
+                let lower = subtag.to_ascii_lowercase();
+                lower[..1].to_ascii_uppercase() + &lower[1..]
+            }
+            _ => subtag.to_ascii_lowercase(),
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Where a publication is in its life. A publication is stored as
 /// `draft`, `published` or `archived`; a published one reads `scheduled`
 /// before its `published_at` and `expired` from its `unpublish_at`.

@@ -11,6 +11,7 @@ use crate::attachments::dto::Role;
 use crate::attachments::queries::{AttachmentRow, of_publications};
 use crate::categories::queries as category_queries;
 use crate::db::DbConnection;
+use crate::db::fragment::in_ids;
 use crate::db::schema::{categories, links, publication_categories, publications};
 use crate::domain::Status;
 use crate::links::dto::LinkRel;
@@ -39,6 +40,7 @@ pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(us
             updated_at: row.updated_at.and_utc(),
             version: row.version,
             former_slugs: former.remove(&row.id).unwrap_or_default(),
+            names: tree.names(row.id).clone(),
         });
         write_line(out, &line).map_err(|e| fail(&e))?;
     }
@@ -59,8 +61,10 @@ pub fn export(connection: &mut DbConnection, out: &mut impl Write) -> Result<(us
         let mut linked = links_of(connection, &ids).map_err(|e| fail(&e))?;
         let mut attached = attachments_of(connection, &ids).map_err(|e| fail(&e))?;
         let mut former = slug_history::of(connection, Kind::Publication, &ids).map_err(|e| fail(&e))?;
+        let mut translated = translation_of(connection, &ids).map_err(|e| fail(&e))?;
         for row in rows {
             let line = Line::Publication(PublicationLine {
+                translation_of: translated.remove(&row.id),
                 former_slugs: former.remove(&row.id).unwrap_or_default(),
                 categories: filed.remove(&row.id).unwrap_or_default(),
                 links: linked.remove(&row.id).unwrap_or_default(),
@@ -191,4 +195,33 @@ fn attachments_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Has
         });
     }
     Ok(grouped)
+}
+
+/// For each of publications `ids` in a group of translations but not its
+/// first (by id), the slug of the group's first.
+fn translation_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
+    let groups: Vec<i32> = publications::table
+        .filter(in_ids(publications::id, ids))
+        .filter(publications::translation_group.is_not_null())
+        .select(publications::translation_group.assume_not_null())
+        .distinct()
+        .load(connection)?;
+    let mut translated = HashMap::new();
+    for groups in groups.chunks(crate::db::ROWS_A_STATEMENT) {
+        let members: Vec<(i32, i32, String)> = publications::table
+            .filter(publications::translation_group.eq_any(groups))
+            .order((publications::translation_group, publications::id))
+            .select((publications::translation_group.assume_not_null(), publications::id, publications::slug))
+            .load(connection)?;
+        let mut first: Option<(i32, String)> = None;
+        for (group, id, slug) in members {
+            match &first {
+                Some((of, first_slug)) if *of == group => {
+                    translated.insert(id, first_slug.clone());
+                }
+                _ => first = Some((group, slug)),
+            }
+        }
+    }
+    Ok(translated)
 }

@@ -12,6 +12,7 @@ use crate::attachments::dto::Role;
 use crate::attachments::input::AttachmentInput;
 use crate::attachments::queries::Facts;
 use crate::categories::input::CategoryInput;
+use crate::categories::names::Names;
 use crate::domain::{Status, is_slug};
 use crate::error::ApiError;
 use crate::links::dto::LinkRel;
@@ -40,6 +41,9 @@ pub(super) struct CategoryLine {
     /// Slugs the category had before, which answer a redirect.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) former_slugs: Vec<String>,
+    /// Its names in languages other than the default, by BCP 47 tag.
+    #[serde(default, skip_serializing_if = "Names::is_empty")]
+    pub(super) names: Names,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -72,6 +76,10 @@ pub(super) struct PublicationLine {
     /// Slugs the publication had before, which answer a redirect.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) former_slugs: Vec<String>,
+    /// The slug of another publication of its group of translations (the
+    /// group's first), which it joins once every line is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) translation_of: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -194,6 +202,7 @@ fn check(line: &Line) -> Result<(), String> {
                 "description": category.description,
                 "parent_id": category.parent,
                 "position": category.position,
+                "names": category.names,
             })))
             .map_err(describe)?;
             former(&category.slug, &category.former_slugs)?;
@@ -214,8 +223,12 @@ fn check(line: &Line) -> Result<(), String> {
                 "announce": publication.announce,
                 "authors": publication.authors,
                 "categories": publication.categories,
+                "translation_of": publication.translation_of,
             })))
             .map_err(describe)?;
+            if publication.translation_of.as_deref() == Some(publication.slug.as_str()) {
+                return Err("a publication cannot be a translation of itself".into());
+            }
             former(&publication.slug, &publication.former_slugs)?;
             if publication.status == Status::Published && publication.published_at.is_none() {
                 return Err("a published publication needs published_at".into());

@@ -13,9 +13,11 @@ use crate::categories::store::{self as category_store, CategoryValues};
 use crate::change::{self, Author, Change, Stamps};
 use crate::db::schema::{categories, publications};
 use crate::db::{self, DbConnection};
+use crate::domain::Reference;
 use crate::links::store::{self as link_store, LinkValues};
 use crate::publications::lookups;
 use crate::publications::store::{self as publication_store, NewPublication, PublicationValues};
+use crate::publications::translations::{self, Membership};
 use crate::search::Document;
 use crate::slug_history::{self, Kind};
 
@@ -335,6 +337,7 @@ fn write_category(
         description: category.description.clone(),
         parent_id,
         position: category.position,
+        names: category.names.clone(),
     };
     let stamps = stamps_of(category.created_at, category.updated_at, category.version);
     let id = match id_of_category(connection, &category.slug).map_err(database)? {
@@ -398,6 +401,7 @@ fn replace_links(
     for (_, publication) in &publications {
         slugs.push(&publication.slug);
         slugs.extend(publication.links.iter().filter_map(|link| link.target.as_deref()));
+        slugs.extend(publication.translation_of.as_deref());
     }
     let ids = lookups::ids_of_slugs(connection, &slugs)?;
     let mut own = Vec::with_capacity(publications.len());
@@ -426,6 +430,14 @@ fn replace_links(
             // The file keeps a link's version, not its dates.
             rows.push((id, values, Stamps { version: link.version, ..Stamps::new(change) }));
         }
+    }
+    for ((number, publication), id) in publications.iter().zip(&own) {
+        let Some(slug) = &publication.translation_of else { continue };
+        let other = *ids.get(slug).ok_or_else(|| {
+            Fault(format!("line {number}: the translation '{slug}' is neither in the database nor in the file"))
+        })?;
+        translations::write(connection, change, *id, &publication.language, &Membership::Join(Reference::Id(other)))
+            .map_err(|error| Fault(format!("line {number}: {error}")))?;
     }
     link_store::delete_all_of_many(connection, change, &own)?;
     link_store::insert_many(connection, change, &rows)?;

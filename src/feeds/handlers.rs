@@ -11,11 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
 use crate::cache::CountCache;
+use crate::categories::names::Localiser;
 use crate::categories::queries as category_queries;
 use crate::change::{Dependencies, ListScope, Order};
 use crate::config::HttpSettings;
 use crate::db::{self, CatalogueState, Pool};
 use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
+use crate::http::language::Lang;
 use crate::http::represented::Represented;
 use crate::pagination::PageRequest;
 use crate::publications::dto::PublicationSummary;
@@ -23,6 +25,7 @@ use crate::publications::list::{self, Position, PublicationFilter, Sort};
 use crate::publications::list_query::MAX_CATEGORIES;
 use crate::publications::listing::category_filter;
 use crate::publications::lookups;
+use crate::publications::translations::{self, Translation};
 use crate::publications::visibility::Viewer;
 use crate::query::QueryParams;
 
@@ -76,6 +79,27 @@ pub struct JsonFeedItem {
     pub tags: Vec<String>,
     pub authors: Vec<JsonFeedAuthor>,
     pub language: String,
+    /// Parution's extension: its versions in other languages.
+    #[serde(rename = "_parution", skip_serializing_if = "Option::is_none")]
+    pub parution: Option<JsonFeedExtension>,
+}
+
+/// What Parution adds to a JSON Feed item (an extension, as JSON Feed
+/// names them: a member whose name starts with `_`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JsonFeedExtension {
+    /// The item's versions in other languages, published, by language.
+    pub translations: Vec<JsonFeedTranslation>,
+}
+
+/// Another language's version of an item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JsonFeedTranslation {
+    /// A BCP 47 tag.
+    pub language: String,
+    /// Its page.
+    pub url: String,
+    pub title: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,6 +110,8 @@ pub struct JsonFeedAuthor {
 /// A feed's content, before it is written in either format.
 struct Entries {
     items: Vec<(PublicationSummary, String)>,
+    /// The published translations of each item, by id.
+    translations: HashMap<i32, Vec<Translation>>,
     /// The catalogue as read for it.
     state: CatalogueState,
     /// This feed's own absolute URL.
@@ -104,6 +130,13 @@ impl Entries {
     /// Where a publication's page is: the front end's, or the API's.
     fn page_url(&self, item: &PublicationSummary) -> String {
         self.settings.publication_url(&self.api, &item.slug, item.id)
+    }
+
+    /// The published translations of publication `id`, with their pages.
+    fn translations(&self, id: i32) -> impl Iterator<Item = (&Translation, String)> {
+        self.translations.get(&id).into_iter().flatten().map(|translation| {
+            (translation, self.settings.publication_url(&self.api, &translation.slug, translation.id))
+        })
     }
 
     fn item_id(&self, id: i32) -> String {
@@ -131,7 +164,9 @@ async fn entries(
     let params = QueryParams::parse(request.query_string(), &["category", "language"])?;
     let categories = params.texts("category", MAX_CATEGORIES)?;
     let language = params.language("language")?;
-    let (records, bodies, dependencies, state) = db::run(pool, move |connection| {
+    // Category names in the feed's language, when it has one.
+    let lang = language.as_deref().map_or_else(Lang::default, Lang::explicit);
+    let (records, bodies, translations, dependencies, state, tree) = db::run(pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         // A feed is public, whoever reads it.
         let tree = category_queries::kept_tree(connection, &cache, &state)?;
@@ -144,17 +179,21 @@ async fn entries(
         let (records, _) = list::page(connection, &filter, Sort::PublishedDesc, &newest, &Default::default())?;
         let ids: Vec<i32> = records.iter().map(|record| record.row.id).collect();
         let bodies = lookups::bodies(connection, &ids)?;
+        let (translations, members) = translations::of_many(connection, &ids, &filter.viewer)?;
         let scope = ListScope { order: Some(Order::Published), ..filter.scope() };
-        let shown: Vec<i32> = records.iter().map(|record| record.row.id).collect();
-        Ok((records, bodies, Dependencies::page(scope, shown), state))
+        let shown = ids.into_iter().chain(members);
+        Ok((records, bodies, translations, Dependencies::page(scope, shown), state, tree))
     })
     .await?;
     let mut bodies: HashMap<i32, String> = bodies;
+    let names = Localiser::new(tree, &lang);
     let items = records
         .into_iter()
         .map(|record| {
             let body = bodies.remove(&record.row.id).unwrap_or_default();
-            (PublicationSummary::new(record, state.at), body)
+            let mut item = PublicationSummary::new(record, state.at);
+            names.rename(&mut item.categories);
+            (item, body)
         })
         .collect();
 
@@ -168,7 +207,7 @@ async fn entries(
     let home_page =
         settings.front_end().map(|url| format!("{}://{}/", url.scheme(), url.host_str().unwrap_or_default()));
     let settings = settings.clone();
-    Ok(Entries { items, state, self_url, settings, api, authority, home_page, dependencies })
+    Ok(Entries { items, translations, state, self_url, settings, api, authority, home_page, dependencies })
 }
 
 const FEED_TITLE: &str = "Publications";
@@ -214,13 +253,22 @@ pub async fn atom_feed(
                 ..Default::default()
             })
             .collect(),
-        links: vec![atom::Link {
+        links: std::iter::once(atom::Link {
             href: entries.page_url(item),
             rel: "alternate".into(),
             mime_type: Some("text/html".into()),
             hreflang: Some(item.language.clone()),
             ..Default::default()
-        }],
+        })
+        .chain(entries.translations(item.id).map(|(translation, href)| atom::Link {
+            href,
+            rel: "alternate".into(),
+            mime_type: Some("text/html".into()),
+            hreflang: Some(translation.language.clone()),
+            title: Some(translation.title.clone()),
+            ..Default::default()
+        }))
+        .collect(),
         summary: Some(atom::Text::plain(item.summary.clone())),
         content: Some(atom::Content {
             value: Some(body.clone()),
@@ -292,6 +340,17 @@ pub async fn json_feed(
             tags: item.categories.iter().map(|category| category.name.clone()).collect(),
             authors: item.authors.iter().map(|name| JsonFeedAuthor { name: name.clone() }).collect(),
             language: item.language.clone(),
+            parution: {
+                let translations: Vec<JsonFeedTranslation> = entries
+                    .translations(item.id)
+                    .map(|(translation, url)| JsonFeedTranslation {
+                        language: translation.language.clone(),
+                        url,
+                        title: translation.title.clone(),
+                    })
+                    .collect();
+                (!translations.is_empty()).then_some(JsonFeedExtension { translations })
+            },
         })
         .collect();
     let feed = JsonFeed {

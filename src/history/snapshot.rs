@@ -76,6 +76,12 @@ fn content(snapshot: &Snapshot) -> Snapshot {
             *category = category.get("id").cloned().unwrap_or(Value::Null);
         }
     }
+    // Its translations are other publications: which ones, not their titles.
+    if let Some(Value::Array(translations)) = content.get_mut("translations") {
+        for translation in translations.iter_mut() {
+            *translation = translation.get("id").cloned().unwrap_or(Value::Null);
+        }
+    }
     if let Some(Value::Array(links)) = content.get_mut("links") {
         for link in links.iter_mut() {
             if let Value::Object(link) = link {

@@ -11,6 +11,7 @@
 
 pub mod access_log;
 pub mod cors;
+pub mod language;
 pub mod path;
 pub mod rate_limit;
 pub mod read_replica;

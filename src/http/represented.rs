@@ -234,9 +234,9 @@ impl Responder for Represented {
             Access::Public => "no-store".to_owned(),
         };
         response.insert_header((header::CACHE_CONTROL, cache_control));
-        // The same URL answers differently with a token, and in another
-        // encoding.
-        response.insert_header((header::VARY, "Accept-Encoding, Authorization"));
+        // The same URL answers differently with a token, in another
+        // encoding, and (its category names) in another language.
+        response.insert_header((header::VARY, "Accept-Encoding, Accept-Language, Authorization"));
         for (name, value) in self.headers {
             response.append_header((name, value));
         }

@@ -40,6 +40,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, Responder, web};
 use chrono::NaiveDateTime;
 
+use super::language::Lang;
 use super::represented::{Represented, Shareable};
 use crate::change::Dependencies;
 use crate::change::feed::{CatchUp, Feed, Reach, Standing, follower, touched_at};
@@ -214,14 +215,18 @@ impl Store {
 }
 
 /// The key of a request whose answer may be kept: anonymous reads of the
-/// API. Host and scheme are part of it (feeds write them into their ids).
+/// API. Host and scheme are part of it (feeds write them into their ids),
+/// and the language asked for.
 fn key(request: &ServiceRequest) -> Option<String> {
     let read = matches!(*request.method(), Method::GET | Method::HEAD);
     if !read || !request.path().starts_with(CACHED_PREFIX) || request.headers().contains_key(header::AUTHORIZATION) {
         return None;
     }
     let connection = request.connection_info();
-    Some(format!("{}://{}{}?{}", connection.scheme(), connection.host(), request.path(), request.query_string()))
+    // Answers in different languages are told apart; an unreadable `lang`
+    // is a 400, never kept.
+    let lang = Lang::read(request.query_string(), request.headers()).ok()?.key();
+    Some(format!("{}://{}{}?{} {lang}", connection.scheme(), connection.host(), request.path(), request.query_string()))
 }
 
 /// Serves kept answers, and keeps new ones.

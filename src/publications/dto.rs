@@ -4,9 +4,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::translations::Translation;
 use crate::attachments::dto::Attachment;
 use crate::categories::dto::CategorySummary;
+use crate::categories::names::Localiser;
 use crate::domain::Status;
+use crate::http::language::DEFAULT;
 use crate::links::dto::Link;
 use crate::pagination::Pagination;
 
@@ -113,16 +116,27 @@ pub struct Publication {
     pub links: Vec<Link>,
     /// Its files (report, annexes, data, covers), ordered by `position`.
     pub attachments: Vec<Attachment>,
+    /// Its versions in other languages that the reader may see, by
+    /// language (a draft or scheduled one is listed to token holders only).
+    pub translations: Vec<Translation>,
+}
+
+/// What a publication's detail shows besides its row.
+pub struct Parts {
+    pub links: Vec<Link>,
+    pub attachments: Vec<Attachment>,
+    pub translations: Vec<Translation>,
 }
 
 impl Publication {
     /// A publication as seen at `at`.
-    pub fn new(record: PublicationRecord, links: Vec<Link>, attachments: Vec<Attachment>, at: NaiveDateTime) -> Self {
+    pub fn new(record: PublicationRecord, parts: Parts, at: NaiveDateTime) -> Self {
         Self {
             summary: summary(record.row, record.categories, record.cover, at),
             body: record.body,
-            links,
-            attachments,
+            links: parts.links,
+            attachments: parts.attachments,
+            translations: parts.translations,
         }
     }
 }
@@ -149,7 +163,7 @@ pub struct PublicationSummaries {
 /// filter: what a front end needs to draw its filter chips.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "category": [{"slug": "etudes-publications", "name": "Études & publications", "count": 3}],
+    "category": [{"slug": "etudes-publications", "name": "Études & publications", "lang": "fr", "count": 3}],
     "year": [{"value": 2025, "count": 3}],
     "language": [{"value": "fr", "count": 3}]
 }))]
@@ -168,7 +182,10 @@ pub struct Facets {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryFacet {
     pub slug: String,
+    /// In the language asked for, or the default language's.
     pub name: String,
+    /// The language `name` is in.
+    pub lang: String,
     pub count: i64,
 }
 
@@ -184,16 +201,27 @@ pub struct LanguageFacet {
     pub count: i64,
 }
 
-impl From<FacetCounts> for Facets {
-    fn from(counts: FacetCounts) -> Self {
+impl Facets {
+    /// The facets counted, their categories named by `names`.
+    pub fn named(counts: &FacetCounts, names: &Localiser) -> Self {
         Self {
-            category: counts.category.map(|rows| {
-                rows.into_iter().map(|(_, slug, name, count)| CategoryFacet { slug, name, count }).collect()
+            category: counts.category.as_ref().map(|rows| {
+                rows.iter()
+                    .map(|(id, slug, name, count)| {
+                        let mut summary =
+                            CategorySummary { id: *id, slug: slug.clone(), name: name.clone(), lang: DEFAULT.into() };
+                        names.rename(std::iter::once(&mut summary));
+                        CategoryFacet { slug: summary.slug, name: summary.name, lang: summary.lang, count: *count }
+                    })
+                    .collect()
             }),
-            year: counts.year.map(|rows| rows.into_iter().map(|(value, count)| YearFacet { value, count }).collect()),
-            language: counts
-                .language
-                .map(|rows| rows.into_iter().map(|(value, count)| LanguageFacet { value, count }).collect()),
+            year: counts
+                .year
+                .as_ref()
+                .map(|rows| rows.iter().map(|(value, count)| YearFacet { value: *value, count: *count }).collect()),
+            language: counts.language.as_ref().map(|rows| {
+                rows.iter().map(|(value, count)| LanguageFacet { value: value.clone(), count: *count }).collect()
+            }),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::attachments::queries as attachment_queries;
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
+use crate::categories::names::Localiser;
 use crate::categories::queries as category_queries;
 use crate::change::Dependencies;
 use crate::db::{self, Pool};
@@ -14,17 +15,19 @@ use crate::error::{
     ApiError, BadRequest, BodyErrors, Conflict, Forbidden, Gone, NotFound, OrNotFound, PreconditionFailed,
     Unauthorized, Unavailable,
 };
+use crate::http::language::{Lang, LangOnly, LangParameter};
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
 use crate::links::queries as link_queries;
 use crate::preconditions::IfMatch;
 use crate::query::NoQuery;
 
-use super::dto::{Publication, PublicationPage, PublicationSummaries, PublicationSummary};
+use super::dto::{Parts, Publication, PublicationPage, PublicationSummaries, PublicationSummary};
 use super::input::{PublicationInput, PublicationPatch};
 use super::list_query::PublicationListQuery;
+use super::translations::Translation;
 use super::visibility::Viewer;
-use super::{history, listing, lookups, writes};
+use super::{history, listing, lookups, translations, writes};
 
 /// List and search publications
 ///
@@ -35,7 +38,7 @@ use super::{history, listing, lookups, writes};
 /// headers.
 #[utoipa::path(
     tag = "publications",
-    params(PublicationListQuery),
+    params(PublicationListQuery, LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "One page of publications.", body = PublicationPage,
@@ -54,18 +57,21 @@ pub async fn list_publications(
     cache: web::Data<CountCache>,
     access: Access,
     query: PublicationListQuery,
+    lang: Lang,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
     let key = listing::key(&request);
-    let (query, listed, state) = db::run(&pool, move |connection| {
+    let (query, listed, state, tree) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let tree = category_queries::kept_tree(connection, &cache, &state)?;
-        let filter = listing::filter(&tree, &query, Viewer::as_of(access, &state), None)?;
+        let languages = listing::languages(connection, &cache, &state, &query)?;
+        let filter = listing::filter(&tree, &languages, &query, Viewer::as_of(access, &state), None)?;
         let listed = listing::run(connection, &cache, &key, &query, &filter, &state)?;
-        Ok((query, listed, state))
+        Ok((query, listed, state, tree))
     })
     .await?;
-    Ok(listing::respond(&request, access, &query, listed)?.as_of(&state))
+    let names = Localiser::new(tree, &lang);
+    Ok(listing::respond(&request, access, &query, listed, &names)?.as_of(&state))
 }
 
 /// Get a publication
@@ -75,11 +81,15 @@ pub async fn list_publications(
 #[utoipa::path(
     tag = "publications",
     params(("ref" = String, Path, description = "The publication's id or slug.",
-        example = "concertation-fournisseurs-ia-ayants-droit")),
+        example = "concertation-fournisseurs-ia-ayants-droit"), LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The publication.", body = Publication,
-            headers(("ETag" = String, description = "The publication's version, for `If-Match`."))),
+            headers(
+                ("ETag" = String, description = "The publication's version, for `If-Match`."),
+                ("Content-Language" = String, description = "The publication's language."),
+                ("Link" = String, description = "One `rel=\"alternate\"` link with its `hreflang` per translation the reader may see (RFC 8288), e.g. `</api/v1/publications/ai-study>; rel=\"alternate\"; hreflang=\"en\"; type=\"application/json\"`."),
+            )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -90,27 +100,55 @@ pub async fn list_publications(
 #[get("/publications/{ref}")]
 pub async fn get_publication(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     access: Access,
     target: PathRef,
-    _: NoQuery,
+    LangOnly(lang): LangOnly,
 ) -> Result<Represented, ApiError> {
     let answer = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
+        let tree = category_queries::kept_tree(connection, &cache, &state)?;
         let viewer = Viewer::as_of(access, &state);
         let (publication, targets) = target.resolve(connection, &viewer, |connection, reference| {
             let record = lookups::find(connection, reference, &viewer)
                 .or_not_found(|| ApiError::no_such("publication", reference))?;
             let (links, targets) = link_queries::shown(connection, record.row.id, &viewer)?;
             let attachments = attachment_queries::shown(connection, record.row.id)?;
-            Ok((Publication::new(record, links, attachments, viewer.at), targets))
+            let (translations, members) = translations::of(connection, record.row.id, &viewer)?;
+            let parts = Parts { links, attachments, translations };
+            Ok((Publication::new(record, parts, viewer.at), targets.into_iter().chain(members)))
         })?;
-        Ok((publication, targets, state))
+        Ok((publication, targets, state, tree))
     })
     .await?;
-    let (publication, targets, state) = answer;
+    let (mut publication, targets, state, tree) = answer;
+    Localiser::new(tree, &lang).rename(&mut publication.summary.categories);
     let version = publication.summary.version;
     let dependencies = Dependencies::publications(std::iter::once(publication.summary.id).chain(targets));
-    Ok(Represented::json(&publication, access)?.at_version(version).as_of(&state).depends_on(dependencies))
+    let mut answer = Represented::json(&publication, access)?
+        .at_version(version)
+        .as_of(&state)
+        .depends_on(dependencies)
+        .with_header(header::CONTENT_LANGUAGE, publication.summary.language.as_str());
+    if !publication.translations.is_empty() {
+        answer = answer.with_header(header::LINK, alternates(&publication.translations));
+    }
+    Ok(answer)
+}
+
+/// The `Link` header that names a publication's translations (RFC 8288:
+/// `rel="alternate"` with `hreflang`), relative to the API's root.
+fn alternates(translations: &[Translation]) -> String {
+    let links: Vec<String> = translations
+        .iter()
+        .map(|translation| {
+            format!(
+                "</api/v1/publications/{}>; rel=\"alternate\"; hreflang=\"{}\"; type=\"application/json\"",
+                translation.slug, translation.language
+            )
+        })
+        .collect();
+    links.join(", ")
 }
 
 /// The answer to a write: the publication as it now is, with its `ETag`.
@@ -286,7 +324,7 @@ pub async fn delete_publication(
 #[utoipa::path(
     tag = "publications",
     params(("ref" = String, Path, description = "The publication's id or slug.",
-        example = "concertation-fournisseurs-ia-ayants-droit")),
+        example = "concertation-fournisseurs-ia-ayants-droit"), LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "The related publications.", body = PublicationSummaries),
@@ -300,21 +338,25 @@ pub async fn delete_publication(
 #[get("/publications/{ref}/related")]
 pub async fn list_related_publications(
     pool: web::Data<Pool>,
+    cache: web::Data<CountCache>,
     access: Access,
     target: PathRef,
-    _: NoQuery,
+    LangOnly(lang): LangOnly,
 ) -> Result<Represented, ApiError> {
-    let (id, (records, linked), state) = db::run(&pool, move |connection| {
+    let (id, (records, linked), state, tree) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
+        let tree = category_queries::kept_tree(connection, &cache, &state)?;
         let viewer = Viewer::as_of(access, &state);
         let (id, related) = target.resolve(connection, &viewer, |connection, reference| {
             let id = lookups::find_id(connection, reference, &viewer)?;
             Ok((id, lookups::related(connection, id, &viewer)?))
         })?;
-        Ok((id, related, state))
+        Ok((id, related, state, tree))
     })
     .await?;
-    let data = records.into_iter().map(|record| PublicationSummary::new(record, state.at)).collect();
+    let mut data: Vec<PublicationSummary> =
+        records.into_iter().map(|record| PublicationSummary::new(record, state.at)).collect();
+    Localiser::new(tree, &lang).rename(data.iter_mut().flat_map(|summary| summary.categories.iter_mut()));
     Ok(Represented::json(&PublicationSummaries { data }, access)?
         .as_of(&state)
         .depends_on(Dependencies::publications(std::iter::once(id).chain(linked))))

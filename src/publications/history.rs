@@ -31,9 +31,10 @@ use crate::links::store::{self as link_store, LinkValues};
 use crate::preconditions::IfMatch;
 use crate::slug_history::{self, Kind};
 
-use super::dto::Publication;
+use super::dto::{Parts, Publication};
 use super::lookups;
 use super::store::{self, PublicationValues};
+use super::translations;
 use super::visibility::Viewer;
 use super::writes;
 
@@ -44,7 +45,8 @@ pub fn detail(connection: &mut DbConnection, id: i32, at: NaiveDateTime) -> Resu
         lookups::find(connection, &Reference::Id(id), &viewer).or_not_found(|| ApiError::no_such("publication", id))?;
     let links = link_queries::of_publication(connection, id, &viewer)?;
     let attachments = attachment_queries::shown(connection, id)?;
-    Ok(Publication::new(record, links, attachments, at))
+    let (translations, _) = translations::of(connection, id, &viewer)?;
+    Ok(Publication::new(record, Parts { links, attachments, translations }, at))
 }
 
 fn snapshot_of(publication: &Publication) -> Result<Snapshot, ApiError> {
@@ -105,6 +107,10 @@ struct Restorable {
     categories: Vec<CategoryMention>,
     #[serde(default)]
     links: Vec<LinkMention>,
+    /// Its translations when the revision was recorded: back from the
+    /// trash, it rejoins their group.
+    #[serde(default)]
+    translations: Vec<translations::Translation>,
     created_at: DateTime<Utc>,
     version: i32,
 }
@@ -403,6 +409,8 @@ pub fn untrash(
         version: restorable.version + 1,
     };
     store::reinsert(connection, change, id, &values, &values.document(), &stamps)?;
+    let former: Vec<i32> = restorable.translations.iter().map(|translation| translation.id).collect();
+    translations::rejoin(connection, change, id, &values.language, &former)?;
     slug_history::taken(connection, Kind::Publication, &values.slug)?;
     replace_links(connection, change, id, &restorable.links())?;
     let incoming: Vec<IncomingLink> = serde_json::from_str(&row.incoming).map_err(ApiError::internal)?;

@@ -15,6 +15,7 @@ use crate::openapi::schema::{component, schema_from_json};
 use crate::validation::Fields;
 
 use super::lookups::PublicationRecord;
+use super::translations::Membership;
 
 /// A publication as written (POST, PUT). Only `title` is required; an
 /// absent field takes its default, so a PUT replaces the whole publication.
@@ -58,6 +59,9 @@ pub struct PublicationInput {
     /// Categories by id or slug, at most 50, in the order to show them.
     #[serde(default)]
     pub categories: Vec<Reference>,
+    /// Its translation group: joined, left, or kept as it is.
+    #[serde(skip)]
+    pub translation_of: Membership,
 }
 
 const MAX_TITLE: usize = 300;
@@ -122,6 +126,10 @@ fn properties() -> Value {
         "categories": {
             "type": ["array", "null"], "maxItems": MAX_CATEGORIES, "items": component("Reference"),
             "description": "Categories by id or slug, at most 50, in the order to show them. `null` clears them."
+        },
+        "translation_of": {
+            "anyOf": [component("Reference"), {"type": "null"}],
+            "description": "Another publication (id or slug, whatever its status) of which this one is a translation: this one joins its group of translations, one publication per language (409 when the group already has this one's language). `null` leaves the group. Absent, on every write, the group stays as it is."
         }
     })
 }
@@ -181,7 +189,12 @@ impl PublicationInput {
     pub fn from_json(object: Map<String, Value>) -> Result<Self, ApiError> {
         let mut fields = Fields::new(object);
         fields.refuse_nulls(NOT_NULLABLE);
+        let translation_of = match fields.has("translation_of") {
+            false => Membership::Keep,
+            true => fields.reference("translation_of").map_or(Membership::Leave, Membership::Join),
+        };
         let input = Self {
+            translation_of,
             slug: fields.slug("slug"),
             title: fields.required_text("title", MAX_TITLE, true),
             summary: fields.optional_text("summary", MAX_SUMMARY, true).unwrap_or_default(),
@@ -208,7 +221,9 @@ impl PublicationInput {
     /// The publication as it stands, patched (RFC 7396), then read again.
     pub fn patched(current: &PublicationRecord, patch: MergePatch) -> Result<Self, ApiError> {
         patch.refuse_nulls(NOT_NULLABLE)?;
+        let leave = patch.0.get("translation_of").is_some_and(Value::is_null);
         let current = Self {
+            translation_of: Membership::Keep,
             slug: Some(current.row.slug.clone()),
             title: current.row.title.clone(),
             summary: current.row.summary.clone(),
@@ -225,6 +240,10 @@ impl PublicationInput {
             return Err(ApiError::internal("a publication did not serialise to a JSON object"));
         };
         patch.apply_to(&mut object);
-        Self::from_json(object)
+        let mut patched = Self::from_json(object)?;
+        if leave {
+            patched.translation_of = Membership::Leave;
+        }
+        Ok(patched)
     }
 }

@@ -104,10 +104,8 @@ impl PublicationFilter {
     /// What the filter lets in, as changes are told against it (a count's:
     /// no order).
     pub fn scope(&self) -> ListScope {
-        let search_terms = self.search.as_ref().map(|search| search.groups.iter().flatten().cloned().collect());
-        let phrases = self.search.as_ref().is_some_and(|search| search.groups.iter().any(|group| group.len() > 1));
         ListScope {
-            phrases,
+            phrases: self.search.as_ref().is_some_and(SearchQuery::beyond_terms),
             order: None,
             public_only: self.viewer.access == Access::Public,
             statuses: self.statuses.clone(),
@@ -116,7 +114,7 @@ impl PublicationFilter {
             published_after: self.published_after,
             published_before: self.published_before,
             updated_after: self.updated_after,
-            terms: search_terms,
+            terms: self.search.as_ref().map(SearchQuery::common_terms),
         }
     }
 

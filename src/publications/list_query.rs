@@ -106,11 +106,17 @@ impl PublicationListQuery {
         "updated_after",
         "sort",
         "facets",
+        "lang",
     ];
 
-    /// `q`, analysed in the language the list asks for.
-    pub fn search(&self) -> Option<SearchQuery> {
-        Self::analysed(self.q.as_deref()?, self.language.as_deref())
+    /// `q`, analysed in the language the list asks for, or, when it asks
+    /// for none, in each language of `present` (the catalogue's).
+    pub fn search<'a>(&self, present: impl IntoIterator<Item = &'a str>) -> Option<SearchQuery> {
+        let q = self.q.as_deref()?;
+        match &self.language {
+            Some(language) => search::analyser(language).query(q),
+            None => search::query_in(q, present),
+        }
     }
 
     fn analysed(q: &str, language: Option<&str>) -> Option<SearchQuery> {

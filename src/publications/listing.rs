@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
 use crate::auth::Access;
 use crate::cache::CountCache;
+use crate::categories::names::Localiser;
 use crate::categories::tree::CategoryTree;
 use crate::change::{Dependencies, ListScope};
 use crate::db::{CatalogueState, DbConnection};
@@ -20,19 +22,21 @@ use crate::http::represented::Represented;
 use crate::pagination::{self, Pagination};
 
 use super::cursor::{self, Cursor};
-use super::dto::{PublicationPage, PublicationSummary};
+use super::dto::{Facets, PublicationPage, PublicationSummary};
 use super::facets::{self, FacetCounts};
 use super::list::{self, Position, PublicationFilter, SearchPlan};
 use super::list_query::PublicationListQuery;
-use super::lookups::SummaryRecord;
+use super::lookups::{self, Languages, SummaryRecord};
 use super::search_plan::{self, Planned};
 use super::visibility::{Viewer, may_see};
 
 /// The filter a list query asks for, checked against what `viewer` may
 /// see. `within` restricts it further to a category's subtree; `tree` is
-/// the category tree its category references are read in.
+/// the category tree its category references are read in; `languages`,
+/// the catalogue's, those a search naming none is analysed in.
 pub fn filter(
     tree: &CategoryTree,
+    languages: &Languages,
     query: &PublicationListQuery,
     viewer: Viewer,
     within: Option<Vec<i32>>,
@@ -50,9 +54,23 @@ pub fn filter(
         published_after: query.published_after,
         published_before: query.published_before,
         updated_after: query.updated_after,
-        search: query.search(),
+        search: query.search(languages.present()),
         ..PublicationFilter::new(viewer)
     })
+}
+
+/// The catalogue's languages, when `query` searches without naming a
+/// language (its search is analysed in each); none otherwise.
+pub fn languages(
+    connection: &mut DbConnection,
+    cache: &CountCache,
+    state: &CatalogueState,
+    query: &PublicationListQuery,
+) -> QueryResult<Languages> {
+    if query.q.is_none() || query.language.is_some() {
+        return Ok(Languages::default());
+    }
+    cache.get(connection, state, "languages", lookups::languages)
 }
 
 /// Turns category references into the ids of those categories and all their
@@ -132,6 +150,7 @@ pub fn respond(
     access: Access,
     query: &PublicationListQuery,
     listed: Listed,
+    names: &Localiser,
 ) -> Result<Represented, ApiError> {
     let page = match &query.position {
         Position::Page(page) => Some(page.page),
@@ -142,8 +161,10 @@ pub fn respond(
     let pagination = Pagination::new(page, query.per_page, listed.total, next_cursor).estimated(listed.estimated);
     let shown: Vec<i32> = listed.records.iter().map(|record| record.row.id).collect();
     let at = listed.at;
-    let data = listed.records.into_iter().map(|record| PublicationSummary::new(record, at)).collect();
-    let facets = listed.facets.map(|facets| (*facets).clone().into());
+    let mut data: Vec<PublicationSummary> =
+        listed.records.into_iter().map(|record| PublicationSummary::new(record, at)).collect();
+    names.rename(data.iter_mut().flat_map(|summary| summary.categories.iter_mut()));
+    let facets = listed.facets.map(|facets| Facets::named(&facets, names));
     let body = PublicationPage { data, pagination, facets };
     let dependencies = Dependencies::page(listed.scope, shown);
     Ok(pagination::respond(request, access, &body, &body.pagination)?.depends_on(dependencies))

@@ -18,6 +18,7 @@ use crate::db::schema::{categories, links, publication_categories, publications}
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::Reference;
 use crate::error::{ApiError, OrNotFound};
+use crate::http::language::DEFAULT;
 use crate::links::dto::LinkRel;
 
 use super::visibility::{Viewer, visible};
@@ -155,7 +156,7 @@ fn categories_of(connection: &mut DbConnection, ids: &[i32]) -> QueryResult<Hash
         .load(connection)?;
     let mut grouped: HashMap<i32, Vec<CategorySummary>> = HashMap::new();
     for (publication_id, id, slug, name) in rows {
-        grouped.entry(publication_id).or_default().push(CategorySummary { id, slug, name });
+        grouped.entry(publication_id).or_default().push(CategorySummary { id, slug, name, lang: DEFAULT.into() });
     }
     Ok(grouped)
 }
@@ -215,6 +216,45 @@ impl Maintained for CatalogueSize {
         match touched {
             Touched::Publication { before, after, .. } => {
                 self.0 += i64::from(after.is_some()) - i64::from(before.is_some());
+                true
+            }
+            Touched::Linked { .. } | Touched::Categories { .. } => true,
+            Touched::Everything => false,
+        }
+    }
+}
+
+/// How many publications there are in each language, whatever their
+/// status: the languages a search that names none is analysed in. Kept,
+/// it follows every write.
+#[derive(Clone, Debug, Default)]
+pub struct Languages(pub std::collections::BTreeMap<String, i64>);
+
+pub fn languages(connection: &mut DbConnection) -> QueryResult<Languages> {
+    let counted: Vec<(String, i64)> = publications::table
+        .group_by(publications::language)
+        .select((publications::language, diesel::dsl::count_star()))
+        .load(connection)?;
+    Ok(Languages(counted.into_iter().collect()))
+}
+
+impl Languages {
+    /// The languages at least one publication is in.
+    pub fn present(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter(|(_, count)| **count > 0).map(|(language, _)| language.as_str())
+    }
+}
+
+impl Maintained for Languages {
+    fn apply(&mut self, touched: &Touched) -> bool {
+        match touched {
+            Touched::Publication { before, after, .. } => {
+                if let Some(before) = before {
+                    *self.0.entry(before.language.clone()).or_default() -= 1;
+                }
+                if let Some(after) = after {
+                    *self.0.entry(after.language.clone()).or_default() += 1;
+                }
                 true
             }
             Touched::Linked { .. } | Touched::Categories { .. } => true,

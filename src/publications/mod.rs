@@ -8,6 +8,8 @@
 //! - `visibility`: who may see a publication, the one rule every query
 //!   applies; `list`, `facets`, `lookups`: the queries; `cursor`: list
 //!   positions;
+//! - `translations`: the groups of versions of one study in several
+//!   languages;
 //! - `store`: the only code that writes publication rows.
 
 pub mod cursor;
@@ -22,6 +24,7 @@ pub mod listing;
 pub mod lookups;
 pub mod search_plan;
 pub mod store;
+pub mod translations;
 pub mod visibility;
 pub mod writes;
 

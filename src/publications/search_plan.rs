@@ -65,7 +65,7 @@ pub fn plan(
         })?
         .count;
     let breadth = |connection: &mut DbConnection, field: Field| {
-        let key = format!("breadth {field:?} {:?}", searched.groups);
+        let key = format!("breadth {field:?} {:?}", searched.alternatives);
         let kept = cache.get(connection, state, &key, |connection| Breadth::count(connection, field, searched))?;
         Ok::<_, diesel::result::Error>((kept.count, kept.reach))
     };
@@ -147,7 +147,7 @@ pub fn plan(
 /// what it serves, a plan and an estimate, are approximate anyway.
 #[derive(Clone, Debug)]
 struct Breadth {
-    terms: Vec<String>,
+    query: SearchQuery,
     count: i64,
     reach: i64,
 }
@@ -155,7 +155,7 @@ struct Breadth {
 impl Breadth {
     fn count(connection: &mut DbConnection, field: Field, searched: &SearchQuery) -> QueryResult<Self> {
         let (count, reach) = search::breadth(connection, field, searched, BREADTH_CAP)?;
-        Ok(Self { terms: searched.groups.iter().flatten().cloned().collect(), count, reach })
+        Ok(Self { query: searched.clone(), count, reach })
     }
 }
 
@@ -165,7 +165,7 @@ impl Maintained for Breadth {
             Touched::Publication { before, after, .. } => {
                 if self.count < BREADTH_CAP {
                     let holds = |seen: &Option<Box<Seen>>| {
-                        seen.as_ref().is_some_and(|seen| self.terms.iter().all(|term| seen.terms.may_hold(term)))
+                        seen.as_ref().is_some_and(|seen| self.query.may_match(|term| seen.terms.may_hold(term)))
                     };
                     self.count = (self.count + i64::from(holds(after)) - i64::from(holds(before))).max(0);
                 }

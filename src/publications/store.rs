@@ -330,6 +330,20 @@ pub fn touch(connection: &mut DbConnection, id: i32, change: &Change) -> QueryRe
     Ok(())
 }
 
+/// Puts publication `id` in translation group `group` (`None`: in none).
+/// Not an edit of the publication: its version stays; the caches learn
+/// that what lists its translations changed.
+pub fn set_translation_group(
+    connection: &mut DbConnection,
+    change: &Change,
+    id: i32,
+    group: Option<i32>,
+) -> QueryResult<()> {
+    diesel::update(publications::table.find(id)).set(publications::translation_group.eq(group)).execute(connection)?;
+    change.record(|| Touched::Linked { id });
+    Ok(())
+}
+
 /// Deletes publication `id` at `version`, with its links, the links to it
 /// and its filing; `false` when it is no longer at that version.
 pub fn delete(connection: &mut DbConnection, change: &Change, id: i32, version: i32) -> QueryResult<bool> {

@@ -21,6 +21,7 @@ use super::history;
 use super::input::PublicationInput;
 use super::lookups::{self, PublicationRecord};
 use super::store::{self, PublicationValues};
+use super::translations::{self, Membership};
 use super::visibility::Viewer;
 
 /// The publication, whatever its status, or a 404.
@@ -34,8 +35,10 @@ pub fn create(
     change: &Change,
     input: PublicationInput,
 ) -> Result<Publication, ApiError> {
+    let membership = input.translation_of.clone();
     let values = values(connection, change, input, None)?;
     let id = store::insert(connection, change, &values, &values.document(), &Stamps::new(change))?;
+    translations::write(connection, change, id, &values.language, &membership)?;
     slug_history::taken(connection, Kind::Publication, &values.slug)?;
     Ok(history::revise(connection, change, id, Reason::Edit)?.0)
 }
@@ -50,8 +53,9 @@ pub fn replace(
 ) -> Result<Publication, ApiError> {
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
+    let membership = input.translation_of.clone();
     let values = values(connection, change, input, Some(&current))?;
-    update(connection, change, &current, &values)
+    update(connection, change, &current, &values, &membership)
 }
 
 /// Applies a JSON Merge Patch to a publication; returns it as it now is.
@@ -65,8 +69,9 @@ pub fn patch(
     let current = current(connection, reference)?;
     if_match.check(current.row.version)?;
     let input = PublicationInput::patched(&current, patch)?;
+    let membership = input.translation_of.clone();
     let values = values(connection, change, input, Some(&current))?;
-    update(connection, change, &current, &values)
+    update(connection, change, &current, &values, &membership)
 }
 
 /// Records that a part of publication `id` (its links, its attachments)
@@ -83,12 +88,14 @@ fn update(
     change: &Change,
     current: &PublicationRecord,
     values: &PublicationValues,
+    membership: &Membership,
 ) -> Result<Publication, ApiError> {
     let row = &current.row;
     let stamps = Stamps::next(row.created_at, row.version, change);
     if !store::update(connection, change, row.id, Some(row.version), values, &values.document(), &stamps)? {
         return Err(stale());
     }
+    translations::write(connection, change, row.id, &values.language, membership)?;
     slug_history::moved(connection, Kind::Publication, row.id, &row.slug, &values.slug)?;
     Ok(history::revise(connection, change, row.id, Reason::Edit)?.0)
 }

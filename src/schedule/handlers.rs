@@ -9,11 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::categories::dto::CategorySummary;
+use crate::categories::names::Localiser;
 use crate::categories::queries as category_queries;
 use crate::categories::tree::CategoryTree;
 use crate::config::HttpSettings;
 use crate::db::{self, Pool};
 use crate::error::{ApiError, BadRequest, NotModified, Unauthorized, Unavailable};
+use crate::http::language::{Lang, LangParameter};
 use crate::http::represented::Represented;
 use crate::pagination::{self, PageRequest, Pagination};
 use crate::publications::list_query::MAX_CATEGORIES;
@@ -151,7 +153,7 @@ pub struct ReleasePage {
 /// calendar at its instant, when the publication itself appears.
 #[utoipa::path(
     tag = "schedule",
-    params(ScheduleQuery, SchedulePage),
+    params(ScheduleQuery, SchedulePage, LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "One page of coming releases.", body = ReleasePage,
@@ -170,22 +172,26 @@ pub async fn schedule(
     pool: web::Data<Pool>,
     cache: web::Data<CountCache>,
     access: Access,
+    lang: Lang,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
-    let params =
-        QueryParams::parse(request.query_string(), &["category", "language", "after", "before", "page", "per_page"])?;
+    let params = QueryParams::parse(
+        request.query_string(),
+        &["category", "language", "after", "before", "page", "per_page", "lang"],
+    )?;
     let asked = Asked::parse(&params)?;
     let page = PageRequest::from_params(&params)?;
-    let (records, total, state) = db::run(&pool, move |connection| {
+    let (records, total, state, tree) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let tree = category_queries::kept_tree(connection, &cache, &state)?;
         let filter = asked.filter(&tree, Viewer::as_of(access, &state))?;
         let total = queries::count(connection, &filter)?;
         let records = queries::coming(connection, &filter, page.per_page, page.offset())?;
-        Ok((records, total, state))
+        Ok((records, total, state, tree))
     })
     .await?;
-    let data = records.into_iter().map(Release::from).collect();
+    let mut data: Vec<Release> = records.into_iter().map(Release::from).collect();
+    Localiser::new(tree, &lang).rename(data.iter_mut().flat_map(|release| release.categories.iter_mut()));
     let body = ReleasePage { data, pagination: Pagination::new(Some(page.page), page.per_page, total, None) };
     Ok(pagination::respond(&request, access, &body, &body.pagination)?.as_of(&state))
 }
@@ -199,7 +205,7 @@ pub async fn schedule(
 /// the event. At most 1 000 events, soonest first.
 #[utoipa::path(
     tag = "schedule",
-    params(ScheduleQuery),
+    params(ScheduleQuery, LangParameter),
     security((), ("bearer" = ["read"])),
     responses(
         (status = 200, description = "An iCalendar file.", content_type = "text/calendar", body = String),
@@ -215,17 +221,19 @@ pub async fn schedule_ics(
     cache: web::Data<CountCache>,
     settings: web::Data<HttpSettings>,
     access: Access,
+    lang: Lang,
     request: HttpRequest,
 ) -> Result<Represented, ApiError> {
-    let params = QueryParams::parse(request.query_string(), &["category", "language", "after", "before"])?;
+    let params = QueryParams::parse(request.query_string(), &["category", "language", "after", "before", "lang"])?;
     let asked = Asked::parse(&params)?;
-    let (records, state) = db::run(&pool, move |connection| {
+    let (mut records, state, tree) = db::run(&pool, move |connection| {
         let state = db::catalogue_state(connection)?;
         let tree = category_queries::kept_tree(connection, &cache, &state)?;
         let filter = asked.filter(&tree, Viewer::as_of(access, &state))?;
-        Ok((queries::coming(connection, &filter, MAX_EVENTS, 0)?, state))
+        Ok((queries::coming(connection, &filter, MAX_EVENTS, 0)?, state, tree))
     })
     .await?;
+    Localiser::new(tree, &lang).rename(records.iter_mut().flat_map(|record| record.categories.iter_mut()));
     let connection = request.connection_info();
     let api = format!("{}://{}", connection.scheme(), connection.host());
     let authority = settings.authority(connection.host());

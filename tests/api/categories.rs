@@ -62,7 +62,7 @@ async fn a_category_has_its_children_and_ancestors(backend: Backend) {
     assert_eq!(by_slug.json(), by_id.json());
     let category = by_slug.json();
     assert_eq!(category["name"], "Musique");
-    assert_eq!(category["ancestors"], json!([{"id": studies, "slug": "etudes", "name": "Études"}]));
+    assert_eq!(category["ancestors"], json!([{"id": studies, "slug": "etudes", "name": "Études", "lang": "fr"}]));
     assert_eq!(field(&json!({"data": category["children"]}), "id"), [vinyl]);
 
     let leaf = app.get("/api/v1/categories/vinyle").await.json();

@@ -82,7 +82,7 @@ async fn seed_demo_loads_the_demo_content_once() {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
 
-    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("3"));
+    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("4"));
 }
 
 /// The access log names each request's id, as the answer does.

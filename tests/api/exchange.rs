@@ -63,7 +63,7 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
 
     let report = import(&target, &exported).expect("the import runs");
 
-    assert_eq!((report.categories_created, report.publications_created, report.links), (3, 5, 4));
+    assert_eq!((report.categories_created, report.publications_created, report.links), (3, 6, 4));
     let again = export(&target);
     assert!(
         exported == again,
@@ -71,7 +71,7 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
         String::from_utf8_lossy(&exported),
         String::from_utf8_lossy(&again)
     );
-    assert_eq!(String::from_utf8(exported).unwrap().lines().count(), 8);
+    assert_eq!(String::from_utf8(exported).unwrap().lines().count(), 9);
     let article = "/api/v1/publications/concertation-fournisseurs-ia-ayants-droit";
     let (before, after) = (source.get(article).await.json(), target.get(article).await.json());
     assert_eq!(before["title"], after["title"]);
@@ -102,12 +102,12 @@ async fn import_updates_by_slug(backend: Backend) {
     let report = import(&app, edited.as_bytes()).expect("the import runs");
 
     assert_eq!((report.categories_created, report.categories_updated), (0, 2));
-    assert_eq!((report.publications_created, report.publications_updated), (0, 3));
+    assert_eq!((report.publications_created, report.publications_updated), (0, 4));
     assert_eq!(
         app.get("/api/v1/categories/veille-industrie-phonographique").await.json()["name"],
         "Veille phonographique"
     );
-    assert_eq!(app.publication_count(), 3);
+    assert_eq!(app.publication_count(), 4);
     assert_eq!(
         app.get("/api/v1/publications/concertation-fournisseurs-ia-ayants-droit/links").await.json()["data"]
             .as_array()
@@ -219,7 +219,7 @@ async fn the_command_line_exports_and_imports_files() {
 
     assert!(exported.status.success() && imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     let summary = String::from_utf8_lossy(&imported.stderr);
-    assert!(summary.contains("3 publications (3 new, 0 updated), 2 links and 0 attachments"), "{summary}");
+    assert!(summary.contains("4 publications (4 new, 0 updated), 2 links and 0 attachments"), "{summary}");
     assert_eq!(parution(&["export"], &target.url).stdout, exported.stdout);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("line 1"));

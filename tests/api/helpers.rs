@@ -396,8 +396,14 @@ pub fn insert_category(
     parent: Option<i32>,
     position: i32,
 ) -> i32 {
-    let values =
-        CategoryValues { slug: slug.to_owned(), name: name.to_owned(), description: None, parent_id: parent, position };
+    let values = CategoryValues {
+        slug: slug.to_owned(),
+        name: name.to_owned(),
+        description: None,
+        parent_id: parent,
+        position,
+        names: Default::default(),
+    };
     let change = fixture_change();
     category_store::insert(connection, &change, &values, &Stamps::new(&change)).expect("the category is inserted")
 }

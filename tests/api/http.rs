@@ -376,27 +376,39 @@ async fn feeds_list_published_publications_newest_first(backend: Backend) {
     let atom = app.get("/api/v1/feeds/publications.atom").await;
     assert_eq!(atom.header("content-type"), Some("application/atom+xml; charset=utf-8"));
     let feed = atom_syndication::Feed::read_from(atom.body.as_slice()).expect("a valid Atom feed");
-    assert_eq!(feed.entries.len(), 3);
+    assert_eq!(feed.entries.len(), 4);
     let first = &feed.entries[0];
     assert!(first.title.value.starts_with("Concertation entre fournisseurs"), "{}", first.title.value);
     assert!(first.id.starts_with("tag:"), "a stable id: {}", first.id);
     assert!(first.content.as_ref().unwrap().value.as_ref().unwrap().contains("<blockquote>"));
     assert_eq!(first.categories.len(), 2);
     assert!(first.links[0].href.ends_with("/api/v1/publications/concertation-fournisseurs-ia-ayants-droit"));
+    // Its English version is an alternate, with its language and title.
+    assert_eq!(first.links.len(), 2);
+    assert_eq!((first.links[1].rel.as_str(), first.links[1].hreflang.as_deref()), ("alternate", Some("en")));
+    assert!(first.links[1].href.ends_with("/api/v1/publications/consultation-ai-providers-rights-holders"));
+    assert!(first.links[1].title.as_deref().unwrap().starts_with("Consultation between AI providers"));
     assert!(!String::from_utf8_lossy(&atom.body).contains("Brouillon secret"), "drafts never appear");
 
     let json = app.get("/api/v1/feeds/publications.json?language=fr").await;
     assert_eq!(json.header("content-type"), Some("application/feed+json; charset=utf-8"));
     let json = json.json();
     assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
-    assert_eq!(json["items"].as_array().unwrap().len(), 3);
+    assert_eq!(json["items"].as_array().unwrap().len(), 3, "the demo's French publications");
     assert_eq!(json["items"][0]["id"], first.id.as_str(), "both feeds give an item the same id");
     assert!(json["items"][0]["content_html"].as_str().unwrap().contains("<blockquote>"));
+    let translations = &json["items"][0]["_parution"]["translations"];
+    assert_eq!((translations[0]["language"].clone(), translations.as_array().unwrap().len()), (json!("en"), 1));
+    assert!(translations[0]["url"].as_str().unwrap().ends_with("/consultation-ai-providers-rights-holders"));
+    assert!(json["items"][1].get("_parution").is_none(), "no extension where there is nothing to say");
 
     let veille = app.get("/api/v1/feeds/publications.json?category=veille-industrie-phonographique").await.json();
-    assert_eq!(veille["items"].as_array().unwrap().len(), 1);
+    assert_eq!(veille["items"].as_array().unwrap().len(), 2, "the article and its English version");
     let english = app.get("/api/v1/feeds/publications.json?language=en").await.json();
-    assert_eq!(english["items"].as_array().unwrap().len(), 0);
+    assert_eq!(english["items"].as_array().unwrap().len(), 1);
+    // A feed in one language names its categories in it.
+    assert_eq!(english["items"][0]["tags"], json!(["Studies & publications", "Recorded music industry watch"]));
+    assert_eq!(english["items"][0]["_parution"]["translations"][0]["language"], "fr");
     app.get("/api/v1/feeds/publications.atom?categroy=x").await.problem(400, "INVALID_PARAMETER");
 
     let mut public = TestApp::with_demo(backend).await;

@@ -231,7 +231,7 @@ async fn totals_and_facets_are_kept_current_without_counting_again(backend: Back
     patch(&app, &token, "gamma", json!({"categories": ["a"]})).await;
     let listed = app.get(list).await.json();
     assert_eq!(listed["pagination"]["total"], 1, "the kept total followed the write");
-    assert_eq!(listed["facets"]["category"], json!([{"slug": "b", "name": "Catégorie B", "count": 1}]));
+    assert_eq!(listed["facets"]["category"], json!([{"slug": "b", "name": "Catégorie B", "lang": "fr", "count": 1}]));
     assert_eq!(listed["facets"]["language"], json!([{"value": "fr", "count": 1}]));
     assert_eq!(listed["data"].as_array().unwrap().len(), 2, "the page itself is read afresh");
 }

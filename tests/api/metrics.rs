@@ -37,7 +37,7 @@ async fn metrics_follow_traffic_by_route_template(backend: Backend) {
     assert_eq!(sample(&text, timed), Some(3.0));
     assert!(!text.contains(slug) && !text.contains("no-such-thing"), "paths never become labels");
     assert_eq!(sample(&text, "parution_http_requests_in_flight"), Some(1.0), "the scrape itself");
-    assert_eq!(sample(&text, r#"parution_publications{status="published"}"#), Some(3.0));
+    assert_eq!(sample(&text, r#"parution_publications{status="published"}"#), Some(4.0));
     assert_eq!(sample(&text, r#"parution_publications{status="draft"}"#), Some(0.0));
     assert!(sample(&text, "parution_categories").is_some_and(|count| count >= 1.0));
     assert!(sample(&text, "parution_links").is_some());

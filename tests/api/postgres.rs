@@ -18,7 +18,7 @@ backend_tests!(serve_loads_the_demo_content_into_a_new_sqlite_database_only);
 async fn serve_loads_the_demo_content_into_a_new_sqlite_database_only(backend: Backend) {
     let app = TestApp::start(backend, Demo::IntoNewSqlite);
     let expected = match backend {
-        Backend::Sqlite => "3",
+        Backend::Sqlite => "4",
         Backend::Postgres => "0",
     };
     assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some(expected));
@@ -28,7 +28,7 @@ async fn serve_loads_the_demo_content_into_a_new_sqlite_database_only(backend: B
     parution::startup::prepare(&crate::helpers::settings(&app.url), Demo::IntoNewSqlite).unwrap();
     assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some(expected));
     parution::startup::prepare(&crate::helpers::settings(&app.url), Demo::Always).unwrap();
-    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("3"));
+    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("4"));
 }
 
 /// The same catalogue, written in the same order, into either backend.

@@ -241,7 +241,10 @@ async fn list_items_have_the_summary_shape(backend: Backend) {
     assert_eq!(item["status"], "published");
     assert_eq!(item["published_at"], "2025-06-01T09:00:00Z");
     assert_eq!(item["authors"], serde_json::json!(["Service des études"]));
-    assert_eq!(item["categories"], serde_json::json!([{"id": category, "slug": "etudes", "name": "Études"}]));
+    assert_eq!(
+        item["categories"],
+        serde_json::json!([{"id": category, "slug": "etudes", "name": "Études", "lang": "fr"}])
+    );
     assert_eq!(item["version"], 1);
 }
 

@@ -57,7 +57,7 @@ async fn anonymous_reads_go_to_the_replica_and_the_rest_to_the_primary(backend: 
 
     let anonymous = app.get(ON_REPLICA).await;
     assert_eq!(anonymous.status, 200, "an anonymous read is answered by the replica");
-    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("4"));
+    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("5"));
     let with_token = app.get_with(ON_REPLICA, &token).await;
     with_token.problem(404, "NOT_FOUND");
     let head = app.call(actix_web::test::TestRequest::default().method(Method::HEAD).uri(ON_REPLICA)).await;
@@ -73,7 +73,7 @@ async fn anonymous_reads_go_to_the_replica_and_the_rest_to_the_primary(backend: 
         )
         .await;
     assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
-    assert_eq!(app.publication_count(), 4);
+    assert_eq!(app.publication_count(), 5);
     assert_eq!(app.get_with("/api/v1/publications/ecrite-sur-le-primaire", &token).await.status, 200);
     app.get("/api/v1/publications/ecrite-sur-le-primaire").await.problem(404, "NOT_FOUND");
 
@@ -123,7 +123,7 @@ async fn reads_use_the_primary_until_the_replica_answers(backend: Backend) {
     let replica = app.read_from(&proxy.url);
     assert!(!replica.is_reachable());
     app.get(ON_REPLICA).await.problem(404, "NOT_FOUND");
-    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("3"));
+    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("4"));
     let ready = app.get("/ready").await;
     assert_eq!(ready.status, 200, "an unreachable replica leaves the server ready");
     assert_eq!(ready.json()["read_replica"], json!({"reachable": false}));
@@ -152,7 +152,7 @@ async fn reads_fall_back_to_the_primary_when_the_replica_stops() {
         let answer = app.get(ON_REPLICA).await;
         assert_eq!(answer.status, 404, "{}", String::from_utf8_lossy(&answer.body));
         let list = app.get("/api/v1/publications").await;
-        assert_eq!((list.status.as_u16(), list.header("x-total-count")), (200, Some("3")));
+        assert_eq!((list.status.as_u16(), list.header("x-total-count")), (200, Some("4")));
     }
     assert_eq!(app.get("/ready").await.json()["read_replica"]["reachable"], false);
 }

@@ -339,9 +339,9 @@ async fn facets_count_the_current_filter_and_search(backend: Backend) {
         all["facets"],
         json!({
             "category": [
-                {"slug": "etudes", "name": "Études", "count": 2},
-                {"slug": "musique", "name": "Musique", "count": 2},
-                {"slug": "presse", "name": "Presse", "count": 1}
+                {"slug": "etudes", "name": "Études", "lang": "fr", "count": 2},
+                {"slug": "musique", "name": "Musique", "lang": "fr", "count": 2},
+                {"slug": "presse", "name": "Presse", "lang": "fr", "count": 1}
             ],
             "year": [{"value": 2025, "count": 3}, {"value": 2024, "count": 1}],
             "language": [{"value": "fr", "count": 3}, {"value": "en", "count": 1}]
@@ -353,9 +353,9 @@ async fn facets_count_the_current_filter_and_search(backend: Backend) {
         searched["facets"],
         json!({
             "category": [
-                {"slug": "etudes", "name": "Études", "count": 1},
-                {"slug": "musique", "name": "Musique", "count": 1},
-                {"slug": "presse", "name": "Presse", "count": 1}
+                {"slug": "etudes", "name": "Études", "lang": "fr", "count": 1},
+                {"slug": "musique", "name": "Musique", "lang": "fr", "count": 1},
+                {"slug": "presse", "name": "Presse", "lang": "fr", "count": 1}
             ],
             "year": [{"value": 2025, "count": 1}, {"value": 2024, "count": 1}]
         }),
@@ -363,7 +363,7 @@ async fn facets_count_the_current_filter_and_search(backend: Backend) {
     );
     assert!(plain.get("facets").is_none());
     let within = app.get("/api/v1/categories/etudes/publications?facets=category").await.json();
-    assert_eq!(within["facets"]["category"][0], json!({"slug": "etudes", "name": "Études", "count": 2}));
+    assert_eq!(within["facets"]["category"][0], json!({"slug": "etudes", "name": "Études", "lang": "fr", "count": 2}));
     let problem = app.get("/api/v1/publications?facets=author").await.problem(400, "INVALID_PARAMETER");
     assert_eq!(problem["errors"][0]["field"], "facets");
 }

@@ -52,6 +52,6 @@ async fn demo_content_is_loaded_once(backend: Backend) {
     let loaded_again = parution::demo::load(&mut app.connection()).expect("the demo loader runs");
 
     assert!(!loaded_again);
-    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("3"));
+    assert_eq!(app.get("/api/v1/publications").await.header("x-total-count"), Some("4"));
     assert_eq!(app.get("/api/v1/categories").await.json()["data"].as_array().unwrap().len(), 2);
 }

@@ -166,7 +166,7 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
     assert_eq!(listed["facets"], json!({"category": [], "year": [], "language": []}));
     let listed = app.get("/api/v1/publications?facets=category").await.json();
     assert_eq!(listed["pagination"]["total"], 1);
-    assert_eq!(listed["facets"]["category"], json!([{"slug": "etudes", "name": "Études", "count": 1}]));
+    assert_eq!(listed["facets"]["category"], json!([{"slug": "etudes", "name": "Études", "lang": "fr", "count": 1}]));
     let categories = app.get("/api/v1/categories").await.json();
     let counts: Vec<(&str, i64)> = categories["data"]
         .as_array()
