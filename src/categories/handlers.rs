@@ -28,9 +28,9 @@ use crate::publications::listing;
 use crate::publications::visibility::Viewer;
 use crate::query::{NoQuery, QueryParams};
 
-use super::dto::{Categories, Category, CategoryDetail, CategoryNode};
+use super::dto::{Categories, Category, CategoryDetail, CategoryNode, Localiser};
 use super::input::{CategoryInput, CategoryPatch};
-use super::names::Localiser;
+
 use super::queries;
 use super::tree::CategoryTree;
 use super::writes;

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
 use crate::cache::CountCache;
-use crate::categories::names::Localiser;
+use crate::categories::dto::Localiser;
 use crate::categories::queries as category_queries;
 use crate::change::{Dependencies, ListScope, Order};
 use crate::config::HttpSettings;

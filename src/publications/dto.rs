@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::translations::Translation;
 use crate::attachments::dto::Attachment;
 use crate::categories::dto::CategorySummary;
-use crate::categories::names::Localiser;
+use crate::categories::dto::Localiser;
 use crate::domain::Status;
 use crate::http::language::DEFAULT;
 use crate::links::dto::Link;

@@ -7,7 +7,7 @@ use crate::attachments::queries as attachment_queries;
 use crate::auth::{Access, Editor};
 use crate::body::{JsonObject, MergePatch};
 use crate::cache::CountCache;
-use crate::categories::names::Localiser;
+use crate::categories::dto::Localiser;
 use crate::categories::queries as category_queries;
 use crate::change::Dependencies;
 use crate::db::{self, Pool};

@@ -12,7 +12,7 @@ use diesel::QueryResult;
 
 use crate::auth::Access;
 use crate::cache::CountCache;
-use crate::categories::names::Localiser;
+use crate::categories::dto::Localiser;
 use crate::categories::tree::CategoryTree;
 use crate::change::{Dependencies, ListScope};
 use crate::db::{CatalogueState, DbConnection};

@@ -95,11 +95,7 @@ pub type TranslationsOf = HashMap<i32, Vec<Translation>>;
 /// The translations `viewer` may see of each of publications `ids` (a
 /// page of a list or a feed), by language, in two queries; and the ids of
 /// every other member of their groups, seen or not.
-pub fn of_many(
-    connection: &mut DbConnection,
-    ids: &[i32],
-    viewer: &Viewer,
-) -> QueryResult<(TranslationsOf, Vec<i32>)> {
+pub fn of_many(connection: &mut DbConnection, ids: &[i32], viewer: &Viewer) -> QueryResult<(TranslationsOf, Vec<i32>)> {
     let grouped: Vec<(i32, i32)> = publications::table
         .filter(in_ids(publications::id, ids))
         .filter(publications::translation_group.is_not_null())

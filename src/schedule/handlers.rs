@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Access;
 use crate::cache::CountCache;
 use crate::categories::dto::CategorySummary;
-use crate::categories::names::Localiser;
+use crate::categories::dto::Localiser;
 use crate::categories::queries as category_queries;
 use crate::categories::tree::CategoryTree;
 use crate::config::HttpSettings;

@@ -71,13 +71,19 @@ async fn export_then_import_into_an_empty_database_gives_the_same_bytes(backend:
         String::from_utf8_lossy(&exported),
         String::from_utf8_lossy(&again)
     );
-    assert_eq!(String::from_utf8(exported).unwrap().lines().count(), 9);
+    let text = String::from_utf8(exported).unwrap();
+    assert_eq!(text.lines().count(), 9);
+    // The demo's translations and English category names travel.
+    assert!(text.contains(r#""translation_of":"consultation-ai-providers-rights-holders""#), "{text}");
+    assert!(text.contains(r#""names":{"en":{"name":"Studies & publications""#), "{text}");
     let article = "/api/v1/publications/concertation-fournisseurs-ia-ayants-droit";
     let (before, after) = (source.get(article).await.json(), target.get(article).await.json());
     assert_eq!(before["title"], after["title"]);
     assert_eq!(before["body"], after["body"]);
     assert_eq!(before["published_at"], after["published_at"]);
     assert_eq!(before["links"].as_array().unwrap().len(), after["links"].as_array().unwrap().len());
+    assert_eq!(before["translations"][0]["slug"], after["translations"][0]["slug"], "groups are imported");
+    assert_eq!(after["translations"][0]["language"], "en");
     let found = target.get("/api/v1/publications?q=%22ayants+droit%22").await.json();
     assert_eq!(found["pagination"]["total"], 1, "imported publications are searchable");
     let token = target.token();

@@ -36,5 +36,6 @@ mod seed;
 mod server;
 mod statements;
 mod tokens;
+mod translations;
 mod visibility;
 mod webhooks;

@@ -2,7 +2,8 @@
 //! applies it. This walks every GET route of the OpenAPI document (so a
 //! route added later is walked too) without a token, naming a draft, an
 //! archived, a scheduled (not announced) and an expired publication every
-//! way a path can (id, slug, former slug, a link to it, a file of it), and checks that
+//! way a path can (id, slug, former slug, a link to it, a file of it, a
+//! translation of the public one), and checks that
 //! nothing of them shows: each is a 404 (a 410 for the expired one), and
 //! no answer holds their words. Then the numbers that could betray them:
 //! totals, facets and category counts.
@@ -55,19 +56,20 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
     .await;
     let mut hidden = Vec::new();
     let mut files = Vec::new();
+    // Each is a translation of the public one, in a language of its own.
     let stages = [
-        ("draft", "brouillon", "2025-06-01T09:00:00Z", None),
-        ("archived", "archive", "2025-06-01T09:00:00Z", None),
-        ("scheduled", "a-paraitre", "2099-06-01T09:00:00Z", None),
-        ("published", "perime", "2025-06-01T09:00:00Z", Some("2025-07-01T09:00:00Z")),
+        ("draft", "brouillon", "2025-06-01T09:00:00Z", None, "en"),
+        ("archived", "archive", "2025-06-01T09:00:00Z", None, "de"),
+        ("scheduled", "a-paraitre", "2099-06-01T09:00:00Z", None, "it"),
+        ("published", "perime", "2025-06-01T09:00:00Z", Some("2025-07-01T09:00:00Z"), "es"),
     ];
-    for (status, slug, published_at, unpublish_at) in stages {
+    for (status, slug, published_at, unpublish_at, language) in stages {
         let created = write(
             Method::POST,
             "/api/v1/publications",
             json!({"title": format!("Étude {MARKER} {status}"), "slug": format!("{slug}-ancien"), "status": status,
                    "published_at": published_at, "unpublish_at": unpublish_at, "announce": false,
-                   "categories": ["veille", "etudes"],
+                   "categories": ["veille", "etudes"], "language": language, "translation_of": "publique",
                    "summary": format!("Résumé {MARKER}."), "body": format!("<p>Texte {MARKER}.</p>")}),
         )
         .await;
@@ -96,7 +98,10 @@ async fn no_read_route_shows_a_hidden_publication_without_a_token(backend: Backe
         .as_i64()
         .unwrap();
 
-    // The test can fail: a token holder sees the hidden publications.
+    // The test can fail: a token holder sees the hidden publications, and
+    // the public one's translations.
+    let translations = app.get_with("/api/v1/publications/publique", &token).await.json()["translations"].clone();
+    assert_eq!(translations.as_array().unwrap().len(), 4, "{translations}");
     for (id, ..) in &hidden {
         let seen = app.get_with(&format!("/api/v1/publications/{id}"), &token).await;
         assert_eq!(seen.status, 200);
