@@ -37,11 +37,13 @@ function failure(error: unknown): void {
       ? "Le service des publications est injoignable pour le moment. Réessayez dans quelques instants."
       : "Une erreur est survenue en chargeant cette page. Réessayez dans quelques instants.";
   document.documentElement.lang = "fr";
+  alternates([]);
   show("Service indisponible", h("h1", {}, "Service indisponible"), h("p", { role: "alert", class: "error" }, message));
 }
 
 function notFound(): void {
   document.documentElement.lang = "fr";
+  alternates([]);
   show(
     "Page introuvable",
     h("h1", {}, "Page introuvable"),
@@ -55,11 +57,59 @@ function link(href: string, text: string, attributes: Record<string, string> = {
   return h("a", { href, "data-route": "", ...attributes }, text);
 }
 
-function breadcrumb(trail: { name: string; href?: string }[]): HTMLElement {
+/** The few words of a publication's page, in its language (French otherwise). */
+const WORDS = {
+  fr: { home: "Accueil", trail: "Fil d’Ariane", categories: "Catégories", versions: "Autres langues" },
+  en: { home: "Home", trail: "Breadcrumb", categories: "Categories", versions: "Other languages" },
+};
+
+function words(language: string): (typeof WORDS)["fr"] {
+  return language.split("-")[0] === "en" ? WORDS.en : WORDS.fr;
+}
+
+/** How a link to a version reads, in that version's own language. */
+function versionName(language: string): string {
+  const primary = language.split("-")[0];
+  if (primary === "fr") return "Version française";
+  if (primary === "en") return "English version";
+  const name = new Intl.DisplayNames([language], { type: "language" }).of(language) ?? language;
+  return name.charAt(0).toLocaleUpperCase(language) + name.slice(1);
+}
+
+function breadcrumb(trail: { name: string; href?: string }[], label = WORDS.fr.trail): HTMLElement {
   const items = trail.map((step, index) =>
     h("li", {}, step.href && index < trail.length - 1 ? link(step.href, step.name) : h("span", { "aria-current": "page" }, step.name)),
   );
-  return h("nav", { class: "breadcrumb", "aria-label": "Fil d’Ariane" }, h("ol", {}, ...items));
+  return h("nav", { class: "breadcrumb", "aria-label": label }, h("ol", {}, ...items));
+}
+
+/** The page's `<link rel="alternate" hreflang>`: one per version the API lists. */
+function alternates(translations: Publication["translations"]): void {
+  for (const old of document.head.querySelectorAll("link[data-translation]")) old.remove();
+  for (const translation of translations) {
+    const alternate = document.createElement("link");
+    alternate.rel = "alternate";
+    alternate.hreflang = translation.language;
+    alternate.href = new URL(`/publications/${translation.slug}`, location.origin).toString();
+    alternate.dataset.translation = "";
+    document.head.append(alternate);
+  }
+}
+
+/** "English version" / "Version française": the other versions a reader may open. */
+function versions(publication: Publication): HTMLElement | null {
+  if (publication.translations.length === 0) return null;
+  return h(
+    "nav",
+    { class: "versions", "aria-label": words(publication.language).versions },
+    h(
+      "ul",
+      {},
+      ...publication.translations.map((translation) =>
+        h("li", {}, link(`/publications/${translation.slug}`, versionName(translation.language), { hreflang: translation.language, lang: translation.language })),
+      ),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- publication
@@ -68,24 +118,34 @@ async function publicationPage(slug: string): Promise<void> {
   loading();
   const answer = await reach(() => api.GET("/api/v1/publications/{ref}", { params: { path: { ref: slug } } }));
   if (answer.response.status === 404) return notFound();
-  const publication = answer.data;
+  let publication = answer.data;
   if (!publication) return failure(answer.error);
   // An old slug was redirected by the API: the page ends on the current URL.
   if (publication.slug !== slug) history.replaceState(null, "", `/publications/${publication.slug}`);
+  // Labels (its categories, the breadcrumb) in the publication's language.
+  const lang = publication.language;
+  if (lang.split("-")[0] !== "fr") {
+    const ref = publication.slug;
+    const named = await reach(() => api.GET("/api/v1/publications/{ref}", { params: { path: { ref }, query: { lang } } }));
+    publication = named.data ?? publication;
+  }
+  const shown = publication;
 
-  const first = publication.categories[0];
+  const first = shown.categories[0];
   const [category, related] = await Promise.all([
-    first ? reach(() => api.GET("/api/v1/categories/{ref}", { params: { path: { ref: first.slug } } })) : undefined,
-    reach(() => api.GET("/api/v1/publications/{ref}/related", { params: { path: { ref: publication.slug } } })),
+    first ? reach(() => api.GET("/api/v1/categories/{ref}", { params: { path: { ref: first.slug }, query: { lang } } })) : undefined,
+    reach(() => api.GET("/api/v1/publications/{ref}/related", { params: { path: { ref: shown.slug }, query: { lang } } })),
   ]);
-  const trail: { name: string; href?: string }[] = [{ name: "Accueil", href: "/" }];
+  const trail: { name: string; href?: string }[] = [{ name: words(lang).home, href: "/" }];
   if (category?.data) {
     for (const ancestor of [...category.data.ancestors, category.data]) {
       trail.push({ name: ancestor.name, href: `/?category=${encodeURIComponent(ancestor.slug)}` });
     }
   }
-  document.documentElement.lang = publication.language;
-  show(publication.title, breadcrumb(trail), article(publication), relatedList(related.data?.data ?? []));
+  document.documentElement.lang = lang;
+  alternates(shown.translations);
+  const content = [breadcrumb(trail, words(lang).trail), versions(shown), article(shown), relatedList(related.data?.data ?? [])];
+  show(shown.title, ...content.filter((node): node is HTMLElement | Text => node !== null));
 }
 
 function article(publication: Publication): HTMLElement {
@@ -101,7 +161,7 @@ function article(publication: Publication): HTMLElement {
       : null,
     h(
       "ul",
-      { class: "labels", "aria-label": "Catégories" },
+      { class: "labels", "aria-label": words(publication.language).categories },
       ...publication.categories.map((category) => h("li", {}, link(`/?category=${encodeURIComponent(category.slug)}`, category.name))),
     ),
     publication.cover ? coverFigure(publication.cover, "(min-width: 60rem) 40rem, 100vw", "cover") : null,
@@ -237,6 +297,7 @@ async function listingPage(): Promise<void> {
     reach(() => api.GET("/api/v1/categories", { params: { query: { tree: true } } })),
   ]);
   document.documentElement.lang = "fr";
+  alternates([]);
   if (list.response.status === 400 || list.response.status === 404) {
     // A shared URL with a filter that no longer applies: start afresh.
     history.replaceState(null, "", "/");
@@ -410,6 +471,7 @@ async function schedulePage(): Promise<void> {
   const coming = answer.data;
   if (!coming) return failure(answer.error);
   document.documentElement.lang = "fr";
+  alternates([]);
   const releases = coming.data.length
     ? h("ol", { class: "results releases" }, ...coming.data.map(releaseItem))
     : h("p", {}, "Aucune publication n’est annoncée pour le moment.");

@@ -128,6 +128,36 @@ async function visit(name, path, { width = 1280, expected = [] } = {}) {
   await done();
 }
 
+// The English version, and back: the switch, the document's language, the
+// alternates for search engines and the breadcrumb in each language.
+{
+  const ENGLISH = "consultation-ai-providers-rights-holders";
+  const { page, done } = await visit("translations", `/publications/${SEED}`);
+  const toEnglish = page.locator("nav.versions a");
+  await toEnglish.waitFor();
+  check((await toEnglish.innerText()) === "English version" && (await toEnglish.getAttribute("hreflang")) === "en", "the French page offers the English version");
+  const alternate = await page.locator('head link[rel="alternate"][hreflang="en"]').getAttribute("href");
+  check(alternate === `${front}/publications/${ENGLISH}`, `the French page's alternate: ${alternate}`);
+  await toEnglish.click();
+  await page.waitForFunction((slug) => document.documentElement.lang === "en" && location.pathname === `/publications/${slug}`, ENGLISH);
+  await page.waitForSelector("nav.versions a");
+  check((await page.locator("h1").innerText()).startsWith("Consultation between AI providers"), "the English version opens");
+  const englishCrumbs = await page.locator("nav.breadcrumb li").allInnerTexts();
+  check(/^home$/i.test(englishCrumbs[0]) && /^studies & publications$/i.test(englishCrumbs[1] ?? ""), `the English breadcrumb: ${englishCrumbs.join(" › ")}`);
+  const englishLabels = (await page.locator("ul.labels li").allInnerTexts()).map((label) => label.toLowerCase());
+  check(englishLabels.includes("recorded music industry watch"), `English labels: ${englishLabels}`);
+  const toFrench = page.locator("nav.versions a");
+  check((await toFrench.innerText()) === "Version française" && (await toFrench.getAttribute("lang")) === "fr", "the English page offers the French version");
+  const back = await page.locator('head link[rel="alternate"][hreflang="fr"]').getAttribute("href");
+  check(back === `${front}/publications/${SEED}` && (await page.locator('head link[hreflang="en"]').count()) === 0, `the English page's alternate: ${back}`);
+  await toFrench.click();
+  await page.waitForFunction((slug) => document.documentElement.lang === "fr" && location.pathname === `/publications/${slug}`, SEED);
+  await page.waitForSelector("nav.versions a");
+  const frenchCrumbs = await page.locator("nav.breadcrumb li").allInnerTexts();
+  check(/^accueil$/i.test(frenchCrumbs[0]) && /^études & publications$/i.test(frenchCrumbs[1] ?? ""), `back in French: ${frenchCrumbs.join(" › ")}`);
+  await done();
+}
+
 // The listing shows the covers.
 {
   const { page, done } = await visit("listing covers", "/");
