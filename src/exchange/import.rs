@@ -55,10 +55,11 @@ pub struct ImportReport {
 
 /// Imports JSON Lines from `source`. `progress` is told of each line written.
 ///
-/// The input is read three times, one line at a time, so memory stays
+/// The input is read four times, one line at a time, so memory stays
 /// bounded whatever its size: once to check every line (a malformed file
 /// writes nothing), once to write categories and publications, once to
-/// write links (a link may point further down the file).
+/// write links (a link may point further down the file), and once, the
+/// indexes built, to join groups of translations.
 pub fn import(
     connection: &mut DbConnection,
     source: &Source,
@@ -89,6 +90,9 @@ pub fn import(
     let restored = db::restore_indexes(connection).map_err(|error| format!("cannot build the indexes: {error}"));
     loaded?;
     restored?;
+    // Groups are joined once every row is written and indexed: each join
+    // reads its group's members.
+    join_translations(connection, source)?;
     if let DbConnection::Sqlite(sqlite) = connection {
         diesel::connection::SimpleConnection::batch_execute(sqlite, "PRAGMA cache_size = -2000")
             .map_err(|error| error.to_string())?;
@@ -161,6 +165,51 @@ fn load(
         })?;
     }
     Ok(())
+}
+
+/// Joins each publication whose line names `translation_of` to that
+/// publication's group, a batch of lines a transaction, as a write would.
+fn join_translations(connection: &mut DbConnection, source: &Source) -> Result<(), String> {
+    let change = Change::bulk(Author::Command("import"));
+    let mut joins: Vec<(usize, String, String, String)> = Vec::new();
+    let flush = |connection: &mut DbConnection, joins: &mut Vec<(usize, String, String, String)>| {
+        if joins.is_empty() {
+            return Ok(());
+        }
+        db::write_transaction(connection, |connection| {
+            change::logged(connection, &change, |connection| {
+                let slugs: Vec<&str> =
+                    joins.iter().flat_map(|(_, slug, other, _)| [slug.as_str(), other.as_str()]).collect();
+                let ids = lookups::ids_of_slugs(connection, &slugs)?;
+                for (number, slug, other, language) in joins.iter() {
+                    let at = |message: String| Fault(format!("line {number}: {message}"));
+                    let id = *ids.get(slug).ok_or_else(|| at(format!("the publication '{slug}' was not written")))?;
+                    let other = *ids.get(other).ok_or_else(|| {
+                        at(format!("the translation '{other}' is neither in the database nor in the file"))
+                    })?;
+                    translations::write(connection, &change, id, language, &Membership::Join(Reference::Id(other)))
+                        .map_err(|error| at(error.to_string()))?;
+                }
+                change.record_everything();
+                Ok::<_, Fault>(())
+            })
+        })
+        .map_err(|fault| format!("{} (the groups of translations before it were joined)", fault.0))?;
+        joins.clear();
+        Ok::<_, String>(())
+    };
+    for line in lines(source.open()?, false) {
+        let (number, line) = line?;
+        if let Line::Publication(publication) = line
+            && let Some(other) = publication.translation_of
+        {
+            joins.push((number, publication.slug, other, publication.language));
+            if joins.len() == BATCH {
+                flush(connection, &mut joins)?;
+            }
+        }
+    }
+    flush(connection, &mut joins)
 }
 
 fn id_of_category(connection: &mut DbConnection, slug: &str) -> QueryResult<Option<i32>> {
@@ -401,7 +450,6 @@ fn replace_links(
     for (_, publication) in &publications {
         slugs.push(&publication.slug);
         slugs.extend(publication.links.iter().filter_map(|link| link.target.as_deref()));
-        slugs.extend(publication.translation_of.as_deref());
     }
     let ids = lookups::ids_of_slugs(connection, &slugs)?;
     let mut own = Vec::with_capacity(publications.len());
@@ -430,14 +478,6 @@ fn replace_links(
             // The file keeps a link's version, not its dates.
             rows.push((id, values, Stamps { version: link.version, ..Stamps::new(change) }));
         }
-    }
-    for ((number, publication), id) in publications.iter().zip(&own) {
-        let Some(slug) = &publication.translation_of else { continue };
-        let other = *ids.get(slug).ok_or_else(|| {
-            Fault(format!("line {number}: the translation '{slug}' is neither in the database nor in the file"))
-        })?;
-        translations::write(connection, change, *id, &publication.language, &Membership::Join(Reference::Id(other)))
-            .map_err(|error| Fault(format!("line {number}: {error}")))?;
     }
     link_store::delete_all_of_many(connection, change, &own)?;
     link_store::insert_many(connection, change, &rows)?;

@@ -155,7 +155,7 @@ pub struct LangParameter {
     /// where a category has none in it, the default language's (`fr`), and
     /// each name's `lang` says which. Without it, `Accept-Language` chooses
     /// among the languages there are names in.
-    #[param(example = "en")]
+    #[param(example = "en", max_length = 35, pattern = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     pub lang: Option<String>,
 }
 

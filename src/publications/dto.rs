@@ -30,8 +30,8 @@ use super::lookups::{PublicationRecord, SummaryRecord, SummaryRow};
     "announce": false,
     "authors": [],
     "categories": [
-        {"id": 1, "slug": "etudes-publications", "name": "Études & publications"},
-        {"id": 2, "slug": "veille-industrie-phonographique", "name": "Veille industrie phonographique"}
+        {"id": 1, "slug": "etudes-publications", "name": "Études & publications", "lang": "fr"},
+        {"id": 2, "slug": "veille-industrie-phonographique", "name": "Veille industrie phonographique", "lang": "fr"}
     ],
     "cover": null,
     "created_at": "2025-12-05T09:00:00Z",

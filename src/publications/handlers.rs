@@ -153,7 +153,10 @@ fn alternates(translations: &[Translation]) -> String {
 
 /// The answer to a write: the publication as it now is, with its `ETag`.
 fn written(publication: &Publication, status: StatusCode) -> Result<Represented, ApiError> {
-    Ok(Represented::json(publication, Access::Editor)?.at_version(publication.summary.version).with_status(status))
+    Ok(Represented::json(publication, Access::Editor)?
+        .at_version(publication.summary.version)
+        .with_status(status)
+        .with_header(header::CONTENT_LANGUAGE, publication.summary.language.as_str()))
 }
 
 /// Create a publication

@@ -147,7 +147,7 @@ pub async fn get_revision(
     responses(
         (status = 200, description = "The merge patch from now to the revision.",
             content_type = "application/merge-patch+json", body = Object,
-            example = json!({"title": "Le titre d’alors", "categories": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications"}]})),
+            example = json!({"title": "Le titre d’alors", "categories": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications", "lang": "fr"}]})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

@@ -102,7 +102,7 @@ impl Asked {
     "title": "Chiffres clés 2026",
     "language": "fr",
     "published_at": "2026-12-05T09:00:00Z",
-    "categories": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications"}],
+    "categories": [{"id": 1, "slug": "etudes-publications", "name": "Études & publications", "lang": "fr"}],
     "announce": true
 }))]
 pub struct Release {
