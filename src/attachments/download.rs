@@ -60,13 +60,15 @@ impl Served {
 }
 
 /// The answer to a download of `served` by `access`, whose publication
-/// leaves public view at `unpublish_at`.
+/// leaves public view at `unpublish_at`; `alternates` are the same kind of
+/// file in other languages, `(language, url, media type)`.
 pub async fn respond(
     request: &HttpRequest,
     storage: &Storage,
     served: Served,
     access: Access,
     unpublish_at: Option<NaiveDateTime>,
+    alternates: &[(String, String, String)],
 ) -> Result<HttpResponse, ApiError> {
     let cache_control = match (access, unpublish_at) {
         (Access::Editor, _) => "private, no-store".to_owned(),
@@ -108,6 +110,15 @@ pub async fn respond(
         .insert_header((header::CONTENT_DISPOSITION, disposition(&served)));
     if let Some(language) = &served.language {
         response.insert_header((header::CONTENT_LANGUAGE, language.as_str()));
+    }
+    if !alternates.is_empty() {
+        let links: Vec<String> = alternates
+            .iter()
+            .map(|(language, url, media_type)| {
+                format!("<{url}>; rel=\"alternate\"; hreflang=\"{language}\"; type=\"{media_type}\"")
+            })
+            .collect();
+        response.insert_header((header::LINK, links.join(", ")));
     }
     if let Some(range) = &range {
         response

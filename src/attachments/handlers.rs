@@ -359,6 +359,8 @@ pub async fn delete_attachment(
                 ("Cache-Control" = String, description = "`public, max-age=31536000, immutable` for a public file; `private, no-store` with a token."),
                 ("Accept-Ranges" = String, description = "`bytes`."),
                 ("Content-Disposition" = String, description = "`attachment` (images: `inline`) with `filename` and `filename*`."),
+                ("Content-Language" = String, description = "The file's language, when it has one."),
+                ("Link" = String, description = "For a file with a language: one `rel=\"alternate\"` link with its `hreflang` and `type` per other language in which the publication or a translation the reader may see has a file of the same role (RFC 8288)."),
             )),
         (status = 206, description = "One range of the file.",
             content((Vec<u8> = "application/octet-stream")),
@@ -381,13 +383,14 @@ pub async fn download_file(
     let id = attachment_id(&request)?;
     let sha256 = request.match_info().get("sha256").unwrap_or_default().to_owned();
     let path = request.path().to_owned();
-    let (served, unpublish_at) = db::run(&pool, move |connection| {
+    let (served, unpublish_at, alternates) = db::run(&pool, move |connection| {
         let missing = || ApiError::NotFound(format!("no file has the path {path}"));
         let viewer = Viewer::now(access);
         let (row, unpublish_at) = queries::visible_file(connection, id, &viewer)?.ok_or_else(missing)?;
         let served = Served::of(&row, &sha256).ok_or_else(missing)?;
-        Ok((served, unpublish_at))
+        let alternates = queries::alternates(connection, &row, &viewer)?;
+        Ok((served, unpublish_at, alternates))
     })
     .await?;
-    download::respond(&request, &storage, served, access, unpublish_at).await
+    download::respond(&request, &storage, served, access, unpublish_at, &alternates).await
 }

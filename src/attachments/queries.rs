@@ -184,6 +184,55 @@ pub fn visible_file(
         .optional()
 }
 
+/// The same kind of file as `row` (its role) in each other language, for a
+/// download's `Link` alternates: from `row`'s publication or one of its
+/// translations that `viewer` may see, the first by position in each
+/// language; `(language, url, media type)`, by language. Nothing when
+/// `row` has no language.
+pub fn alternates(
+    connection: &mut DbConnection,
+    row: &AttachmentRow,
+    viewer: &Viewer,
+) -> QueryResult<Vec<(String, String, String)>> {
+    let Some(language) = &row.language else { return Ok(Vec::new()) };
+    let group: Option<i32> = publications::table
+        .find(row.publication_id)
+        .select(publications::translation_group)
+        .first::<Option<i32>>(connection)
+        .optional()?
+        .flatten();
+    let mut query = attachments::table
+        .inner_join(publications::table)
+        .filter(visible(viewer))
+        .filter(attachments::role.eq(&row.role))
+        .filter(attachments::language.is_not_null().and(attachments::language.ne(language)))
+        .into_boxed();
+    query = match group {
+        Some(group) => {
+            query.filter(publications::id.eq(row.publication_id).or(publications::translation_group.eq(group)))
+        }
+        None => query.filter(publications::id.eq(row.publication_id)),
+    };
+    let found: Vec<(Option<String>, i32, String, String, String)> = query
+        .order((attachments::language, publications::id.ne(row.publication_id), attachments::position, attachments::id))
+        .select((
+            attachments::language,
+            attachments::id,
+            attachments::sha256,
+            attachments::filename,
+            attachments::media_type,
+        ))
+        .load(connection)?;
+    let mut alternates: Vec<(String, String, String)> = Vec::new();
+    for (language, id, sha256, filename, media_type) in found {
+        let Some(language) = language else { continue };
+        if alternates.last().is_none_or(|(last, _, _)| *last != language) {
+            alternates.push((language, download_url(id, &sha256, &filename), media_type));
+        }
+    }
+    Ok(alternates)
+}
+
 /// How many attachments publication `publication_id` has.
 pub fn count(connection: &mut DbConnection, publication_id: i32) -> QueryResult<i64> {
     attachments::table.filter(attachments::publication_id.eq(publication_id)).count().get_result(connection)

@@ -12,6 +12,7 @@ backend_tests!(
     translations_form_a_group_with_one_publication_per_language,
     readers_see_only_the_translations_they_may_see,
     a_trashed_version_leaves_the_others_and_comes_back_to_its_group,
+    a_file_names_the_same_file_in_the_other_languages,
     each_language_is_searched_with_its_own_analyser,
     category_names_follow_the_language_asked_for,
     category_names_are_written_per_language,
@@ -353,4 +354,54 @@ async fn category_names_are_written_per_language(backend: Backend) {
     // A PUT replaces the whole category, names included.
     let replaced = app.write(Method::PUT, &uri, &token, json!({"name": "Études"})).await;
     assert_eq!(replaced.json()["names"], json!({}));
+}
+
+/// Uploads `text` as a document in `language` to publication `id`; returns
+/// its URL.
+async fn upload(app: &TestApp, token: &str, id: &Value, language: &str, text: &str) -> String {
+    let request = TestRequest::post()
+        .uri(&format!("/api/v1/publications/{id}/attachments?title=Rapport&language={language}"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "text/plain"))
+        .set_payload(text.to_owned());
+    let answer = app.call(request).await;
+    assert_eq!(answer.status, 201, "{}", String::from_utf8_lossy(&answer.body));
+    answer.json()["url"].as_str().unwrap().to_owned()
+}
+
+async fn a_file_names_the_same_file_in_the_other_languages(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = app.token();
+    let french = create(&app, &token, json!({"title": "Rapport annuel", "status": "published"})).await;
+    let english =
+        create(&app, &token, json!({"title": "Annual report", "language": "en", "translation_of": "rapport-annuel"}))
+            .await;
+    let french_file = upload(&app, &token, &french["id"], "fr", "Le rapport.").await;
+    let english_file = upload(&app, &token, &english["id"], "en", "The report.").await;
+    // A German summary on the French publication itself.
+    let german_file = upload(&app, &token, &french["id"], "de", "Der Bericht.").await;
+
+    // The English version is a draft: its file is no alternate for readers.
+    let download = app.get(&french_file).await;
+    assert_eq!((download.status.as_u16(), download.header("content-language")), (200, Some("fr")));
+    assert_eq!(
+        download.header("link"),
+        Some(format!("<{german_file}>; rel=\"alternate\"; hreflang=\"de\"; type=\"text/plain\"").as_str())
+    );
+    let with_token = app.get_with(&french_file, &token).await;
+    assert!(
+        with_token.header("link").unwrap().contains(&format!("<{english_file}>; rel=\"alternate\"; hreflang=\"en\""))
+    );
+
+    let uri = format!("/api/v1/publications/{}", english["id"]);
+    app.write(Method::PATCH, &uri, &token, json!({"status": "published"})).await;
+    let link = app.get(&french_file).await.header("link").unwrap().to_owned();
+    assert!(
+        link.contains(&format!("<{english_file}>; rel=\"alternate\"; hreflang=\"en\"; type=\"text/plain\"")),
+        "{link}"
+    );
+    assert!(link.contains("hreflang=\"de\""), "{link}");
+    let back = app.get(&english_file).await.header("link").unwrap().to_owned();
+    assert!(back.contains(&format!("<{french_file}>; rel=\"alternate\"; hreflang=\"fr\"")), "{back}");
+    assert!(back.contains(&format!("<{german_file}>")), "{back}");
 }
