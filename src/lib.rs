@@ -32,6 +32,8 @@ pub mod openapi;
 pub mod operations;
 pub mod pagination;
 pub mod preconditions;
+#[cfg(test)]
+mod properties;
 pub mod publications;
 pub mod query;
 pub mod revisions;

@@ -295,7 +295,9 @@ pub fn app(
                 config.route("/metrics", web::get().to(metrics::scrape));
             }
         })
-        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
+        // No validator badge: it would load an image from elsewhere, which
+        // the documentation's content security policy refuses.
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"]).validator_url("none")))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(unmatched))
         // A HEAD request is answered as its GET: the HTTP layer, which saw

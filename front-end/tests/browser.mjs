@@ -266,6 +266,27 @@ async function visit(name, path, { width = 1280, expected = [] } = {}) {
   await context.close();
 }
 
+// The API's own documentation (Swagger UI, served by the binary) runs under
+// its content security policy: rendered, every operation listed, no
+// violation reported.
+{
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.push(error.message));
+  const answer = await page.goto(`${api}/docs/`);
+  await page.waitForSelector(".swagger-ui .opblock", { timeout: 20000 });
+  const policy = answer.headers()["content-security-policy"] ?? "";
+  const operations = await page.locator(".swagger-ui .opblock").count();
+  check(policy.includes("script-src 'self'") && policy.includes("frame-ancestors 'none'"), `/docs has its policy: ${policy}`);
+  check(operations > 40 && problems.length === 0, `/docs renders ${operations} operations, no error: ${problems.join("; ")}`);
+  await page.screenshot({ path: "test-results/docs.png" });
+  await context.close();
+}
+
 await browser.close();
 console.log(failures === 0 ? "the front end works in a real browser" : `${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -272,3 +272,27 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any `Range` header gives the whole file, a 416, or bytes within it;
+        /// a range written by RFC 9110's rules is served as it says.
+        #[test]
+        fn a_range_is_within_the_file(raw in "[ -~]{0,40}", size in 0_u64..10_000, first in 0_u64..10_000, length in 0_u64..10_000) {
+            if let Wanted::Part(range) = parse_range(&raw, size) {
+                prop_assert!(range.start < range.end && range.end <= size, "{range:?} of {size}");
+            }
+            let last = first + length;
+            match parse_range(&format!("bytes={first}-{last}"), size) {
+                Wanted::Part(range) => prop_assert_eq!(range, first..(last.min(size - 1) + 1)),
+                Wanted::Unsatisfiable => prop_assert!(first >= size),
+                Wanted::Whole => prop_assert!(false, "a valid range read as the whole file"),
+            }
+        }
+    }
+}

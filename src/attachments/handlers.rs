@@ -351,8 +351,10 @@ pub async fn delete_attachment(
             content(
                 (Vec<u8> = "application/octet-stream"),
                 (Vec<u8> = "application/pdf"),
+                (Vec<u8> = "application/*"),
                 (Vec<u8> = "image/*"),
                 (Vec<u8> = "text/csv"),
+                (Vec<u8> = "text/plain"),
             ),
             headers(
                 ("ETag" = String, description = "The SHA-256 of the bytes, quoted."),

@@ -191,3 +191,24 @@ mod tests {
         assert_eq!(sanitise_filename("/"), "");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any name becomes one without a path, a control or bidi character,
+        /// a quote or a leading dot, at most 200 characters; once is enough.
+        #[test]
+        fn any_filename_is_made_safe(name in any::<String>()) {
+            let safe = sanitise_filename(&name);
+            prop_assert!(!safe.contains(['/', '\\', '"']) && !safe.starts_with('.'), "{safe:?}");
+            prop_assert!(!safe.chars().any(|character| character.is_control()
+                || matches!(character, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}')), "{safe:?}");
+            prop_assert!(safe.chars().count() <= MAX_FILENAME);
+            prop_assert_eq!(sanitise_filename(&safe), safe.clone());
+        }
+    }
+}

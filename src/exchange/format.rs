@@ -338,3 +338,44 @@ impl Drop for Spool {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use chrono::DateTime;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// An export line reads back to the same line; any other text is an
+        /// error naming its line, never a panic.
+        #[test]
+        fn an_export_line_reads_back_to_itself(slug in "[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,6}){0,3}",
+                                              title in "[A-Za-zÀ-ÿ0-9 ,.’']{0,60}[A-Za-z]",
+                                              summary in "[A-Za-zÀ-ÿ0-9 ,.]{0,80}",
+                                              authors in prop::collection::vec("[A-Za-z][A-Za-z .-]{0,28}[A-Za-z]", 0..3),
+                                              seconds in 0_i64..4_000_000_000, version in 1_i32..1000,
+                                              translation in proptest::option::of("[a-z]{1,10}"),
+                                              garbage in ".{0,200}") {
+            let at = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
+            let line = Line::Publication(PublicationLine {
+                slug: slug.clone(), title, summary, body: "<p>Texte.</p>".into(), status: Status::Draft,
+                language: "fr".into(), published_at: None, unpublish_at: None, announce: false, authors,
+                categories: Vec::new(), links: Vec::new(), attachments: Vec::new(), created_at: at, updated_at: at,
+                version, former_slugs: Vec::new(),
+                translation_of: translation.filter(|other| *other != slug),
+            });
+            let written = serde_json::to_string(&line).unwrap();
+            let read: Vec<_> = lines(written.as_bytes(), true).collect();
+            prop_assert_eq!(read.len(), 1);
+            let (number, again) = read.into_iter().next().unwrap().map_err(TestCaseError::fail)?;
+            prop_assert_eq!(number, 1);
+            prop_assert_eq!(serde_json::to_string(&again).unwrap(), written);
+            for result in lines(garbage.as_bytes(), true) {
+                if let Err(error) = result {
+                    prop_assert!(error.starts_with("line "), "{error}");
+                }
+            }
+        }
+    }
+}

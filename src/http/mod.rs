@@ -70,7 +70,8 @@ where
 
 /// What every answer gets on its way out: a 414 for an overlong target,
 /// 204 for preflights (and no grant, rather than an error, for a refused
-/// one), the cache policy of redirects and errors, and one `Vary` header.
+/// one), the cache policy of redirects and errors, one `Vary` header, and
+/// the security headers ([`secure`]).
 pub fn finish<S, B>(
     request: ServiceRequest,
     service: &S,
@@ -87,6 +88,7 @@ where
     let started = db::now();
     let preflight =
         request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let page = if request.path().starts_with("/docs") { Page::Docs } else { Page::Api };
     let uri = request.uri();
     let length = uri.path().len() + uri.query().map_or(0, |query| query.len() + 1);
     let next = if length > MAX_URI_LENGTH { Err(request) } else { Ok(service.call(request)) };
@@ -160,7 +162,49 @@ where
             }
         }
         merge_vary(response.headers_mut());
+        secure(response.headers_mut(), page);
         Ok(response)
+    }
+}
+
+/// What an answer is, for its content security policy.
+#[derive(Clone, Copy)]
+enum Page {
+    /// The interactive documentation: Swagger UI, its scripts and styles
+    /// served by the binary itself.
+    Docs,
+    /// Everything else: data, never a page to render.
+    Api,
+}
+
+/// The policy of API answers: nothing may load, run or frame them.
+pub const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The policy of `/docs`: Swagger UI's own scripts, styles (and the style
+/// attributes it sets), fonts and images from the binary, its inline SVG
+/// icons, and requests to this origin (the document, "Try it out");
+/// nothing from elsewhere, and no framing.
+pub const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+    form-action 'none'";
+
+/// The security headers every answer gets, errors and `304`s included:
+/// never sniffed into another type, never framed, no `Referer` leaving
+/// with its URL, and readable from other origins (reads are public; CORS
+/// decides what a browser script may do).
+fn secure(headers: &mut header::HeaderMap, page: Page) {
+    let policy = match page {
+        Page::Docs => DOCS_POLICY,
+        Page::Api => API_POLICY,
+    };
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, policy),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CROSS_ORIGIN_RESOURCE_POLICY, "cross-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
     }
 }
 

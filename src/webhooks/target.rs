@@ -146,3 +146,28 @@ mod tests {
         assert!(!resolve("93.184.216.34:443", false).unwrap().is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any target URL is refused with a reason, or is an http(s) URL
+        /// whose host is no private address (when those are not allowed).
+        #[test]
+        fn a_target_url_is_checked(raw in "(https?://)?[ -~]{0,60}", octets in any::<[u8; 4]>()) {
+            if refusal(&raw, false).is_none() {
+                let url = Url::parse(&raw).expect("an accepted URL parses");
+                prop_assert!(matches!(url.scheme(), "http" | "https"));
+                if let Some(url::Host::Ipv4(address)) = url.host() {
+                    prop_assert!(!is_private(IpAddr::V4(address)), "{raw}");
+                }
+            }
+            let address = std::net::Ipv4Addr::from(octets);
+            let url = format!("https://{address}/hook");
+            prop_assert_eq!(refusal(&url, false).is_none(), !is_private(IpAddr::V4(address)), "{}", url);
+        }
+    }
+}

@@ -32,6 +32,7 @@ mod schedule;
 mod search;
 mod search_estimates;
 mod search_plans;
+mod security;
 mod seed;
 mod server;
 mod statements;
