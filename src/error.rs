@@ -284,6 +284,16 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
                 Self::Contention(info.message().to_owned())
             }
+            // The database's volume is full (SQLite's SQLITE_FULL,
+            // PostgreSQL's disk_full): writes are refused until space is
+            // freed; reads go on.
+            Error::DatabaseError(_, info)
+                if info.message().contains("database or disk is full")
+                    || info.message().contains("No space left on device") =>
+            {
+                log::error!("the database's disk is full: {}", info.message());
+                Self::Unavailable("the database's disk is full: writes are refused until space is freed".into())
+            }
             // SQLite's busy timeout, PostgreSQL's lock timeout: the write
             // lock stayed taken longer than a write may wait.
             Error::DatabaseError(_, info)

@@ -1,0 +1,97 @@
+"""SQLite on a full volume: the server runs on a small tmpfs, and an editor
+writes publications until the volume is full. Every write then is refused
+with a 503 problem and `Retry-After` (never a 500, never a hang), reads go
+on, every acknowledged write is there, and once the volume grows, writes
+work again; the database passes `PRAGMA integrity_check` afterwards.
+
+    python3 .ci/disk-full.py BINARY PORT     (as root: it mounts a tmpfs)
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+binary, port = sys.argv[1], int(sys.argv[2])
+volume = tempfile.mkdtemp(prefix="parution-full-")
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", volume], check=True)
+base = f"http://127.0.0.1:{port}"
+env = dict(os.environ, PARUTION_DATABASE_URL=f"sqlite://{volume}/parution.db", RUST_LOG="error")
+
+
+def call(method, path, body=None, token=None):
+    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read(), time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read(), time.monotonic() - started
+
+
+server = None
+try:
+    subprocess.run([binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    made = subprocess.run([binary, "token", "create", "--name", "full"], env=env, check=True, capture_output=True, text=True)
+    token = next(word for word in made.stdout.split() if word.startswith("prt_"))
+    server = subprocess.Popen([binary, "serve"], env=dict(env, PARUTION_BIND=f"127.0.0.1:{port}"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/ready").read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    body = "<p>" + " ".join(f"mot{index}" for index in range(20000)) + "</p>"
+    acknowledged, refused, slowest = [], [], 0.0
+    for index in range(2000):
+        status, headers, answer, took = call("POST", "/api/v1/publications", {
+            "title": f"Étude {index}", "slug": f"etude-{index}", "status": "published", "body": body}, token)
+        slowest = max(slowest, took)
+        assert status != 500 and status < 600, f"write {index}: {status} {answer[:300]!r}"
+        if status == 201:
+            acknowledged.append(f"etude-{index}")
+        else:
+            problem = json.loads(answer)
+            assert status == 503 and headers.get("retry-after") and problem["code"] == "UNAVAILABLE", (status, problem)
+            assert "disk is full" in problem["detail"], problem
+            refused.append(index)
+            if len(refused) >= 5:
+                break
+    assert refused, "the volume never filled"
+    print(f"volume full after {len(acknowledged)} acknowledged writes; {len(refused)} refused with 503 + Retry-After; "
+          f"slowest write {slowest * 1000:.0f} ms")
+    for path in ("/api/v1/publications", f"/api/v1/publications/{acknowledged[-1]}", "/api/v1/categories", "/health"):
+        status, _, _, _ = call("GET", path)
+        assert status == 200, f"a read while full: {path} {status}"
+    print("reads go on while the volume is full")
+    subprocess.run(["mount", "-o", "remount,size=64m", volume], check=True)
+    for attempt in range(20):
+        status, _, answer, _ = call("POST", "/api/v1/publications", {"title": "Après", "slug": "apres"}, token)
+        if status == 201:
+            break
+        assert status == 503, (status, answer[:200])
+        time.sleep(0.25)
+    assert status == 201, "writes work again once space is freed"
+    print(f"writes work again once the volume grows ({attempt + 1} attempt(s))")
+    lost = [slug for slug in acknowledged if call("GET", f"/api/v1/publications/{slug}")[0] != 200]
+    assert not lost, f"acknowledged writes lost: {lost[:5]}"
+    print(f"all {len(acknowledged)} acknowledged publications are there")
+finally:
+    if server:
+        server.terminate()
+        server.wait()
+database = sqlite3.connect(f"{volume}/parution.db")
+check = database.execute("PRAGMA integrity_check").fetchone()[0]
+database.close()
+subprocess.run(["umount", volume], check=False)
+assert check == "ok", check
+print("PRAGMA integrity_check: ok")
