@@ -72,21 +72,8 @@ fn members(connection: &mut DbConnection, group: i32) -> QueryResult<Vec<(i32, S
 /// language; and the ids of every other member of its group, seen or not
 /// (an answer that lists some depends on all: a draft's release adds it).
 pub fn of(connection: &mut DbConnection, id: i32, viewer: &Viewer) -> QueryResult<(Vec<Translation>, Vec<i32>)> {
-    let Some(group) = group_of(connection, id)? else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    let all: Vec<i32> =
-        members(connection, group)?.into_iter().map(|(member, _, _)| member).filter(|member| *member != id).collect();
-    let shown = publications::table
-        .filter(visible(viewer))
-        .filter(publications::translation_group.eq(group).and(publications::id.ne(id)))
-        .order((publications::language, publications::id))
-        .select((publications::language, publications::id, publications::slug, publications::title))
-        .load::<(String, i32, String, String)>(connection)?
-        .into_iter()
-        .map(|(language, id, slug, title)| Translation { language, id, slug, title })
-        .collect();
-    Ok((shown, all))
+    let (mut shown, all) = of_many(connection, &[id], viewer)?;
+    Ok((shown.remove(&id).unwrap_or_default(), all))
 }
 
 /// The translations of several publications, by publication id.
