@@ -83,6 +83,9 @@ pub enum ErrorCode {
     Moved,
     /// The request target is longer than the server reads (414).
     UriTooLong,
+    /// The request's header fields are more, or longer, than the server
+    /// reads (431).
+    HeadersTooLarge,
     /// A slug is taken, or the resource is still in use (409).
     Conflict,
     /// A restore refers to things that no longer exist (a category, a
@@ -143,6 +146,10 @@ pub enum ApiError {
     Moved { location: String, detail: String, keep_method: bool },
     #[error("the request target is {length} bytes long; at most {limit} are read")]
     UriTooLong { length: usize, limit: usize },
+    #[error(
+        "the request has {count} header fields in {bytes} bytes; at most {max_count} fields in {max_bytes} bytes are read"
+    )]
+    HeadersTooLarge { count: usize, bytes: usize, max_count: usize, max_bytes: usize },
     #[error("{0}")]
     Conflict(String),
     /// What a restore refers to and no longer exists, each listed.
@@ -205,6 +212,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::Moved { .. } => ErrorCode::Moved,
             Self::UriTooLong { .. } => ErrorCode::UriTooLong,
+            Self::HeadersTooLarge { .. } => ErrorCode::HeadersTooLarge,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
@@ -239,6 +247,7 @@ impl ApiError {
             Self::Moved { detail, .. } => (detail.clone(), Vec::new()),
             Self::PayloadTooLarge { .. }
             | Self::UriTooLong { .. }
+            | Self::HeadersTooLarge { .. }
             | Self::InsufficientScope { .. }
             | Self::RangeNotSatisfiable { .. } => (self.to_string(), Vec::new()),
             Self::MissingReferences { detail, missing } => (detail.clone(), missing.clone()),
@@ -334,6 +343,7 @@ impl ResponseError for ApiError {
             Self::Moved { keep_method: false, .. } => StatusCode::MOVED_PERMANENTLY,
             Self::Moved { keep_method: true, .. } => StatusCode::PERMANENT_REDIRECT,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -487,6 +497,21 @@ pub struct Moved(pub Problem);
     })
 )]
 pub struct UriTooLong(pub Problem);
+
+/// 431: the header fields are too many or too long.
+#[derive(ToResponse)]
+#[response(
+    description = "The request's header fields are more than 64, or longer than 32 KiB in all.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Request Header Fields Too Large",
+        "status": 431,
+        "detail": "the request has 12 header fields in 40113 bytes; at most 64 fields in 32768 bytes are read",
+        "code": "HEADERS_TOO_LARGE"
+    })
+)]
+pub struct HeadersTooLarge(pub Problem);
 
 /// 304: the client's copy is current.
 #[derive(ToResponse)]

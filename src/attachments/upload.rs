@@ -24,6 +24,34 @@ use super::media;
 use super::queries::{Facts, StoredVariant};
 use super::store::FileValues;
 
+/// A request body that, when dropped unread, lets the connection go on.
+///
+/// The HTTP layer stops reading a connection while a body's reader is
+/// behind (backpressure), and resumes when the reader asks for more; a
+/// reader dropped while it was behind never asks, and the connection (with
+/// whatever the client was still sending) stayed open for good. Asking
+/// once more as it is dropped wakes the connection, which then discards the
+/// rest of the body and carries on.
+struct Released(web::Payload);
+
+impl Stream for Released {
+    type Item = <web::Payload as Stream>::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_next_unpin(context)
+    }
+}
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        let mut context = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
+        let _ = self.0.poll_next_unpin(&mut context);
+    }
+}
+
 /// How large an upload may be, in bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct UploadLimit(pub u64);
@@ -121,7 +149,7 @@ pub async fn raw(
 ) -> Result<Received, ApiError> {
     let declared = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
     let expected = expected_digests(request.headers())?;
-    let stream = payload.map_err(|error| error.to_string());
+    let stream = Released(payload).map_err(|error| error.to_string());
     let (file, staged) = stream_file(stream, storage, limit, declared.as_deref(), &expected).await?;
     finish(input, file, staged)
 }
@@ -135,7 +163,7 @@ pub async fn form(
     limit: UploadLimit,
 ) -> Result<Received, ApiError> {
     let expected = expected_digests(request.headers())?;
-    let mut form = Multipart::new(request.headers(), payload);
+    let mut form = Multipart::new(request.headers(), Released(payload));
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut received: Option<(FileValues, Staged)> = None;
     let malformed =

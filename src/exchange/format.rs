@@ -236,6 +236,15 @@ fn check(line: &Line) -> Result<(), String> {
             if publication.status != publication.status.stored() {
                 return Err("status must be draft, published or archived: a file holds stored statuses".into());
             }
+            if publication.links.len() as i64 > crate::links::writes::MAX_PER_PUBLICATION {
+                return Err(format!("links: at most {} a publication", crate::links::writes::MAX_PER_PUBLICATION));
+            }
+            if publication.attachments.len() as i64 > crate::attachments::writes::MAX_PER_PUBLICATION {
+                return Err(format!(
+                    "attachments: at most {} a publication",
+                    crate::attachments::writes::MAX_PER_PUBLICATION
+                ));
+            }
             for (index, attachment) in publication.attachments.iter().enumerate() {
                 check_attachment(attachment).map_err(|error| format!("attachments[{index}]: {error}"))?;
             }

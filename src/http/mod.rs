@@ -43,6 +43,13 @@ pub const MIN_COMPRESSED_SIZE: u64 = 1024;
 /// search, a cursor), percent-encoded.
 pub const MAX_URI_LENGTH: usize = 16 * 1024;
 
+/// The most header fields a request may have, and their most bytes in
+/// all (names and values), `X-Request-Id` aside: more is a 431 problem. Past 96 fields or
+/// 128 KiB the HTTP layer itself refuses the request (a 431 without a
+/// body) before it reaches this.
+pub const MAX_HEADERS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 /// How long a 404 or a 410 may be cached: a draft published a moment
 /// later must not stay hidden behind it.
 const NOT_FOUND_MAX_AGE: u32 = 5;
@@ -68,7 +75,27 @@ where
     }
 }
 
+/// A request refused before it is read: a target of `length` bytes over
+/// [`MAX_URI_LENGTH`] (414), headers over [`MAX_HEADERS`] or
+/// [`MAX_HEADER_BYTES`] (431).
+fn refusal(request: &ServiceRequest, length: usize) -> Option<ApiError> {
+    if length > MAX_URI_LENGTH {
+        return Some(ApiError::UriTooLong { length, limit: MAX_URI_LENGTH });
+    }
+    // X-Request-Id aside: the server gives every request one before this.
+    let fields = request.headers().iter().filter(|(name, _)| **name != request_id::X_REQUEST_ID);
+    let (count, bytes) =
+        fields.fold((0, 0), |(count, bytes), (name, value)| (count + 1, bytes + name.as_str().len() + value.len()));
+    (count > MAX_HEADERS || bytes > MAX_HEADER_BYTES).then_some(ApiError::HeadersTooLarge {
+        count,
+        bytes,
+        max_count: MAX_HEADERS,
+        max_bytes: MAX_HEADER_BYTES,
+    })
+}
+
 /// What every answer gets on its way out: a 414 for an overlong target,
+/// a 431 for too many or too long headers,
 /// 204 for preflights (and no grant, rather than an error, for a refused
 /// one), the cache policy of redirects and errors, one `Vary` header, and
 /// the security headers ([`secure`]).
@@ -91,15 +118,15 @@ where
     let page = if request.path().starts_with("/docs") { Page::Docs } else { Page::Api };
     let uri = request.uri();
     let length = uri.path().len() + uri.query().map_or(0, |query| query.len() + 1);
-    let next = if length > MAX_URI_LENGTH { Err(request) } else { Ok(service.call(request)) };
+    let refused = refusal(&request, length);
+    let next = match refused {
+        Some(error) => Err((request, error)),
+        None => Ok(service.call(request)),
+    };
     async move {
         let mut response = match next {
             Ok(call) => call.await?.map_into_left_body(),
-            Err(request) => {
-                let error = ApiError::UriTooLong { length, limit: MAX_URI_LENGTH };
-                let response = error.error_response();
-                request.into_response(response).map_into_right_body()
-            }
+            Err((request, error)) => request.into_response(error.error_response()).map_into_right_body(),
         };
         if preflight {
             let granted =

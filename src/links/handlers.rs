@@ -9,8 +9,8 @@ use crate::change::Dependencies;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Reference;
 use crate::error::{
-    ApiError, BadRequest, BodyErrors, Forbidden, Gone, NotFound, OrNotFound, PreconditionFailed, Unauthorized,
-    Unavailable,
+    ApiError, BadRequest, BodyErrors, Conflict, Forbidden, Gone, NotFound, OrNotFound, PreconditionFailed,
+    Unauthorized, Unavailable,
 };
 use crate::http::path::PathRef;
 use crate::http::represented::Represented;
@@ -130,7 +130,8 @@ pub async fn get_publication_link(
 ///
 /// Exactly one of `url` (an absolute http or https URL) and `target`
 /// (another publication) is given. Without `position`, the link goes after
-/// the last one. The publication's `version` goes up.
+/// the last one. The publication's `version` goes up. A publication has at
+/// most 100 links: one more is a 409.
 #[utoipa::path(
     tag = "links",
     params(("ref" = String, Path, description = "The publication's id or slug.")),
@@ -144,6 +145,7 @@ pub async fn get_publication_link(
                 ("ETag" = String, description = "The link's version, for `If-Match`."),
             )),
         (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
     )
 )]
 #[post("/publications/{ref}/links")]

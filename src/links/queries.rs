@@ -123,6 +123,11 @@ fn with_targets(connection: &mut DbConnection, rows: Vec<LinkRow>, viewer: &View
         .collect())
 }
 
+/// How many links a publication has.
+pub fn count(connection: &mut DbConnection, publication_id: i32) -> QueryResult<i64> {
+    links::table.filter(links::publication_id.eq(publication_id)).count().get_result(connection)
+}
+
 /// The position after the publication's last link.
 pub fn next_position(connection: &mut DbConnection, publication_id: i32) -> QueryResult<i32> {
     let last: Option<i32> = links::table

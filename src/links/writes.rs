@@ -17,6 +17,9 @@ use super::input::LinkInput;
 use super::queries::{self, LinkRow};
 use super::store::{self, LinkValues};
 
+/// The most links a publication may have.
+pub const MAX_PER_PUBLICATION: i64 = 100;
+
 /// The id of a publication, whatever its status, or a 404.
 pub fn publication(connection: &mut DbConnection, reference: &Reference) -> Result<i32, ApiError> {
     lookups::find_id(connection, reference, &Viewer::editor())
@@ -39,6 +42,11 @@ pub fn create(
     input: LinkInput,
 ) -> Result<(i32, i32), ApiError> {
     let publication_id = self::publication(connection, publication)?;
+    if queries::count(connection, publication_id)? >= MAX_PER_PUBLICATION {
+        return Err(ApiError::Conflict(format!(
+            "publication {publication_id} has {MAX_PER_PUBLICATION} links, as many as a publication may have"
+        )));
+    }
     let values = values(connection, publication_id, input)?;
     let id = store::insert(connection, change, publication_id, &values, &Stamps::new(change))?;
     publication_writes::parts_changed(connection, change, publication_id)?;

@@ -15,9 +15,9 @@ use utoipa_actix_web::AppExt;
 use self::schema::schema_from_json;
 
 use crate::error::{
-    BadRequest, Conflict, CursorGone, ErrorCode, FieldError, Forbidden, Gone, Moved, NotFound, NotModified,
-    PayloadTooLarge, PreconditionFailed, Problem, RangeNotSatisfiable, TooManyRequests, Unauthorized, Unavailable,
-    UnsupportedMediaType, UriTooLong, ValidationFailed,
+    BadRequest, Conflict, CursorGone, ErrorCode, FieldError, Forbidden, Gone, HeadersTooLarge, Moved, NotFound,
+    NotModified, PayloadTooLarge, PreconditionFailed, Problem, RangeNotSatisfiable, TooManyRequests, Unauthorized,
+    Unavailable, UnsupportedMediaType, UriTooLong, ValidationFailed,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,7 @@ use crate::error::{
             Moved,
             NotModified,
             UriTooLong,
+            HeadersTooLarge,
             TooManyRequests,
             BadRequest,
             Unauthorized,
@@ -139,6 +140,7 @@ impl Modify for HttpBehaviour {
                 [item.get.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.post.as_mut(), item.delete.as_mut()];
             for operation in every.into_iter().flatten() {
                 operation.responses.responses.entry("414".into()).or_insert_with(|| reference("UriTooLong"));
+                operation.responses.responses.entry("431".into()).or_insert_with(|| reference("HeadersTooLarge"));
                 if !matches!(path.as_str(), "/health" | "/ready") {
                     operation.responses.responses.entry("429".into()).or_insert_with(|| reference("TooManyRequests"));
                 }

@@ -17,6 +17,7 @@ mod history;
 mod http;
 mod integrity;
 mod invalidation;
+mod limits;
 mod link_writes;
 mod links;
 mod metrics;

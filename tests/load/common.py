@@ -69,6 +69,8 @@ class Client:
         self.token = token
         self.timeout = timeout
         self.connection = None
+        # The last answer's headers, names in lower case.
+        self.headers = {}
 
     def request(self, method, path, body=None, content_type="application/json"):
         headers = {}
@@ -85,6 +87,7 @@ class Client:
                 self.connection.request(method, path, body=payload, headers=headers)
                 response = self.connection.getresponse()
                 data = response.read()
+                self.headers = {name.lower(): value for name, value in response.getheaders()}
                 return response.status, data
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 self.connection.close()
