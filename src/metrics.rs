@@ -135,8 +135,12 @@ impl diesel::r2d2::HandleEvent for PoolEvents {
         POOL_WAIT.observe(event.duration().as_secs_f64());
     }
 
-    fn handle_timeout(&self, _: diesel::r2d2::event::TimeoutEvent) {
-        POOL_TIMEOUTS.inc();
+    fn handle_timeout(&self, event: diesel::r2d2::event::TimeoutEvent) {
+        // A checkout first waits briefly, to see whether the database can
+        // be reached at all; only the end of a whole wait counts.
+        if event.timeout() > crate::db::FIRST_WAIT {
+            POOL_TIMEOUTS.inc();
+        }
     }
 }
 

@@ -18,8 +18,60 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// A pool of connections (r2d2's, which it derefs to), and how long a
+/// request may wait for one of them.
+#[derive(Clone)]
+pub struct Pool {
+    connections: r2d2::Pool<ConnectionManager>,
+    wait: Duration,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<ConnectionManager>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.connections
+    }
+}
+
+/// The delay r2d2 leaves between attempts to open a connection doubles
+/// after each failure, up to half its own connection timeout, which is
+/// therefore this rather than the request's wait: a database back from an
+/// outage is used again within a second.
+const RECONNECT: Duration = Duration::from_secs(2);
+
+/// How long a checkout waits before it asks why it got no connection: a
+/// pool that holds no connection at all cannot reach its database, and
+/// the request is answered 503 at once instead of after the whole wait.
+pub const FIRST_WAIT: Duration = Duration::from_millis(250);
+
+impl Pool {
+    /// A pool whose connections open when first needed: building it
+    /// connects to nothing.
+    pub fn lazy(manager: ConnectionManager, size: u32, waits: Waits) -> Self {
+        let connections = Self::configured(size, waits).build_unchecked(manager);
+        Self { connections, wait: waits.connection }
+    }
+
+    fn configured(size: u32, waits: Waits) -> r2d2::Builder<ConnectionManager> {
+        r2d2::Pool::builder()
+            .max_size(size.max(1))
+            .connection_timeout(RECONNECT.min(waits.connection))
+            .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
+    }
+
+    /// A pool built by the caller, each request waiting `wait` at most.
+    pub(super) fn from_parts(connections: r2d2::Pool<ConnectionManager>, wait: Duration) -> Self {
+        Self { connections, wait }
+    }
+
+    /// How long a request may wait for a connection.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+}
 
 /// Which engine a database URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,15 +254,13 @@ pub fn connect_observed(
         let mut connection = SqliteConnection::establish(&url.target).map_err(|error| error.to_string())?;
         connection.batch_execute("PRAGMA journal_mode = WAL;").map_err(|error| error.to_string())?;
     }
-    r2d2::Pool::builder()
-        .max_size(size.max(1))
+    let connections = Pool::configured(size, waits)
         // A connection to a file does not break: no test query per checkout.
         .test_on_check_out(url.backend == Backend::Postgres)
-        .connection_timeout(waits.connection)
-        .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
         .event_handler(events)
         .build(ConnectionManager { url: url.clone() })
-        .map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))
+        .map_err(|error| format!("cannot connect to {}: {error}", url.redacted()))?;
+    Ok(Pool { connections, wait: waits.connection })
 }
 
 /// The backend a connection talks to.
@@ -221,15 +271,28 @@ pub fn backend(connection: &DbConnection) -> Backend {
     }
 }
 
-/// A pooled connection, or the 503 that says how long was waited.
+/// A pooled connection, or a 503: at once when the pool holds no
+/// connection (its database cannot be reached), else after the pool's
+/// wait.
 pub(super) fn pooled(pool: &Pool) -> Result<PooledConnection, ApiError> {
-    pool.get().map_err(|error| {
-        log::warn!("no database connection: {error}");
-        ApiError::Unavailable(format!(
-            "no database connection was free within {} s; try again shortly",
-            pool.connection_timeout().as_secs()
-        ))
-    })
+    let first = FIRST_WAIT.min(pool.wait);
+    let error = match pool.get_timeout(first) {
+        Ok(connection) => return Ok(connection),
+        Err(error) if pool.state().connections == 0 => error,
+        Err(_) => match pool.get_timeout(pool.wait - first) {
+            Ok(connection) => return Ok(connection),
+            Err(error) if pool.state().connections == 0 => error,
+            Err(error) => {
+                log::warn!("no database connection: {error}");
+                return Err(ApiError::Unavailable(format!(
+                    "no database connection was free within {} s; try again shortly",
+                    pool.wait.as_secs()
+                )));
+            }
+        },
+    };
+    log::warn!("the database cannot be reached: {error}");
+    Err(ApiError::Unavailable("the database cannot be reached; try again shortly".into()))
 }
 
 /// Runs `query` on a connection of `pool` in actix's blocking thread pool,

@@ -19,8 +19,8 @@ pub mod search;
 pub mod watch;
 
 pub use connection::{
-    Backend, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool, PooledConnection, Waits, backend,
-    connect, connect_observed, on_pool,
+    Backend, ConnectionManager, DatabaseUrl, DbConnection, FIRST_WAIT, MultiBackend, Pool, PooledConnection, Waits,
+    backend, connect, connect_observed, on_pool,
 };
 pub use migrations::{defer_indexes, migrate, migration_names, optimize, restore_indexes};
 pub use revision::{CatalogueState, catalogue_revision, catalogue_state, catalogue_state_after, now, seconds_until};

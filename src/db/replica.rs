@@ -64,14 +64,16 @@ impl Replica {
     /// replica does not keep the server from starting; a thread checks it
     /// from now on.
     pub fn connect(url: &DatabaseUrl, size: u32, waits: Waits) -> Result<Arc<Self>, String> {
-        let pool = r2d2::Pool::builder()
+        let wait = CONNECTION_WAIT.min(waits.connection);
+        let connections = r2d2::Pool::builder()
             .max_size(size.max(1))
             .min_idle(Some(1))
-            .connection_timeout(CONNECTION_WAIT.min(waits.connection))
+            .connection_timeout(wait)
             .connection_customizer(Box::new(ConnectionSettings { lock_timeout: waits.lock }))
             // Refused connections are told once, by `mark`, not per attempt.
             .error_handler(Box::new(NopErrorHandler))
             .build_unchecked(ConnectionManager::new(url.clone()));
+        let pool = Pool::from_parts(connections, wait);
         let replica = Arc::new(Self {
             watch: Arc::new(CatalogueWatch::new(pool.clone())),
             pool,

@@ -33,9 +33,8 @@ async fn ready_reports_a_revision_that_moves_with_every_change(backend: Backend)
 async fn ready_answers_503_when_the_database_is_unreachable() {
     // A port nothing listens on: every attempt to connect fails at once.
     let url = "postgres://parution@127.0.0.1:9/parution".parse().unwrap();
-    let pool = parution::db::Pool::builder()
-        .connection_timeout(Duration::from_millis(300))
-        .build_unchecked(parution::db::ConnectionManager::new(url));
+    let waits = parution::db::Waits { connection: Duration::from_secs(30), lock: Duration::from_secs(5) };
+    let pool = parution::db::Pool::lazy(parution::db::ConnectionManager::new(url), 4, waits);
     let document = std::sync::Arc::new(parution::openapi::document());
     let app = actix_web::test::init_service(parution::startup::app(parution::startup::Shared::new(
         pool,
@@ -44,8 +43,12 @@ async fn ready_answers_503_when_the_database_is_unreachable() {
     )))
     .await;
 
+    // The pool would wait 30 s for a connection; one that holds none is
+    // answered at once.
+    let started = std::time::Instant::now();
     let response =
         actix_web::test::call_service(&app, actix_web::test::TestRequest::get().uri("/ready").to_request()).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "answered after {:?}", started.elapsed());
 
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers().get("retry-after").unwrap(), "5");
