@@ -36,8 +36,13 @@ pub fn is_image(media_type: &str) -> bool {
 }
 
 /// What the bytes `head` (the first ones of a file) say its type is.
+/// Text that happens to start like a type with a short signature (`BM` a
+/// bitmap, `MZ` a program, `ID3` a sound) is text, unless that type is
+/// one served here (a PDF may be text throughout).
 pub fn sniff(head: &[u8]) -> Option<&'static str> {
-    if let Some(kind) = infer::get(head) {
+    if let Some(kind) = infer::get(head)
+        && (!is_text(head) || ALLOWED.iter().any(|(allowed, _)| *allowed == kind.mime_type()))
+    {
         return Some(kind.mime_type());
     }
     if !is_text(head) {
@@ -156,6 +161,11 @@ mod tests {
         assert_eq!(decide(png, Some("image/png")).unwrap(), "image/png");
         assert_eq!(decide(b"a;b\n1;2\n", Some("text/csv")).unwrap(), "text/csv");
         assert_eq!(decide("Résumé\u{e9}".as_bytes(), None).unwrap(), "text/plain");
+        // Text that starts like a short signature is text all the same.
+        assert_eq!(decide(b"BMW et BMI : le rapport", Some("text/plain")).unwrap(), "text/plain");
+        assert_eq!(decide(b"BM;12\nBN;14\n", Some("text/csv")).unwrap(), "text/csv");
+        assert_eq!(decide(b"MZ est une abr\xc3\xa9viation", None).unwrap(), "text/plain");
+        assert_eq!(decide(b"ID3 : identifiants", None).unwrap(), "text/plain");
         // A character cut at the end of the first bytes is still text.
         assert_eq!(decide(&"é".as_bytes()[..1], None).unwrap(), "text/plain");
         let refused = |head: &[u8], declared: Option<&str>| decide(head, declared).unwrap_err().to_string();

@@ -6,7 +6,12 @@
 //! (RFC 9530) is checked at its end, and whatever is refused or breaks off
 //! leaves nothing stored.
 
-use actix_multipart::Multipart;
+use std::cell::Cell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use actix_multipart::{Multipart, MultipartError};
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, ContentDisposition, HeaderMap};
 use actix_web::web::{self, Bytes};
@@ -24,7 +29,8 @@ use super::media;
 use super::queries::{Facts, StoredVariant};
 use super::store::FileValues;
 
-/// A request body that, when dropped unread, lets the connection go on.
+/// A request body that, when dropped unread, lets the connection go on,
+/// and tells when it has ended.
 ///
 /// The HTTP layer stops reading a connection while a body's reader is
 /// behind (backpressure), and resumes when the reader asks for more; a
@@ -32,23 +38,55 @@ use super::store::FileValues;
 /// whatever the client was still sending) stayed open for good. Asking
 /// once more as it is dropped wakes the connection, which then discards the
 /// rest of the body and carries on.
-struct Released(web::Payload);
+struct Released {
+    payload: web::Payload,
+    ended: Rc<Cell<bool>>,
+}
+
+impl Released {
+    fn new(payload: web::Payload) -> Self {
+        Self { payload, ended: Rc::default() }
+    }
+}
 
 impl Stream for Released {
     type Item = <web::Payload as Stream>::Item;
 
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.poll_next_unpin(context)
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = self.payload.poll_next_unpin(context);
+        if matches!(next, Poll::Ready(None | Some(Err(_)))) {
+            self.ended.set(true);
+        }
+        next
     }
 }
 
 impl Drop for Released {
     fn drop(&mut self) {
-        let mut context = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
-        let _ = self.0.poll_next_unpin(&mut context);
+        let mut context = Context::from_waker(futures_util::task::noop_waker_ref());
+        let _ = self.payload.poll_next_unpin(&mut context);
+    }
+}
+
+/// A read of a form that gives up once the body has ended. A form cut
+/// short (its closing boundary missing or incomplete) left the form reader
+/// waiting for bytes that could never come, and the request with it.
+struct Ending<S> {
+    read: S,
+    ended: Rc<Cell<bool>>,
+}
+
+impl<S: Stream<Item = Result<T, MultipartError>> + Unpin, T> Stream for Ending<S> {
+    type Item = Result<T, String>;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.read.poll_next_unpin(context) {
+            Poll::Ready(next) => Poll::Ready(next.map(|item| item.map_err(|error| error.to_string()))),
+            Poll::Pending if self.ended.get() => {
+                Poll::Ready(Some(Err("the form ends before its closing boundary".to_owned())))
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -149,7 +187,7 @@ pub async fn raw(
 ) -> Result<Received, ApiError> {
     let declared = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
     let expected = expected_digests(request.headers())?;
-    let stream = Released(payload).map_err(|error| error.to_string());
+    let stream = Released::new(payload).map_err(|error| error.to_string());
     let (file, staged) = stream_file(stream, storage, limit, declared.as_deref(), &expected).await?;
     finish(input, file, staged)
 }
@@ -163,11 +201,12 @@ pub async fn form(
     limit: UploadLimit,
 ) -> Result<Received, ApiError> {
     let expected = expected_digests(request.headers())?;
-    let mut form = Multipart::new(request.headers(), Released(payload));
+    let body = Released::new(payload);
+    let ended = Rc::clone(&body.ended);
+    let mut form = Ending { read: Multipart::new(request.headers(), body), ended: Rc::clone(&ended) };
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut received: Option<(FileValues, Staged)> = None;
-    let malformed =
-        |error: actix_multipart::MultipartError| ApiError::MalformedBody(format!("the form cannot be read: {error}"));
+    let malformed = |error: String| ApiError::MalformedBody(format!("the form cannot be read: {error}"));
     let outcome: Result<(), ApiError> = async {
         while let Some(mut field) = form.try_next().await.map_err(malformed)? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -180,14 +219,15 @@ pub async fn form(
                 if let Some(filename) = filename.filter(|_| !texts.iter().any(|(name, _)| name == "filename")) {
                     texts.push(("filename".into(), filename));
                 }
-                let stream = (&mut field).map_err(|error| error.to_string());
+                let stream = Ending { read: &mut field, ended: Rc::clone(&ended) };
                 received = Some(stream_file(stream, storage, limit, declared.as_deref(), &expected).await?);
             } else if NAMES.contains(&name.as_str()) {
                 if texts.len() >= MAX_FIELDS {
                     return Err(form_error(&name, "too_many_fields", "the form has too many fields"));
                 }
                 let mut text = Vec::new();
-                while let Some(chunk) = field.try_next().await.map_err(malformed)? {
+                let mut chunks = Ending { read: &mut field, ended: Rc::clone(&ended) };
+                while let Some(chunk) = chunks.try_next().await.map_err(malformed)? {
                     if text.len() + chunk.len() > MAX_FIELD {
                         return Err(form_error(&name, "too_long", "a text field holds at most 16 KiB"));
                     }
@@ -430,4 +470,154 @@ fn check_digests(digests: &Digests, expected: &[Expected]) -> Result<(), ApiErro
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod properties {
+    use actix_web::http::header::HeaderValue;
+    use actix_web::test::TestRequest;
+    use actix_web::{FromRequest, ResponseError};
+    use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    const BOUNDARY: &str = "frontiere-Xq7";
+
+    thread_local! {
+        static RUNTIME: actix_web::rt::SystemRunner = actix_web::rt::System::new();
+    }
+
+    /// Reads `body` as a form of `content_type`, in a folder of its own.
+    fn read_form(content_type: &str, body: Vec<u8>) -> Result<Received, ApiError> {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let storage = Storage::local(folder.path()).expect("a folder storage");
+        let (request, mut payload) =
+            TestRequest::post().insert_header((header::CONTENT_TYPE, content_type)).set_payload(body).to_http_parts();
+        RUNTIME.with(|runtime| {
+            runtime.block_on(async {
+                let payload = web::Payload::from_request(&request, &mut payload).await.expect("a payload");
+                let read = form(&request, payload, &storage, UploadLimit(64 * 1024));
+                actix_web::rt::time::timeout(std::time::Duration::from_secs(5), read)
+                    .await
+                    .unwrap_or_else(|_| Err(ApiError::internal("the form was still being read after 5 s")))
+            })
+        })
+    }
+
+    /// One part of a form: its name, file name, type and bytes.
+    type Part = (String, Option<String>, Option<String>, Vec<u8>);
+
+    fn encode(parts: &[Part]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (name, filename, media_type, content) in parts {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+            );
+            if let Some(filename) = filename {
+                body.extend_from_slice(format!("; filename=\"{filename}\"").as_bytes());
+            }
+            body.extend_from_slice(b"\r\n");
+            if let Some(media_type) = media_type {
+                body.extend_from_slice(format!("Content-Type: {media_type}\r\n").as_bytes());
+            }
+            body.extend_from_slice(b"\r\n");
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        body
+    }
+
+    fn part() -> impl Strategy<Value = Part> {
+        let name = prop_oneof![
+            Just("file".to_owned()),
+            Just("title".to_owned()),
+            Just("role".to_owned()),
+            Just("language".to_owned()),
+            Just("alt".to_owned()),
+            Just("position".to_owned()),
+            Just("filename".to_owned()),
+            "[a-z]{1,8}",
+        ];
+        let media_type = prop::option::of(prop_oneof![
+            Just("text/plain".to_owned()),
+            Just("application/pdf".to_owned()),
+            Just("image/png".to_owned()),
+            "[a-z]{1,6}/[a-z]{1,6}",
+        ]);
+        let content =
+            prop_oneof![prop::collection::vec(any::<u8>(), 0..3000), "[ -~é]{0,200}".prop_map(String::into_bytes)];
+        (name, prop::option::of("[a-zA-Z0-9 ._-]{1,20}"), media_type, content)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: ProptestConfig::default().cases / 4, ..ProptestConfig::default() })]
+
+        /// Any form, well made, cut short or with bytes thrown in, is read
+        /// or refused with a 4xx; never a panic, never a 5xx.
+        #[test]
+        fn any_form_is_read_or_refused(parts in prop::collection::vec(part(), 0..5),
+                                       cut in any::<Option<prop::sample::Index>>(),
+                                       noise in prop::collection::vec(any::<u8>(), 0..64),
+                                       at in any::<prop::sample::Index>()) {
+            let mut body = encode(&parts);
+            if let Some(cut) = cut {
+                body.truncate(cut.index(body.len() + 1));
+            }
+            let position = at.index(body.len() + 1);
+            body.splice(position..position, noise);
+            let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+            if let Err(error) = read_form(&content_type, body) {
+                prop_assert!(error.status_code().is_client_error(), "{error:?}");
+            }
+        }
+
+        /// A well-made form is read whole: the file's bytes, their hash,
+        /// and the text fields as sent.
+        #[test]
+        fn a_form_gives_back_what_was_sent(text in "[a-zA-Zé ,.]{1,2000}", title in "[a-zA-Zé][a-zA-Zé ]{0,59}",
+                                          filename in "[a-z]{1,12}\\.txt") {
+            let parts = vec![
+                ("role".to_owned(), None, None, b"annex".to_vec()),
+                ("title".to_owned(), None, None, title.clone().into_bytes()),
+                ("file".to_owned(), Some(filename.clone()), Some("text/plain".to_owned()), text.clone().into_bytes()),
+            ];
+            let received = read_form(&format!("multipart/form-data; boundary={BOUNDARY}"), encode(&parts));
+            let received = received.map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
+            prop_assert_eq!(received.file.size, text.len() as i64);
+            prop_assert_eq!(received.file.sha256, crate::storage::hex(&Sha256::digest(text.as_bytes())));
+            prop_assert_eq!(received.input.title.as_deref(), Some(title.trim()));
+            prop_assert_eq!(received.input.filename, Some(filename));
+        }
+
+        /// Any `Content-Disposition` is read or refused with a 400 naming
+        /// the header.
+        #[test]
+        fn any_content_disposition_is_read_or_refused(value in prop::collection::vec(32_u8..127, 0..120)) {
+            if let Ok(value) = HeaderValue::from_bytes(&value) {
+                match disposition_filename(&value) {
+                    Ok(_) => {}
+                    Err(ApiError::InvalidParameter { parameter, .. }) => prop_assert_eq!(parameter, "Content-Disposition"),
+                    Err(other) => prop_assert!(false, "{other:?}"),
+                }
+            }
+        }
+
+        /// A name sent as `filename*` (RFC 8187), any Unicode, comes back
+        /// as it was; a plain `filename` too.
+        #[test]
+        fn a_file_name_round_trips_through_content_disposition(name in "[^\\x00-\\x1f\\x7f\"\\\\]{1,40}") {
+            let encoded: String = name.bytes().map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (byte as char).to_string(),
+                _ => format!("%{byte:02X}"),
+            }).collect();
+            let extended = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")).unwrap();
+            prop_assert_eq!(disposition_filename(&extended).ok().flatten(), Some(name.clone()));
+            if name.is_ascii() {
+                let plain = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).unwrap();
+                prop_assert_eq!(disposition_filename(&plain).ok().flatten(), Some(name));
+            }
+        }
+    }
 }

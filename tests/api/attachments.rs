@@ -408,7 +408,6 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind(backend: Backend, file
     upload_form(&app, &token, "etude", "multipart/form-data; boundary=x", b"garbage".to_vec())
         .await
         .problem(400, "MALFORMED_BODY");
-
     // Too large: by its Content-Length, before a byte is read, or as it
     // grows without one.
     app.use_storage(app.storage(), 1024 * 1024);
@@ -442,6 +441,21 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind(backend: Backend, file
     assert_eq!(app.get("/api/v1/publications/etude/attachments").await.json()["data"], json!([]));
     assert_eq!(app.get("/api/v1/publications/etude").await.json()["version"], 1);
     assert_eq!(stored(&app, files).await, Vec::<String>::new());
+
+    // A whole body whose form is cut short, in a part or in its closing
+    // boundary: refused, not waited on. Cut after its file, the form leaves
+    // the file's blob (no row refers to it: the collector takes it) and no
+    // staged copy.
+    let (content_type, body) = form(&[("title", "Coupé")], Some(("r.txt", "text/plain", b"Un rapport.")));
+    for cut in [body.len() - 4, body.len() / 2] {
+        let problem = upload_form(&app, &token, "etude", &content_type, body[..cut].to_vec())
+            .await
+            .problem(400, "MALFORMED_BODY");
+        assert!(problem["detail"].as_str().unwrap().starts_with("the form cannot be read"), "{problem}");
+    }
+    assert_eq!(app.get("/api/v1/publications/etude/attachments").await.json()["data"], json!([]));
+    let left = stored(&app, files).await;
+    assert!(left.len() == 1 && left[0].contains(&sha256(b"Un rapport.")), "{left:?}");
 }
 
 /// A raw upload of a body without a length, read from `payload`.
