@@ -35,6 +35,21 @@ pub enum Command {
     SeedDemo(DatabaseSettings),
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask a running server whether it is ready: exits 0 when `--url`
+    /// answers 2xx within the timeout, 1 otherwise (a container's health
+    /// check, with nothing else installed).
+    Health {
+        /// The URL to ask; by default `/ready` at `PARUTION_BIND` (a
+        /// wildcard address asked on loopback).
+        #[arg(long)]
+        url: Option<String>,
+        /// Where the server listens, when `--url` is not given.
+        #[arg(long, env = "PARUTION_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
     /// Write every category and publication, with categories, links and
     /// attachments, as JSON Lines to standard output.
     Export {

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Storage { command, database } => storage(command, &database),
         Command::Export { files, database } => export(files.as_deref(), &database),
         Command::Import { file, files, database } => import(&file, files.as_deref(), &database),
+        Command::Health { url, bind, timeout } => health(&url.unwrap_or_else(|| ready_url(&bind)), timeout),
         Command::Openapi => {
             print!("{}", parution::openapi::to_pretty_json(&parution::openapi::document()));
             Ok(())
@@ -29,6 +30,31 @@ fn main() -> ExitCode {
             log::error!("{message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `/ready` at the address a server listens on: a wildcard one is asked
+/// on loopback.
+fn ready_url(bind: &str) -> String {
+    let address = match bind.rsplit_once(':') {
+        Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
+        Some(("[::]", port)) => format!("[::1]:{port}"),
+        _ => bind.to_owned(),
+    };
+    format!("http://{address}/ready")
+}
+
+/// Whether `url` answers 2xx within `timeout` seconds.
+fn health(url: &str, timeout: u64) -> Result<(), String> {
+    let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(timeout.max(1))).redirects(0).build();
+    match agent.get(url).call() {
+        Ok(answer) if (200..300).contains(&answer.status()) => {
+            println!("{url}: {}", answer.status());
+            Ok(())
+        }
+        Ok(answer) => Err(format!("{url}: {}", answer.status())),
+        Err(ureq::Error::Status(status, _)) => Err(format!("{url}: {status}")),
+        Err(error) => Err(format!("{url}: {error}")),
     }
 }
 

@@ -240,3 +240,36 @@ fn metrics_can_have_an_address_of_their_own() {
         "{body}"
     );
 }
+
+/// `parution health` exits 0 while the server is ready, 1 once it is gone
+/// or when the URL answers an error.
+#[test]
+fn health_exits_0_while_the_server_is_ready_and_1_after() {
+    use std::io::{BufRead, BufReader};
+
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("health.db").display());
+    let address = free_address();
+    let mut server = serve(&url, address).spawn().unwrap();
+    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    log.by_ref().find(|line| line.as_ref().is_ok_and(|line| line.contains("listens on"))).unwrap().unwrap();
+    let health =
+        |path: &str| parution().args(["health", "--url", &format!("http://{address}{path}")]).output().unwrap();
+
+    let ready = health("/ready");
+    assert!(ready.status.success(), "{}", String::from_utf8_lossy(&ready.stderr));
+    assert!(String::from_utf8_lossy(&ready.stdout).contains(": 200"));
+    // Without --url: /ready where PARUTION_BIND says, a wildcard asked on loopback.
+    let wildcard = format!("0.0.0.0:{}", address.port());
+    let bound = parution().arg("health").env("PARUTION_BIND", &wildcard).output().unwrap();
+    assert!(bound.status.success(), "{}", String::from_utf8_lossy(&bound.stderr));
+    assert!(String::from_utf8_lossy(&bound.stdout).contains(&format!("127.0.0.1:{}/ready", address.port())));
+    let missing = health("/nowhere");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"), "{}", String::from_utf8_lossy(&missing.stderr));
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let gone = health("/ready");
+    assert_eq!(gone.status.code(), Some(1));
+}
