@@ -44,12 +44,12 @@ trust='cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certific
 slim=(--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
     --dpkgopt='path-exclude=/usr/share/locale/*')
 mmdebstrap --quiet --variant=minbase --include=ca-certificates "${slim[@]}" \
-    --customize-hook="$trust" --customize-hook='chroot "$1" update-ca-certificates >/dev/null' \
+    --customize-hook="$trust" --customize-hook='chroot "$1" update-ca-certificates >/dev/null 2>&1' \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
     bookworm "$work/debian.tar" http://deb.debian.org/debian
 podman import --quiet --change 'CMD ["bash"]' "$work/debian.tar" docker.io/library/debian:bookworm-slim >/dev/null
 mmdebstrap --quiet --variant=minbase --include=ca-certificates,gcc,libc6-dev,make,perl,pkg-config "${slim[@]}" \
-    --customize-hook="$trust" --customize-hook='chroot "$1" update-ca-certificates >/dev/null' \
+    --customize-hook="$trust" --customize-hook='chroot "$1" update-ca-certificates >/dev/null 2>&1' \
     --customize-hook="mkdir -p \"\$1/usr/local/rustup/toolchains/host\" \"\$1/usr/local/cargo/bin\" \
         && cp -a $sysroot/bin $sysroot/lib $sysroot/libexec \"\$1/usr/local/rustup/toolchains/host/\" \
         && for tool in cargo rustc rustdoc; do ln -s ../../rustup/toolchains/host/bin/\$tool \"\$1/usr/local/cargo/bin/\$tool\"; done" \
