@@ -7,6 +7,10 @@
 #
 #   bash .ci/container.sh PORT [POSTGRESQL_URL]      (as root)
 #
+# Then the documented deployment (PostgreSQL primary and replica, two
+# servers, nginx) is started from the image by deploy/local.sh and checked
+# by deploy/check.py, as .ci/run does with the binary.
+#
 # The base images trust the same certificate authorities as this machine
 # (those under /usr/local/share/ca-certificates), or the build stage could
 # not reach the crate registry; the Rust one carries this machine's own
@@ -26,7 +30,9 @@ default_ulimits = []
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 EOF
+deploy=$(mktemp -u -d /tmp/parution-deploy-image.XXXXXX)
 cleanup() {
+    PARUTION_DEPLOY_DIR=$deploy bash deploy/local.sh down >/dev/null 2>&1 || true
     podman rm -f -t 0 parution-ci parution-ci-pg >/dev/null 2>&1 || true
     podman volume rm -f parution-ci-data >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -133,3 +139,16 @@ if [ -n "$postgres_url" ]; then
     [ "$listed" = 200 ] || fail "a list on PostgreSQL answered $listed"
     echo "on PostgreSQL (PARUTION_DATABASE_URL): ready, lists answer 200"
 fi
+podman rm -f -t 10 parution-ci-pg >/dev/null 2>&1 || true
+
+started=$SECONDS
+export PARUTION_DEPLOY_DIR=$deploy
+PARUTION_CACHE_MAX_AGE=10 bash deploy/local.sh up --image "$image"
+python3 deploy/check.py || {
+    for log in "$deploy"/parution-*.log "$deploy"/nginx/error.log; do
+        echo "== $log"; tail -n 40 "$log"
+    done
+    fail "the deployment from the image failed its checks"
+}
+bash deploy/local.sh down
+echo "the documented deployment from the image (primary, replica, two servers, nginx): checked in $((SECONDS - started)) s"

@@ -14,7 +14,8 @@
    while clients read and write through nginx: no request fails and every
    acknowledged write is there.
 
-Run with the same PARUTION_DEPLOY_* variables as deploy/local.sh; the
+Run with the same PARUTION_DEPLOY_* variables as deploy/local.sh (servers
+from the binary or from the image alike); the
 servers should run with a short PARUTION_CACHE_MAX_AGE (10 s) for steps 4 and 5.
 Standard library only; psql reads the databases' statistics.
 """

@@ -5,6 +5,10 @@
 # in front as load balancer and HTTP cache.
 #
 #   deploy/local.sh up BINARY   start it all, with BINARY as `parution`
+#   deploy/local.sh up --image IMAGE
+#                               the same with the container image IMAGE
+#                               (podman, host network, the deployment's
+#                               folder mounted at the same path)
 #   deploy/local.sh restart N   restart Parution server N (1 or 2), taking it
 #                               out of nginx's rotation first
 #   deploy/local.sh down        stop it all
@@ -39,6 +43,25 @@ else
     as_user=(env HOME="$dir")
 fi
 as_user() { "${as_user[@]}" "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+    podman_user=(--user "$(id -u "$user"):$(id -g "$user")")
+else
+    podman_user=(--userns=keep-id --user "$(id -u):$(id -g)")
+fi
+
+# parution_command NAME=VALUE…: sets `cmd` to the command that runs
+# `parution` (its arguments to follow) with those settings, as the
+# deployment's user: the binary, or the image when the deployment has one.
+parution_command() {
+    local setting
+    if [ -f "$dir/image" ]; then
+        cmd=(podman run --rm --network host "${podman_user[@]}" --volume "$dir:$dir")
+        for setting in "$@"; do cmd+=(--env "$setting"); done
+        cmd+=("$(cat "$dir/image")")
+    else
+        cmd=("${as_user[@]}" "$@" "$dir/bin/parution")
+    fi
+}
 
 # Waits up to 30 s for URL $1 to answer 200.
 wait_for() {
@@ -50,19 +73,20 @@ wait_for() {
     return 1
 }
 
-# Starts Parution server $1 (1 or 2).
+# Starts Parution server $1 (1 or 2). From the image, the pid is podman's,
+# which passes SIGTERM on to the server and exits with it.
 start_parution() {
-    local index=$(($1 - 1)) settings
+    local index=$(($1 - 1)) settings cmd
     mapfile -t settings <"$dir/settings.env"
-    "${as_user[@]}" "${settings[@]}" \
+    parution_command "${settings[@]}" \
         PARUTION_DATABASE_URL="$primary_url" \
         PARUTION_READ_DATABASE_URL="$replica_url" \
         PARUTION_BIND="127.0.0.1:${parution_ports[$index]}" \
         PARUTION_METRICS_BIND="127.0.0.1:${metrics_ports[$index]}" \
         PARUTION_TRUSTED_PROXIES=127.0.0.1 \
         PARUTION_LOG_FORMAT=json \
-        PARUTION_STORAGE_URL="$storage_url" \
-        "$dir/bin/parution" serve >>"$dir/parution-$1.log" 2>&1 &
+        PARUTION_STORAGE_URL="$storage_url"
+    "${cmd[@]}" serve >>"$dir/parution-$1.log" 2>&1 &
     echo $! >"$dir/parution-$1.pid"
     wait_for "http://127.0.0.1:${parution_ports[$index]}/ready"
 }
@@ -94,13 +118,17 @@ nginx_config() {
 }
 
 up() {
-    local binary=${1:?usage: deploy/local.sh up BINARY}
+    local binary=${1:?usage: deploy/local.sh up BINARY | up --image IMAGE} cmd
     if [ -e "$dir" ]; then
         echo "$dir exists: run deploy/local.sh down first" >&2
         return 1
     fi
     mkdir -p "$dir/bin" "$dir/nginx/temp"
-    install -m 755 "$binary" "$dir/bin/parution"
+    if [ "$binary" = --image ]; then
+        echo "${2:?usage: deploy/local.sh up --image IMAGE}" >"$dir/image"
+    else
+        install -m 755 "$binary" "$dir/bin/parution"
+    fi
     # The servers' own settings, kept for their restarts.
     env | grep '^PARUTION_' | grep -v '^PARUTION_DEPLOY_' >"$dir/settings.env" || true
     if [ "$(id -u)" -eq 0 ]; then chown -R "$user" "$dir"; fi
@@ -120,9 +148,10 @@ up() {
         -o "-c listen_addresses=127.0.0.1 -p $replica_port -k $dir" start >/dev/null
 
     # The schema and the demo content, once, on the primary; then a token.
-    as_user env PARUTION_DATABASE_URL="$primary_url" "$dir/bin/parution" migrate
-    as_user env PARUTION_DATABASE_URL="$primary_url" PARUTION_STORAGE_URL="$storage_url" "$dir/bin/parution" seed-demo
-    as_user env PARUTION_DATABASE_URL="$primary_url" "$dir/bin/parution" token create --name deploy \
+    parution_command PARUTION_DATABASE_URL="$primary_url" PARUTION_STORAGE_URL="$storage_url"
+    "${cmd[@]}" migrate
+    "${cmd[@]}" seed-demo
+    "${cmd[@]}" token create --name deploy \
         | grep -o 'prt_[A-Za-z0-9_-]*' | head -n 1 >"$dir/token"
 
     start_parution 1
@@ -161,11 +190,11 @@ down() {
 }
 
 case "${1:-}" in
-    up) up "${2:-}" ;;
+    up) up "${2:-}" "${3:-}" ;;
     restart) restart "${2:-}" ;;
     down) down ;;
     *)
-        echo "usage: deploy/local.sh up BINARY | restart 1|2 | down" >&2
+        echo "usage: deploy/local.sh up BINARY | up --image IMAGE | restart 1|2 | down" >&2
         exit 2
         ;;
 esac
