@@ -95,3 +95,22 @@ class Client:
                 if attempt == 2 or method != "GET":
                     raise
         raise RuntimeError("unreachable")
+
+
+def lost_writes(client, created, patched):
+    """The acknowledged writes a read finds missing after a run:
+    `created` maps each publication created to its title, `patched` each
+    writer to its publication and the last counter it was acknowledged
+    for (its summary reads "compteur N"). An empty list when none is lost."""
+    lost = []
+    for identifier, title in created.items():
+        status, body = client.request("GET", f"/api/v1/publications/{identifier}")
+        if status != 200 or title.encode() not in body:
+            lost.append(f"publication {identifier} ({status})")
+    for number, (identifier, counter) in patched.items():
+        status, body = client.request("GET", f"/api/v1/publications/{identifier}")
+        summary = (json.loads(body).get("summary") or "") if status == 200 else ""
+        found = int(summary.split()[-1]) if summary.startswith("compteur") else 0
+        if found < counter:
+            lost.append(f"writer {number}: summary {found} after an acknowledged {counter}")
+    return lost

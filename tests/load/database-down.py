@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from common import Client, Server
+from common import Client, Server, lost_writes
 
 DOWN_ANSWER_LIMIT = 2.0
 RECOVERY_LIMIT = 10.0
@@ -195,17 +195,7 @@ def main():
             failures.append(f"… {len(bad) - 10} more such answers")
 
         client = Client(arguments.port, token)
-        lost = []
-        for identifier, title in created.items():
-            status, body = client.request("GET", f"/api/v1/publications/{identifier}")
-            if status != 200 or title.encode() not in body:
-                lost.append(f"publication {identifier} ({status})")
-        for number, (identifier, counter) in patched.items():
-            status, body = client.request("GET", f"/api/v1/publications/{identifier}")
-            summary = json.loads(body).get("summary") or "" if status == 200 else ""
-            found = int(summary.split()[-1]) if summary.startswith("compteur") else 0
-            if found < counter:
-                lost.append(f"writer {number}: summary {found} after an acknowledged {counter}")
+        lost = lost_writes(client, created, patched)
         acknowledged = len(created) + sum(counter for _, counter in patched.values())
         print(f"{len(answers)} requests answered, {unavailable} with 503 + Retry-After, "
               f"{sum(1 for answer in answers if answer[3] >= 500 and answer[3] != 503)} other 5xx, "

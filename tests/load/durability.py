@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 
-from common import Client, Server
+from common import Client, Server, lost_writes
 
 
 def main():
@@ -86,17 +86,7 @@ def main():
 
     server.start()
     client = Client(arguments.port, token)
-    lost = []
-    for identifier, title in created.items():
-        status, body = client.request("GET", f"/api/v1/publications/{identifier}")
-        if status != 200 or title.encode() not in body:
-            lost.append(f"publication {identifier} ({status})")
-    for number, (identifier, counter) in patched.items():
-        status, body = client.request("GET", f"/api/v1/publications/{identifier}")
-        summary = json.loads(body).get("summary", "") if status == 200 else ""
-        found = int(summary.split()[-1]) if summary.startswith("compteur") else 0
-        if found < counter:
-            lost.append(f"writer {number}: summary {found} after an acknowledged {counter}")
+    lost = lost_writes(client, created, patched)
     server.stop()
     acknowledged = len(created) + sum(counter for _, counter in patched.values())
     print(f"{arguments.kills} SIGKILLs, {attempted} writes attempted, {acknowledged} acknowledged, {len(lost)} lost")
