@@ -144,11 +144,6 @@ podman rm -f -t 10 parution-ci-pg >/dev/null 2>&1 || true
 started=$SECONDS
 export PARUTION_DEPLOY_DIR=$deploy
 PARUTION_CACHE_MAX_AGE=10 bash deploy/local.sh up --image "$image"
-python3 deploy/check.py || {
-    for log in "$deploy"/parution-*.log "$deploy"/nginx/error.log; do
-        echo "== $log"; tail -n 40 "$log"
-    done
-    fail "the deployment from the image failed its checks"
-}
+python3 deploy/check.py || { bash deploy/local.sh logs; fail "the deployment from the image failed its checks"; }
 bash deploy/local.sh down
 echo "the documented deployment from the image (primary, replica, two servers, nginx): checked in $((SECONDS - started)) s"

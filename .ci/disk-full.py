@@ -23,6 +23,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "load"))
+from common import Server  # noqa: E402
+
 binary, port = sys.argv[1], int(sys.argv[2])
 base = f"http://127.0.0.1:{port}"
 
@@ -53,20 +56,12 @@ def mount(size, owner=None):
 def fill(database_url, volume):
     """Fills the volume under `database_url` through the server, then grows
     it: the checks of the module's description."""
-    env = dict(os.environ, PARUTION_DATABASE_URL=database_url, RUST_LOG="error")
-    server = None
+    server = Server(binary, database_url, port, os.devnull)
     try:
-        subprocess.run([binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-        made = subprocess.run([binary, "token", "create", "--name", "full"], env=env, check=True, capture_output=True, text=True)
-        token = next(word for word in made.stdout.split() if word.startswith("prt_"))
-        server = subprocess.Popen([binary, "serve"], env=dict(env, PARUTION_BIND=f"127.0.0.1:{port}"),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/ready").read()
-                break
-            except OSError:
-                time.sleep(0.05)
+        server.command("migrate")
+        made = server.command("token", "create", "--name", "full")
+        token = next(word for word in made.split() if word.startswith("prt_"))
+        server.start()
         body = "<p>" + " ".join(f"mot{index}" for index in range(20000)) + "</p>"
         acknowledged, refused, slowest = [], [], 0.0
         for index in range(2000):
@@ -103,9 +98,7 @@ def fill(database_url, volume):
         assert not lost, f"acknowledged writes lost: {lost[:5]}"
         print(f"all {len(acknowledged)} acknowledged publications are there")
     finally:
-        if server:
-            server.terminate()
-            server.wait()
+        server.stop()
 
 
 volume = mount("12m")

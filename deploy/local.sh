@@ -11,6 +11,7 @@
 #                               folder mounted at the same path)
 #   deploy/local.sh restart N   restart Parution server N (1 or 2), taking it
 #                               out of nginx's rotation first
+#   deploy/local.sh logs        the end of each server's and nginx's log
 #   deploy/local.sh down        stop it all
 #
 # Everything lives in $PARUTION_DEPLOY_DIR (default: parution-deploy in the
@@ -123,10 +124,11 @@ up() {
         echo "$dir exists: run deploy/local.sh down first" >&2
         return 1
     fi
-    mkdir -p "$dir/bin" "$dir/nginx/temp"
+    mkdir -p "$dir/nginx/temp"
     if [ "$binary" = --image ]; then
         echo "${2:?usage: deploy/local.sh up --image IMAGE}" >"$dir/image"
     else
+        mkdir "$dir/bin"
         install -m 755 "$binary" "$dir/bin/parution"
     fi
     # The servers' own settings, kept for their restarts.
@@ -189,12 +191,23 @@ down() {
     rm -rf "$dir"
 }
 
+# The last 40 lines of each server's log and of nginx's errors.
+logs() {
+    local log
+    for log in "$dir"/parution-*.log "$dir/nginx/error.log"; do
+        [ -f "$log" ] || continue
+        echo "== $log"
+        tail -n 40 "$log"
+    done
+}
+
 case "${1:-}" in
     up) up "${2:-}" "${3:-}" ;;
     restart) restart "${2:-}" ;;
+    logs) logs ;;
     down) down ;;
     *)
-        echo "usage: deploy/local.sh up BINARY | up --image IMAGE | restart 1|2 | down" >&2
+        echo "usage: deploy/local.sh up BINARY | up --image IMAGE | restart 1|2 | logs | down" >&2
         exit 2
         ;;
 esac
